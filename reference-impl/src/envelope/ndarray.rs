@@ -1,0 +1,569 @@
+//! The `ndarray` envelope (`spec/src/ndarray.md`).
+
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef, BinaryArray, BooleanArray, StringArray, make_array};
+use arrow_buffer::Buffer;
+use arrow_data::ArrayData;
+use half::f16;
+
+use super::{Encoding, Members, Version, field_type, missing};
+use crate::dtype::Dtype;
+use crate::error::{Code, Error, Result};
+use crate::json::{Cursor, Json, Scalar, number_value};
+use crate::limits::{Limits, MAX_SAFE_INTEGER};
+use crate::payload::{arrow, base64};
+use crate::value::NdArray;
+
+/// The members an envelope of `encoding` may have besides the common ones ([ndarray.members]).
+pub(crate) fn members(encoding: Encoding) -> &'static [&'static str] {
+    match encoding {
+        Encoding::Arrow => &["dtype", "shape", "b64"],
+        Encoding::Json => &["dtype", "shape", "data"],
+    }
+}
+
+pub(crate) fn decode(m: &Members<'_>, version: Version, encoding: Encoding, limits: &Limits) -> Result<NdArray> {
+    let v0 = version == Version::V0;
+    let (req, v0c) = ("ndarray.required", "ndarray.legacy-v0");
+    let dtype_j = m.get("dtype");
+    if dtype_j.is_none() && (!v0 || encoding == Encoding::Json) {
+        return Err(missing(if v0 { v0c } else { req }, "dtype", if v0 { " with the json encoding" } else { "" }));
+    }
+    let shape_j = m.get("shape");
+    if shape_j.is_none() && !v0 {
+        return Err(missing(req, "shape", ""));
+    }
+    let payload_name = members(encoding)[2];
+    let Some((payload, payload_text)) = m.get_with_text(payload_name) else {
+        return Err(missing(if v0 { v0c } else { req }, payload_name, ""));
+    };
+
+    let dtype = dtype_j.map(parse_dtype).transpose()?;
+    if let (Encoding::Json, Some(d)) = (encoding, dtype) {
+        if !d.json_allowed() {
+            return Err(Error::new(
+                Code::DtypeUnsupported,
+                "ndarray.json.dtypes",
+                format!("dtype {d} has no json form; use the arrow encoding"),
+            )
+            .at("/dtype"));
+        }
+    }
+    let shape = shape_j.map(|j| parse_shape(j, limits)).transpose()?;
+    if let Some(shape) = &shape {
+        // With no dtype yet (v0 arrow), the byte limit is checked once the column gives one.
+        limits.shape(shape, dtype.map_or(1, |d| d.itemsize()))?;
+    }
+    match encoding {
+        Encoding::Arrow => decode_arrow(payload, dtype, shape, limits),
+        Encoding::Json => match dtype {
+            Some(dtype) => decode_json(payload_text, dtype, shape, limits),
+            None => Err(missing(v0c, "dtype", "")),
+        },
+    }
+}
+
+fn parse_dtype(j: &Json<'_>) -> Result<Dtype> {
+    let clause = "ndarray.dtype.table";
+    match j {
+        Json::String(s) => Dtype::parse(s).ok_or_else(|| {
+            Error::new(Code::DtypeUnsupported, clause, format!("dtype {s:?} is not in the dtype table")).at("/dtype")
+        }),
+        other => Err(field_type(clause, "dtype", "a string", other)),
+    }
+}
+
+/// An integer in `[0, 2^53-1]`, from a number's text.
+fn dimension(text: &str) -> Option<u64> {
+    let v = number_value(text)?;
+    (v.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER as f64).contains(&v)).then_some(v as u64)
+}
+
+/// [ndarray.shape.items] then [limits.ndim], reading at most `max_ndim` entries into memory.
+fn parse_shape(j: &Json<'_>, limits: &Limits) -> Result<Vec<u64>> {
+    let clause = "ndarray.shape.items";
+    let Json::Array(span) = j else {
+        return Err(field_type(clause, "shape", "an array", j));
+    };
+    let mut c = Cursor::new(span);
+    let mut shape = Vec::new();
+    let mut n = 0usize;
+    c.open_array();
+    while c.next_item() {
+        let item = c.scalar();
+        let d = match item {
+            Scalar::Number(t) => dimension(t),
+            _ => None,
+        };
+        let Some(d) = d else {
+            let shown = match item {
+                Scalar::Number(t) => t.to_string(),
+                other => format!("{other:?}").to_lowercase(),
+            };
+            return Err(Error::new(
+                Code::ShapeInvalid,
+                clause,
+                format!("shape[{n}] is {shown}, not an integer in [0, 2^53-1]"),
+            )
+            .at(format!("/shape/{n}")));
+        };
+        if shape.len() < limits.max_ndim as usize {
+            shape.push(d);
+        }
+        n += 1;
+    }
+    if n > limits.max_ndim as usize {
+        return Err(Error::new(
+            Code::LimitExceeded,
+            "limits.ndim",
+            format!("shape has {n} dimensions, over the limit of {}", limits.max_ndim),
+        )
+        .at("/shape"));
+    }
+    Ok(shape)
+}
+
+// ---------------------------------------------------------------- arrow
+
+fn decode_arrow(payload: &Json<'_>, dtype: Option<Dtype>, shape: Option<Vec<u64>>, limits: &Limits) -> Result<NdArray> {
+    let clause = "ndarray.arrow.base64";
+    let Json::String(text) = payload else {
+        return Err(field_type(clause, "b64", "a string", payload));
+    };
+    let bytes = base64::decode(text, limits, clause).map_err(|e| e.at("/b64"))?;
+    let stream = arrow::read(&bytes)?;
+
+    let fields = stream.schema.fields();
+    if fields.len() != 1 || fields[0].name() != "value" || stream.dictionary_fields {
+        let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
+        let why = if stream.dictionary_fields { " (dictionary-encoded)".to_string() } else { String::new() };
+        return Err(Error::new(
+            Code::ArrowSchema,
+            "ndarray.arrow.schema",
+            format!("the schema has fields {names:?}{why}; exactly one plain field named \"value\" is required"),
+        ));
+    }
+    let arrow_type = fields[0].data_type();
+    let dtype = match dtype {
+        Some(d) if d.arrow_type() == *arrow_type => d,
+        Some(d) => {
+            return Err(Error::new(
+                Code::DtypeMismatch,
+                "ndarray.arrow.type",
+                format!("dtype {d} needs an Arrow column of type {}, not {arrow_type}", d.arrow_type()),
+            ));
+        }
+        None => Dtype::from_arrow(arrow_type).ok_or_else(|| {
+            missing("ndarray.legacy-v0", "dtype", &format!(" for an Arrow column of type {arrow_type}"))
+        })?,
+    };
+    let column = stream.batch.as_ref().map(|b| b.column(0).clone());
+    let len = column.as_ref().map_or(0, |c| c.len()) as u64;
+    let shape = match shape {
+        Some(shape) => {
+            limits.shape(&shape, dtype.itemsize())?;
+            let count = shape.iter().product::<u64>();
+            if count != len {
+                return Err(Error::new(
+                    Code::ShapeMismatch,
+                    "ndarray.arrow.length",
+                    format!("the Arrow column has {len} elements but shape {shape:?} has {count}"),
+                ));
+            }
+            shape
+        }
+        None => {
+            limits.elements(len, dtype.itemsize())?;
+            vec![len]
+        }
+    };
+    let data = match column {
+        None => Vec::new(),
+        Some(col) => {
+            if col.null_count() > 0 {
+                return Err(Error::new(
+                    Code::ArrowNulls,
+                    "ndarray.arrow.nulls",
+                    format!("the Arrow column has {} null elements", col.null_count()),
+                ));
+            }
+            column_bytes(&col, dtype)?
+        }
+    };
+    Ok(NdArray { dtype, shape, data })
+}
+
+fn string_domain(i: usize, why: String) -> Error {
+    Error::new(Code::ValueDomain, "ndarray.arrow.strings", format!("element {i} {why}"))
+}
+
+/// [ndarray.arrow.elements]: the column's element bytes.
+fn column_bytes(col: &ArrayRef, dtype: Dtype) -> Result<Vec<u8>> {
+    let n = col.len();
+    let mut out = Vec::with_capacity(n.saturating_mul(dtype.itemsize() as usize));
+    match dtype {
+        Dtype::Bool => out.extend(col.as_boolean().values().iter().map(u8::from)),
+        Dtype::Unicode(width) => {
+            for (i, s) in col.as_string::<i32>().iter().enumerate() {
+                let s = s.unwrap_or_default();
+                let chars = s.chars().count() as u64;
+                if chars > width {
+                    return Err(string_domain(i, format!("has {chars} code points; <U{width} holds {width}")));
+                }
+                if s.ends_with('\0') {
+                    return Err(string_domain(i, "ends with U+0000, which numpy would strip".into()));
+                }
+                for ch in s.chars() {
+                    out.extend_from_slice(&u32::from(ch).to_le_bytes());
+                }
+                out.resize(out.len() + ((width - chars) * 4) as usize, 0);
+            }
+        }
+        Dtype::Bytes(width) => {
+            for (i, s) in col.as_binary::<i32>().iter().enumerate() {
+                let s = s.unwrap_or_default();
+                if s.len() as u64 > width {
+                    return Err(string_domain(i, format!("has {} bytes; |S{width} holds {width}", s.len())));
+                }
+                if s.last() == Some(&0) {
+                    return Err(string_domain(i, "ends with a zero byte, which numpy would strip".into()));
+                }
+                out.extend_from_slice(s);
+                out.resize(out.len() + (width - s.len() as u64) as usize, 0);
+            }
+        }
+        Dtype::Date => {
+            let days = col.as_primitive::<arrow_array::types::Date32Type>();
+            out.extend(days.values().iter().flat_map(|&d| i64::from(d).to_le_bytes()));
+        }
+        _ => {
+            // Every other dtype is fixed-width and stored as-is, little-endian.
+            let data = col.to_data();
+            let w = dtype.itemsize() as usize;
+            let buf = data.buffers().first().map(|b| b.as_slice()).unwrap_or_default();
+            let bytes = buf.get(data.offset() * w..(data.offset() + n) * w).ok_or_else(|| {
+                Error::new(Code::ArrowPayload, "ndarray.arrow.stream", "the column's value buffer is too short")
+            })?;
+            out.extend_from_slice(bytes);
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- json
+
+fn nesting(why: String) -> Error {
+    Error::new(Code::ShapeMismatch, "ndarray.json.nesting", why).at("/data")
+}
+
+/// Infers a v0 shape: the lengths of the first items, level by level.
+fn infer_shape(data: &str, limits: &Limits) -> Result<Vec<u64>> {
+    let mut shape = Vec::new();
+    let mut c = Cursor::new(data);
+    while c.peek() == Some(b'[') {
+        let mut probe = c.clone();
+        probe.open_array();
+        let mut n = 0u64;
+        while probe.next_item() {
+            probe.skip();
+            n += 1;
+        }
+        shape.push(n);
+        if shape.len() > limits.max_ndim as usize {
+            return Err(Error::new(
+                Code::LimitExceeded,
+                "limits.ndim",
+                format!("data is nested more than {} deep", limits.max_ndim),
+            ));
+        }
+        if n == 0 {
+            break;
+        }
+        c.open_array();
+        c.next_item();
+    }
+    Ok(shape)
+}
+
+/// [ndarray.json.nesting]: checks the structure of `c`'s value against `shape[level..]`.
+fn check_nesting(c: &mut Cursor<'_>, shape: &[u64], level: usize, index: &mut Vec<u64>) -> Result<()> {
+    let here = |index: &[u64]| index.iter().map(|i| format!("[{i}]")).collect::<String>();
+    if level == shape.len() {
+        if c.peek() == Some(b'[') {
+            return Err(nesting(format!("data{} is an array where shape {shape:?} puts an element", here(index))));
+        }
+        c.skip();
+        return Ok(());
+    }
+    if c.peek() != Some(b'[') {
+        return Err(nesting(format!("data{} is an element where shape {shape:?} puts an array", here(index))));
+    }
+    c.open_array();
+    let want = shape[level];
+    let mut n = 0u64;
+    while c.next_item() {
+        if n == want {
+            return Err(nesting(format!("data{} has more than {want} items", here(index))));
+        }
+        index.push(n);
+        check_nesting(c, shape, level + 1, index)?;
+        index.pop();
+        n += 1;
+    }
+    if n != want {
+        return Err(nesting(format!("data{} has {n} items; shape {shape:?} says {want}", here(index))));
+    }
+    Ok(())
+}
+
+fn decode_json(data: &str, dtype: Dtype, shape: Option<Vec<u64>>, limits: &Limits) -> Result<NdArray> {
+    let shape = match shape {
+        Some(s) => s,
+        None => {
+            let s = infer_shape(data, limits)?;
+            limits.shape(&s, dtype.itemsize())?;
+            s
+        }
+    };
+    check_nesting(&mut Cursor::new(data), &shape, 0, &mut Vec::new())?;
+    let count = shape.iter().product::<u64>() as usize;
+    let mut out = Vec::with_capacity(count * dtype.itemsize() as usize);
+    let mut c = Cursor::new(data);
+    let mut i = 0usize;
+    loop {
+        match c.peek() {
+            None => break,
+            Some(b'[') => c.open_array(),
+            Some(b']' | b',') => {
+                c.next_item();
+            }
+            Some(_) => {
+                json_leaf(c.scalar(), dtype, &mut out).map_err(|why| {
+                    Error::new(Code::ValueDomain, "ndarray.json.values", format!("element {i} (C order) {why}"))
+                        .at("/data")
+                })?;
+                i += 1;
+            }
+        }
+    }
+    Ok(NdArray { dtype, shape, data: out })
+}
+
+/// [ndarray.json.values] and [ndarray.json.elements] for one leaf.
+fn json_leaf(leaf: Scalar<'_>, dtype: Dtype, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+    let what = |l: &Scalar<'_>| match l {
+        Scalar::Null => "null".to_string(),
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Number(t) => (*t).to_string(),
+        Scalar::String => "a string".to_string(),
+        Scalar::Array => "an array".to_string(),
+        Scalar::Object => "an object".to_string(),
+    };
+    if dtype == Dtype::Bool {
+        return match leaf {
+            Scalar::Bool(b) => {
+                out.push(u8::from(b));
+                Ok(())
+            }
+            other => Err(format!("is {}; bool elements are true or false", what(&other))),
+        };
+    }
+    let Scalar::Number(text) = leaf else {
+        return Err(format!("is {}; {dtype} elements are numbers", what(&leaf)));
+    };
+    let v = number_value(text).ok_or_else(|| format!("{text} is beyond the range of binary64"))?;
+    if let Some((lo, hi)) = dtype.int_range() {
+        if v.fract() != 0.0 {
+            return Err(format!("{text} is not an integer"));
+        }
+        if v.abs() > MAX_SAFE_INTEGER as f64 {
+            return Err(format!("{text} is beyond ±(2^53-1), which JSON cannot carry exactly"));
+        }
+        let n = v as i64;
+        if !(lo..=hi).contains(&i128::from(n)) {
+            return Err(format!("{text} is outside the range of {dtype}"));
+        }
+        out.extend_from_slice(&n.to_le_bytes()[..dtype.itemsize() as usize]);
+        return Ok(());
+    }
+    match dtype {
+        Dtype::Float64 => out.extend_from_slice(&v.to_le_bytes()),
+        Dtype::Float32 => {
+            let f = v as f32;
+            if f64::from(f) != v {
+                return Err(format!("{text} is not exactly a float32"));
+            }
+            out.extend_from_slice(&f.to_le_bytes());
+        }
+        Dtype::Float16 => {
+            let f = f16::from_f64(v);
+            if f.to_f64() != v {
+                return Err(format!("{text} is not exactly a float16"));
+            }
+            out.extend_from_slice(&f.to_bits().to_le_bytes());
+        }
+        _ => return Err(format!("dtype {dtype} has no json form")),
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- encode
+
+fn encode_error(code: Code, clause: &'static str, why: String) -> Error {
+    Error::new(code, clause, why)
+}
+
+pub(crate) fn encode(a: &NdArray, encoding: Encoding) -> Result<String> {
+    let count = a.element_count();
+    if count.checked_mul(a.dtype.itemsize()) != Some(a.data.len() as u64) {
+        return Err(encode_error(
+            Code::ShapeMismatch,
+            "canonical.ndarray.lowercase",
+            format!("{} bytes do not hold shape {:?} of {}", a.data.len(), a.shape, a.dtype),
+        ));
+    }
+    let mut head = format!(
+        "{{\"__tywrap__\":\"ndarray\",\"codecVersion\":1,\"encoding\":\"{}\",\"dtype\":{},\"shape\":{}",
+        encoding.as_str(),
+        serde_json::Value::from(a.dtype.name()),
+        serde_json::Value::from(a.shape.clone()),
+    );
+    match encoding {
+        Encoding::Arrow => {
+            let array = to_arrow(a)?;
+            let bytes = arrow::write(array).map_err(|e| {
+                encode_error(Code::ArrowPayload, "ndarray.encode.members", format!("the Arrow writer failed: {e}"))
+            })?;
+            head.push_str(",\"b64\":\"");
+            head.push_str(&base64::encode(&bytes));
+            head.push_str("\"}");
+        }
+        Encoding::Json => {
+            head.push_str(",\"data\":");
+            write_json_data(a, &mut head)?;
+            head.push('}');
+        }
+    }
+    Ok(head)
+}
+
+fn to_arrow(a: &NdArray) -> Result<ArrayRef> {
+    let w = a.dtype.itemsize() as usize;
+    let refuse = |why: String| encode_error(Code::ValueDomain, "ndarray.encode.members", why);
+    let array: ArrayRef = match a.dtype {
+        Dtype::Bool => {
+            if let Some(i) = a.data.iter().position(|&b| b > 1) {
+                return Err(refuse(format!("bool element {i} is byte {:02x}, not 00 or 01", a.data[i])));
+            }
+            Arc::new(BooleanArray::from(a.data.iter().map(|&b| b == 1).collect::<Vec<bool>>()))
+        }
+        Dtype::Unicode(_) => {
+            let mut strings = Vec::new();
+            for (i, el) in a.data.chunks_exact(w.max(1)).enumerate() {
+                let units: Vec<u32> =
+                    el.chunks_exact(4).map(|u| u32::from_le_bytes([u[0], u[1], u[2], u[3]])).collect();
+                let end = units.iter().rposition(|&u| u != 0).map_or(0, |p| p + 1);
+                let s: Option<String> = units[..end].iter().map(|&u| char::from_u32(u)).collect();
+                strings.push(s.ok_or_else(|| refuse(format!("element {i} holds a value that is not a Unicode scalar")))?);
+            }
+            Arc::new(StringArray::from(strings))
+        }
+        Dtype::Bytes(_) => {
+            let items = a.data.chunks_exact(w.max(1)).map(|el| {
+                let end = el.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
+                &el[..end]
+            });
+            Arc::new(BinaryArray::from_iter_values(items))
+        }
+        Dtype::Date => {
+            let mut days = Vec::with_capacity(a.data.len() / 2);
+            for (i, el) in a.data.chunks_exact(8).enumerate() {
+                let d = i64::from_le_bytes(el.try_into().unwrap_or_default());
+                let d = i32::try_from(d).map_err(|_| refuse(format!("element {i}, {d} days, is beyond Date32")))?;
+                days.extend_from_slice(&d.to_le_bytes());
+            }
+            fixed(a.dtype, days, a.data.len() / 8)?
+        }
+        _ => fixed(a.dtype, a.data.clone(), a.data.len() / w)?,
+    };
+    // Empty string/binary widths (n >= 1 always) keep chunks_exact well-defined.
+    Ok(array)
+}
+
+fn fixed(dtype: Dtype, bytes: Vec<u8>, len: usize) -> Result<ArrayRef> {
+    ArrayData::builder(dtype.arrow_type())
+        .len(len)
+        .add_buffer(Buffer::from(bytes))
+        .build()
+        .map(make_array)
+        .map_err(|e| encode_error(Code::ArrowPayload, "ndarray.encode.members", format!("building the column: {e}")))
+}
+
+fn write_json_data(a: &NdArray, out: &mut String) -> Result<()> {
+    use std::fmt::Write as _;
+    let refuse = |code: Code, why: String| encode_error(code, "ndarray.encode.json-refuse", why);
+    if !a.dtype.json_allowed() {
+        return Err(refuse(Code::DtypeUnsupported, format!("dtype {} has no json form; use arrow", a.dtype)));
+    }
+    let w = a.dtype.itemsize() as usize;
+    let mut leaves = Vec::with_capacity(a.data.len() / w.max(1));
+    for (i, el) in a.data.chunks_exact(w).enumerate() {
+        let mut b8 = [0u8; 8];
+        b8[..w].copy_from_slice(el);
+        let text = match a.dtype {
+            Dtype::Bool => match el[0] {
+                0 => "false".to_string(),
+                1 => "true".to_string(),
+                b => return Err(refuse(Code::ValueDomain, format!("bool element {i} is byte {b:02x}"))),
+            },
+            Dtype::Float16 | Dtype::Float32 | Dtype::Float64 => {
+                let v = match a.dtype {
+                    Dtype::Float16 => f16::from_bits(u16::from_le_bytes([el[0], el[1]])).to_f64(),
+                    Dtype::Float32 => f64::from(f32::from_le_bytes([el[0], el[1], el[2], el[3]])),
+                    _ => f64::from_le_bytes(b8),
+                };
+                let n = serde_json::Number::from_f64(v)
+                    .ok_or_else(|| refuse(Code::ValueDomain, format!("element {i} is {v}, which JSON cannot hold")))?;
+                n.to_string()
+            }
+            _ => {
+                let v: i128 = match a.dtype {
+                    Dtype::Int8 => i128::from(el[0] as i8),
+                    Dtype::Int16 => i128::from(i16::from_le_bytes([el[0], el[1]])),
+                    Dtype::Int32 => i128::from(i32::from_le_bytes([el[0], el[1], el[2], el[3]])),
+                    Dtype::Int64 => i128::from(i64::from_le_bytes(b8)),
+                    _ => i128::from(u64::from_le_bytes(b8)),
+                };
+                if v.unsigned_abs() > u128::from(MAX_SAFE_INTEGER) {
+                    return Err(refuse(
+                        Code::ValueDomain,
+                        format!("element {i} is {v}, beyond ±(2^53-1); use the arrow encoding"),
+                    ));
+                }
+                v.to_string()
+            }
+        };
+        leaves.push(text);
+    }
+    // Nest the leaves as the shape says.
+    fn nest(out: &mut String, shape: &[u64], leaves: &mut std::slice::Iter<'_, String>) {
+        match shape.split_first() {
+            None => out.push_str(leaves.next().map(String::as_str).unwrap_or("null")),
+            Some((&d, rest)) => {
+                out.push('[');
+                for k in 0..d {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    nest(out, rest, leaves);
+                }
+                out.push(']');
+            }
+        }
+    }
+    let _ = write!(out, "");
+    nest(out, &a.shape, &mut leaves.iter());
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! The one error type, whose codes are the specification's closed list
+//! (`spec/src/errors.md`).
+
+use std::fmt;
+
+/// A stable error code from the specification's closed list.
+///
+/// The string form ([`Code::as_str`]) is what appears in vectors, error
+/// objects and the harness protocol; it never changes meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Code {
+    /// The input is not one well-formed UTF-8 JSON value.
+    JsonSyntax,
+    /// An object has two members with one name.
+    JsonDuplicateKey,
+    /// The value is not an object with a `__tywrap__` member.
+    NotEnvelope,
+    /// `__tywrap__` names no envelope this version defines.
+    UnknownMarker,
+    /// `codecVersion` is present and is not the number 1.
+    CodecVersion,
+    /// `encoding` is not one the marker defines.
+    EncodingUnsupported,
+    /// A required member is absent.
+    MissingField,
+    /// A member has the wrong JSON type.
+    FieldType,
+    /// A member the envelope may not have.
+    UnknownField,
+    /// The dtype is not in the table, or not allowed with this encoding.
+    DtypeUnsupported,
+    /// A shape entry is not an integer in `[0, 2^53-1]`.
+    ShapeInvalid,
+    /// The payload holds a different number or arrangement of elements.
+    ShapeMismatch,
+    /// A value is outside what the dtype can hold exactly.
+    ValueDomain,
+    /// The payload text is not canonical padded standard base64.
+    Base64,
+    /// The payload is not one well-formed Arrow IPC stream of the allowed form.
+    ArrowPayload,
+    /// The Arrow schema is not exactly one plain column named `value`.
+    ArrowSchema,
+    /// The Arrow column type is not the dtype's Arrow type.
+    DtypeMismatch,
+    /// The Arrow column has nulls.
+    ArrowNulls,
+    /// A limit was passed.
+    LimitExceeded,
+}
+
+impl Code {
+    /// Every code, in the order of the specification's table.
+    pub const ALL: &'static [Code] = &[
+        Code::JsonSyntax,
+        Code::JsonDuplicateKey,
+        Code::NotEnvelope,
+        Code::UnknownMarker,
+        Code::CodecVersion,
+        Code::EncodingUnsupported,
+        Code::MissingField,
+        Code::FieldType,
+        Code::UnknownField,
+        Code::DtypeUnsupported,
+        Code::ShapeInvalid,
+        Code::ShapeMismatch,
+        Code::ValueDomain,
+        Code::Base64,
+        Code::ArrowPayload,
+        Code::ArrowSchema,
+        Code::DtypeMismatch,
+        Code::ArrowNulls,
+        Code::LimitExceeded,
+    ];
+
+    /// The code as the specification spells it, e.g. `"E_SHAPE_MISMATCH"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::JsonSyntax => "E_JSON_SYNTAX",
+            Code::JsonDuplicateKey => "E_JSON_DUPLICATE_KEY",
+            Code::NotEnvelope => "E_NOT_ENVELOPE",
+            Code::UnknownMarker => "E_UNKNOWN_MARKER",
+            Code::CodecVersion => "E_CODEC_VERSION",
+            Code::EncodingUnsupported => "E_ENCODING_UNSUPPORTED",
+            Code::MissingField => "E_MISSING_FIELD",
+            Code::FieldType => "E_FIELD_TYPE",
+            Code::UnknownField => "E_UNKNOWN_FIELD",
+            Code::DtypeUnsupported => "E_DTYPE_UNSUPPORTED",
+            Code::ShapeInvalid => "E_SHAPE_INVALID",
+            Code::ShapeMismatch => "E_SHAPE_MISMATCH",
+            Code::ValueDomain => "E_VALUE_DOMAIN",
+            Code::Base64 => "E_BASE64",
+            Code::ArrowPayload => "E_ARROW_PAYLOAD",
+            Code::ArrowSchema => "E_ARROW_SCHEMA",
+            Code::DtypeMismatch => "E_DTYPE_MISMATCH",
+            Code::ArrowNulls => "E_ARROW_NULLS",
+            Code::LimitExceeded => "E_LIMIT_EXCEEDED",
+        }
+    }
+
+    /// Parses the specification's spelling of a code.
+    pub fn parse(s: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.as_str() == s)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rejection: a [`Code`] for machines, a message for people, and the id of
+/// the clause the input broke.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    repr: Box<Repr>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Repr {
+    code: Code,
+    clause: &'static str,
+    message: String,
+    path: Option<String>,
+}
+
+impl Error {
+    /// A new error for `clause`, with a lowercase message without a final period.
+    pub fn new(code: Code, clause: &'static str, message: impl Into<String>) -> Error {
+        Error { repr: Box::new(Repr { code, clause, message: message.into(), path: None }) }
+    }
+
+    /// The same error, pointing at a member (a JSON Pointer such as `/shape/0`).
+    pub fn at(mut self, path: impl Into<String>) -> Error {
+        self.repr.path = Some(path.into());
+        self
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> Code {
+        self.repr.code
+    }
+
+    /// The id of the clause the input broke, e.g. `ndarray.arrow.length`.
+    pub fn clause(&self) -> &'static str {
+        self.repr.clause
+    }
+
+    /// The message, for people.
+    pub fn message(&self) -> &str {
+        &self.repr.message
+    }
+
+    /// A JSON Pointer to the offending member, where there is one.
+    pub fn path(&self) -> Option<&str> {
+        self.repr.path.as_deref()
+    }
+
+    /// The error object of `schemas/v1/error.schema.json`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("code".into(), self.code().as_str().into());
+        m.insert("message".into(), self.message().into());
+        m.insert("clause".into(), self.clause().into());
+        if let Some(p) = self.path() {
+            m.insert("path".into(), p.into());
+        }
+        serde_json::Value::Object(m)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} [{}]: {}", self.code(), self.clause(), self.message())?;
+        if let Some(p) = self.path() {
+            write!(f, " (at {p})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The result type of this crate.
+pub type Result<T> = std::result::Result<T, Error>;

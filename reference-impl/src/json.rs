@@ -1,0 +1,571 @@
+//! Strict JSON (`spec/src/json.md`): UTF-8, one value, depth limit,
+//! no duplicate keys, numbers kept as text.
+//!
+//! [`parse_document`] validates the whole text in one left-to-right pass and
+//! materialises only the top level: the members of a top-level object, with
+//! nested arrays and objects returned as validated, unparsed spans. Those
+//! spans are walked later with a [`Cursor`], so a large `data` array is never
+//! built as a tree.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use crate::error::{Code, Error, Result};
+
+/// A top-level member value. Arrays and objects are validated spans of the input.
+#[derive(Debug, Clone)]
+pub(crate) enum Json<'a> {
+    Null,
+    Bool,
+    /// The number's text, e.g. `-1.5e3`.
+    Number(&'a str),
+    String(Cow<'a, str>),
+    Array(&'a str),
+    Object,
+}
+
+impl Json<'_> {
+    /// A JSON type name for messages.
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Json::Null => "null",
+            Json::Bool => "a boolean",
+            Json::Number(_) => "a number",
+            Json::String(_) => "a string",
+            Json::Array(_) => "an array",
+            Json::Object => "an object",
+        }
+    }
+}
+
+/// The value of a number's text ([json.numbers]): the nearest binary64, or
+/// `None` when it rounds beyond the finite range.
+pub(crate) fn number_value(text: &str) -> Option<f64> {
+    text.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// A top-level member: name, value, and the value's text.
+pub(crate) type Member<'a> = (Cow<'a, str>, Json<'a>, &'a str);
+
+/// A parsed document: the members of a top-level object, or a note of what
+/// else the top-level value was.
+pub(crate) enum Document<'a> {
+    Object(Vec<Member<'a>>),
+    Other(&'static str),
+}
+
+fn syntax(pos: usize, what: impl std::fmt::Display) -> Error {
+    Error::new(Code::JsonSyntax, "json.syntax", format!("{what} at byte {pos}"))
+}
+
+/// Parses and validates `input` ([json.utf8], [json.syntax], [json.depth],
+/// [json.duplicate-keys]).
+pub(crate) fn parse_document(input: &[u8], max_depth: u32) -> Result<Document<'_>> {
+    let text = std::str::from_utf8(input).map_err(|e| {
+        Error::new(
+            Code::JsonSyntax,
+            "json.utf8",
+            format!("input is not UTF-8: invalid byte at {}", e.valid_up_to()),
+        )
+    })?;
+    let mut p = Parser { s: text, b: input, pos: 0, depth: 0, max_depth };
+    p.ws();
+    let doc = if p.peek() == Some(b'{') {
+        let members = p.object(true)?;
+        Document::Object(members.unwrap_or_default())
+    } else {
+        let v = p.value()?;
+        Document::Other(v.type_name())
+    };
+    p.ws();
+    if p.pos != p.b.len() {
+        return Err(syntax(p.pos, "unexpected text after the JSON value"));
+    }
+    Ok(doc)
+}
+
+struct Parser<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    pos: usize,
+    depth: u32,
+    max_depth: u32,
+}
+
+impl<'a> Parser<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn expect(&mut self, c: u8) -> Result<()> {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.unexpected())
+        }
+    }
+
+    fn unexpected(&self) -> Error {
+        match self.peek() {
+            None => syntax(self.pos, "unexpected end of input"),
+            Some(c) if c.is_ascii_graphic() => syntax(self.pos, format!("unexpected '{}'", c as char)),
+            Some(c) => syntax(self.pos, format!("unexpected byte 0x{c:02x}")),
+        }
+    }
+
+    fn enter(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > self.max_depth {
+            return Err(Error::new(
+                Code::LimitExceeded,
+                "json.depth",
+                format!("nesting deeper than {} at byte {}", self.max_depth, self.pos),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Any value; arrays and objects come back as spans.
+    fn value(&mut self) -> Result<Json<'a>> {
+        self.ws();
+        let start = self.pos;
+        match self.peek() {
+            Some(b'{') => {
+                self.object(false)?;
+                Ok(Json::Object)
+            }
+            Some(b'[') => {
+                self.array()?;
+                Ok(Json::Array(&self.s[start..self.pos]))
+            }
+            Some(b'"') => Ok(Json::String(self.string()?)),
+            Some(b't') => self.literal("true", Json::Bool),
+            Some(b'f') => self.literal("false", Json::Bool),
+            Some(b'n') => self.literal("null", Json::Null),
+            Some(b'-' | b'0'..=b'9') => Ok(Json::Number(self.number()?)),
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    fn literal(&mut self, word: &str, v: Json<'a>) -> Result<Json<'a>> {
+        if self.b[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(v)
+        } else {
+            Err(syntax(self.pos, "invalid literal"))
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    fn number(&mut self) -> Result<&'a str> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(syntax(self.pos, "invalid number")),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(syntax(self.pos, "invalid number: digit expected after '.'"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(syntax(self.pos, "invalid number: digit expected in exponent"));
+            }
+        }
+        Ok(&self.s[start..self.pos])
+    }
+
+    fn hex4(&mut self) -> Result<u32> {
+        let h = self.b.get(self.pos..self.pos + 4).ok_or_else(|| syntax(self.pos, "truncated \\u escape"))?;
+        let mut v = 0u32;
+        for &c in h {
+            let d = (c as char).to_digit(16).ok_or_else(|| syntax(self.pos, "invalid \\u escape"))?;
+            v = v * 16 + d;
+        }
+        self.pos += 4;
+        Ok(v)
+    }
+
+    fn string(&mut self) -> Result<Cow<'a, str>> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        // Fast path: no escapes.
+        loop {
+            match self.peek() {
+                None => return Err(syntax(self.pos, "unterminated string")),
+                Some(b'"') => {
+                    let s = &self.s[start..self.pos];
+                    self.pos += 1;
+                    return Ok(Cow::Borrowed(s));
+                }
+                Some(b'\\') => break,
+                Some(c) if c < 0x20 => return Err(syntax(self.pos, "control character in string")),
+                Some(_) => self.pos += 1,
+            }
+        }
+        let mut out = String::from(&self.s[start..self.pos]);
+        loop {
+            match self.peek() {
+                None => return Err(syntax(self.pos, "unterminated string")),
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(Cow::Owned(out));
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let esc = self.peek().ok_or_else(|| syntax(self.pos, "unterminated string"))?;
+                    self.pos += 1;
+                    match esc {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => {
+                            let at = self.pos - 2;
+                            let hi = self.hex4()?;
+                            let cp = if (0xD800..0xDC00).contains(&hi) {
+                                if !self.b[self.pos..].starts_with(b"\\u") {
+                                    return Err(syntax(at, "lone surrogate in \\u escape"));
+                                }
+                                self.pos += 2;
+                                let lo = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return Err(syntax(at, "lone surrogate in \\u escape"));
+                                }
+                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                            } else if (0xDC00..0xE000).contains(&hi) {
+                                return Err(syntax(at, "lone surrogate in \\u escape"));
+                            } else {
+                                hi
+                            };
+                            out.push(char::from_u32(cp).ok_or_else(|| syntax(at, "invalid \\u escape"))?);
+                        }
+                        _ => return Err(syntax(self.pos - 1, "invalid escape")),
+                    }
+                }
+                Some(c) if c < 0x20 => return Err(syntax(self.pos, "control character in string")),
+                Some(_) => {
+                    // Copy a run of plain characters at once (input is valid UTF-8).
+                    let run = self.pos;
+                    while let Some(c) = self.peek() {
+                        if c == b'"' || c == b'\\' || c < 0x20 {
+                            break;
+                        }
+                        self.pos += 1;
+                    }
+                    out.push_str(&self.s[run..self.pos]);
+                }
+            }
+        }
+    }
+
+    fn array(&mut self) -> Result<()> {
+        self.enter()?;
+        self.expect(b'[')?;
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.value()?;
+                self.ws();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b']') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.unexpected()),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// An object. With `keep`, returns its members (values as from [`Parser::value`]).
+    fn object(&mut self, keep: bool) -> Result<Option<Vec<Member<'a>>>> {
+        self.enter()?;
+        self.expect(b'{')?;
+        let mut names: HashSet<Cow<'a, str>> = HashSet::new();
+        let mut members = Vec::new();
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.ws();
+                let at = self.pos;
+                if self.peek() != Some(b'"') {
+                    return Err(self.unexpected());
+                }
+                let name = self.string()?;
+                if !names.insert(name.clone()) {
+                    return Err(Error::new(
+                        Code::JsonDuplicateKey,
+                        "json.duplicate-keys",
+                        format!("duplicate member name {name:?} at byte {at}"),
+                    ));
+                }
+                self.ws();
+                self.expect(b':')?;
+                self.ws();
+                let start = self.pos;
+                let v = self.value()?;
+                if keep {
+                    members.push((name, v, &self.s[start..self.pos]));
+                }
+                self.ws();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b'}') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.unexpected()),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(keep.then_some(members))
+    }
+}
+
+/// A scalar read by a [`Cursor`]; arrays and objects are skipped.
+#[derive(Debug)]
+pub(crate) enum Scalar<'a> {
+    Null,
+    Bool(bool),
+    Number(&'a str),
+    String,
+    Array,
+    Object,
+}
+
+/// A reader over a span that [`parse_document`] has already validated. It
+/// never fails on syntax; it only walks.
+#[derive(Clone)]
+pub(crate) struct Cursor<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(span: &'a str) -> Self {
+        Cursor { s: span, pos: 0 }
+    }
+
+    fn b(&self) -> &'a [u8] {
+        self.s.as_bytes()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b().get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    /// The next non-whitespace byte, not consumed.
+    pub(crate) fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.b().get(self.pos).copied()
+    }
+
+    /// Consumes `[`; the caller then calls [`Cursor::next_item`].
+    pub(crate) fn open_array(&mut self) {
+        self.ws();
+        self.pos += 1;
+    }
+
+    /// Positions at the next item of the open array and returns true, or
+    /// consumes the closing `]` and returns false.
+    pub(crate) fn next_item(&mut self) -> bool {
+        match self.peek() {
+            Some(b']') => {
+                self.pos += 1;
+                false
+            }
+            Some(b',') => {
+                self.pos += 1;
+                self.ws();
+                true
+            }
+            _ => true,
+        }
+    }
+
+    /// Skips one value.
+    pub(crate) fn skip(&mut self) {
+        self.ws();
+        match self.b().get(self.pos) {
+            Some(b'[' | b'{') => {
+                let mut depth = 0usize;
+                while let Some(&c) = self.b().get(self.pos) {
+                    match c {
+                        b'"' => {
+                            self.skip_string();
+                            continue;
+                        }
+                        b'[' | b'{' => depth += 1,
+                        b']' | b'}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.pos += 1;
+                                return;
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.pos += 1;
+                }
+            }
+            _ => {
+                self.scalar();
+            }
+        }
+    }
+
+    fn skip_string(&mut self) {
+        self.pos += 1;
+        while let Some(&c) = self.b().get(self.pos) {
+            self.pos += 1;
+            match c {
+                b'\\' => self.pos += 1,
+                b'"' => return,
+                _ => {}
+            }
+        }
+    }
+
+    /// Reads one scalar (or skips an object and reports it).
+    pub(crate) fn scalar(&mut self) -> Scalar<'a> {
+        self.ws();
+        let b = self.b();
+        match b.get(self.pos) {
+            Some(b'"') => {
+                self.skip_string();
+                Scalar::String
+            }
+            Some(b'{') => {
+                self.skip();
+                Scalar::Object
+            }
+            Some(b'[') => {
+                self.skip();
+                Scalar::Array
+            }
+            Some(b't') => {
+                self.pos += 4;
+                Scalar::Bool(true)
+            }
+            Some(b'f') => {
+                self.pos += 5;
+                Scalar::Bool(false)
+            }
+            Some(b'n') => {
+                self.pos += 4;
+                Scalar::Null
+            }
+            _ => {
+                let start = self.pos;
+                while let Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') = b.get(self.pos) {
+                    self.pos += 1;
+                }
+                Scalar::Number(&self.s[start..self.pos])
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(input: &str) -> Option<Code> {
+        parse_document(input.as_bytes(), 128).err().map(|e| e.code())
+    }
+
+    #[test]
+    fn strictness() {
+        assert_eq!(code(r#"{"a":1}"#), None);
+        assert_eq!(code(" [1, 2.5e-3, \"x\", null, true] "), None);
+        assert_eq!(code(r#"{"a":1,"a":2}"#), Some(Code::JsonDuplicateKey));
+        assert_eq!(code(r#"{"a":1,"\u0061":2}"#), Some(Code::JsonDuplicateKey));
+        assert_eq!(code(r#"{"a":{"b":1,"b":2}}"#), Some(Code::JsonDuplicateKey));
+        for bad in ["", "{", "{\"a\":1} x", "[1,]", "[01]", "[1.]", "[.5]", "[NaN]", "[Infinity]",
+                    "['a']", "\u{feff}{}", "[\"\\ud800\"]", "[\"\\udc00x\"]", "[\"a\u{1}\"]", "{} {}", "[-]"] {
+            assert_eq!(code(bad), Some(Code::JsonSyntax), "{bad:?}");
+        }
+        assert_eq!(parse_document(b"[\xff]", 128).err().map(|e| e.code()), Some(Code::JsonSyntax));
+        assert_eq!(parse_document(b"[\xc0\x80]", 128).err().map(|e| e.code()), Some(Code::JsonSyntax));
+    }
+
+    #[test]
+    fn depth_is_counted_from_one_and_earliest_fault_wins() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert_eq!(code(&deep(128)), None);
+        assert_eq!(code(&deep(129)), Some(Code::LimitExceeded));
+        // a syntax error before the depth is passed is reported as syntax...
+        assert_eq!(code(&format!("[x{}", "[".repeat(200))), Some(Code::JsonSyntax));
+        // ...and one after it as the depth violation.
+        assert_eq!(code(&format!("{}x", "[".repeat(200))), Some(Code::LimitExceeded));
+        assert_eq!(code(&"[".repeat(1_000_000)), Some(Code::LimitExceeded));
+    }
+
+    #[test]
+    fn numbers_denote_binary64() {
+        assert_eq!(number_value("1e0"), Some(1.0));
+        assert_eq!(number_value("-0").map(f64::to_bits), Some((-0.0f64).to_bits()));
+        assert_eq!(number_value("9007199254740993"), Some(9007199254740992.0));
+        assert_eq!(number_value("1e400"), None);
+    }
+
+    #[test]
+    fn cursor_walks_a_validated_span() {
+        let Ok(Document::Object(m)) = parse_document(br#"{"d": [[1, "a,]"], [{"x": [2]}, -3.5e1]]}"#, 128) else {
+            panic!("parse failed")
+        };
+        let Json::Array(span) = m[0].1 else { panic!("not an array") };
+        let mut c = Cursor::new(span);
+        let mut leaves = Vec::new();
+        c.open_array();
+        while c.next_item() {
+            c.open_array();
+            while c.next_item() {
+                leaves.push(format!("{:?}", c.scalar()));
+            }
+        }
+        assert_eq!(leaves, ["Number(\"1\")", "String", "Object", "Number(\"-3.5e1\")"]);
+        assert_eq!(c.peek(), None);
+    }
+}

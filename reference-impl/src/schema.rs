@@ -1,0 +1,68 @@
+//! Validation against the JSON Schemas of `schemas/v1/`, embedded at build
+//! time (feature `schema`).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as JsonValue;
+
+/// The base of every schema's `$id`.
+pub const BASE: &str = "https://sciwire.dev/schemas/v1/";
+
+/// Every schema file: its name (without `.schema.json`) and text.
+pub const FILES: &[(&str, &str)] = &[
+    ("common", include_str!("../../schemas/v1/common.schema.json")),
+    ("envelope", include_str!("../../schemas/v1/envelope.schema.json")),
+    ("ndarray", include_str!("../../schemas/v1/ndarray.schema.json")),
+    ("canonical-value", include_str!("../../schemas/v1/canonical-value.schema.json")),
+    ("error", include_str!("../../schemas/v1/error.schema.json")),
+    ("vector", include_str!("../../schemas/v1/vector.schema.json")),
+    ("equivalence", include_str!("../../schemas/v1/equivalence.schema.json")),
+];
+
+/// Compiled validators for every schema, resolving `$ref`s among them offline.
+pub struct Schemas {
+    validators: BTreeMap<&'static str, jsonschema::Validator>,
+}
+
+impl Schemas {
+    /// Parses and compiles every embedded schema.
+    pub fn load() -> Result<Schemas, String> {
+        let mut docs = Vec::new();
+        for (name, text) in FILES {
+            let v: JsonValue = serde_json::from_str(text).map_err(|e| format!("{name}.schema.json: {e}"))?;
+            jsonschema::meta::validate(&v).map_err(|e| format!("{name}.schema.json is not a valid schema: {e}"))?;
+            docs.push((*name, v));
+        }
+        let mut registry = jsonschema::Registry::new();
+        for (name, doc) in &docs {
+            registry = registry
+                .add(format!("{BASE}{name}.schema.json"), doc.clone())
+                .map_err(|e| format!("{name}.schema.json: {e}"))?;
+        }
+        let registry = registry.prepare().map_err(|e| format!("schema registry: {e}"))?;
+        let mut validators = BTreeMap::new();
+        for (name, doc) in &docs {
+            let v = jsonschema::options()
+                .with_registry(&registry)
+                .build(doc)
+                .map_err(|e| format!("{name}.schema.json: {e}"))?;
+            validators.insert(*name, v);
+        }
+        Ok(Schemas { validators })
+    }
+
+    /// The schema names.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.validators.keys().copied()
+    }
+
+    /// Validates `instance` against the schema `name`; on failure, one line per error.
+    pub fn validate(&self, name: &str, instance: &JsonValue) -> Result<(), Vec<String>> {
+        let v = self.validators.get(name).ok_or_else(|| vec![format!("no schema named {name:?}")])?;
+        let errors: Vec<String> = v
+            .iter_errors(instance)
+            .map(|e| format!("{}: {}", e.instance_path(), e))
+            .collect();
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
