@@ -496,6 +496,7 @@ fn fixed(dtype: Dtype, bytes: Vec<u8>, len: usize) -> Result<ArrayRef> {
     ArrayData::builder(dtype.arrow_type())
         .len(len)
         .add_buffer(Buffer::from(bytes))
+        .align_buffers(true)
         .build()
         .map(make_array)
         .map_err(|e| encode_error(Code::ArrowPayload, "ndarray.encode.members", format!("building the column: {e}")))

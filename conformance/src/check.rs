@@ -1,0 +1,189 @@
+//! Checking an implementation against the suite. The reference
+//! implementation runs in-process through the same interface that process
+//! harnesses will use.
+
+use serde_json::Value as JsonValue;
+use sciwire::schema::Schemas;
+use sciwire::{Encoding, Limits, Value};
+
+use crate::suite::{Expect, Group, Input, Suite, Vector};
+
+/// What an implementation answered for one case.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// A decoded canonical value.
+    Value(JsonValue),
+    /// An encoded envelope's bytes.
+    Envelope(Vec<u8>),
+    /// A rejection.
+    Error {
+        /// The error code.
+        code: String,
+        /// The message.
+        message: String,
+    },
+    /// The implementation declined the case.
+    Skipped(String),
+    /// The implementation failed to answer properly.
+    Errored(String),
+}
+
+/// Something that decodes and encodes envelopes.
+pub trait Implementation {
+    /// A name for reports.
+    fn name(&self) -> String;
+    /// Decodes envelope bytes to a canonical value or an error.
+    fn decode(&mut self, input: &[u8]) -> Outcome;
+    /// Encodes a canonical value to an envelope or an error.
+    fn encode(&mut self, value: &JsonValue, encoding: Encoding) -> Outcome;
+}
+
+/// The reference implementation, in-process, with the default limits.
+#[derive(Debug, Default)]
+pub struct Reference {
+    /// The limits it decodes with.
+    pub limits: Limits,
+}
+
+fn error_outcome(e: &sciwire::Error) -> Outcome {
+    Outcome::Error { code: e.code().as_str().to_string(), message: e.to_string() }
+}
+
+impl Implementation for Reference {
+    fn name(&self) -> String {
+        format!("sciwire reference {}", env!("CARGO_PKG_VERSION"))
+    }
+    fn decode(&mut self, input: &[u8]) -> Outcome {
+        match sciwire::decode(input, &self.limits) {
+            Ok(v) => Outcome::Value(v.to_canonical()),
+            Err(e) => error_outcome(&e),
+        }
+    }
+    fn encode(&mut self, value: &JsonValue, encoding: Encoding) -> Outcome {
+        match Value::from_canonical(value).and_then(|v| sciwire::encode(&v, encoding)) {
+            Ok(text) => Outcome::Envelope(text.into_bytes()),
+            Err(e) => error_outcome(&e),
+        }
+    }
+}
+
+/// The verdict on one case.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// As expected.
+    Pass,
+    /// Rejected as expected, but with another code.
+    CodeMismatch {
+        /// The expected code.
+        expected: String,
+        /// The code the implementation gave.
+        actual: String,
+    },
+    /// Not as expected.
+    Fail {
+        /// What was expected.
+        expected: String,
+        /// What happened.
+        actual: String,
+    },
+    /// The implementation declined the case.
+    Skipped(String),
+    /// The implementation did not answer properly.
+    Errored(String),
+}
+
+/// The result of one case.
+#[derive(Clone, Debug)]
+pub struct CaseResult {
+    /// The vector or group id.
+    pub id: String,
+    /// Its file, relative to the suite root.
+    pub path: String,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+fn describe(o: &Outcome) -> String {
+    match o {
+        Outcome::Value(v) => format!("value {v}"),
+        Outcome::Envelope(b) => format!("envelope {}", String::from_utf8_lossy(b)),
+        Outcome::Error { message, .. } => format!("rejected: {message}"),
+        Outcome::Skipped(r) => format!("skipped: {r}"),
+        Outcome::Errored(r) => format!("errored: {r}"),
+    }
+}
+
+/// Checks one vector. Encoded envelopes are checked against the envelope
+/// schema and decoded by the reference implementation.
+pub fn check_vector(imp: &mut dyn Implementation, v: &Vector, schemas: &Schemas) -> Verdict {
+    let outcome = match &v.input {
+        Input::Decode(bytes) => imp.decode(bytes),
+        Input::Encode { value, encoding } => imp.encode(value, *encoding),
+    };
+    let fail = |expected: String, actual: &Outcome| Verdict::Fail { expected, actual: describe(actual) };
+    match (&outcome, &v.expect) {
+        (Outcome::Skipped(r), _) => Verdict::Skipped(r.clone()),
+        (Outcome::Errored(r), _) => Verdict::Errored(r.clone()),
+        (Outcome::Value(got), Expect::Value(want)) if got == want => Verdict::Pass,
+        (Outcome::Error { code, .. }, Expect::Error(want)) if code == want => Verdict::Pass,
+        (Outcome::Error { code, .. }, Expect::Error(want)) => {
+            Verdict::CodeMismatch { expected: want.clone(), actual: code.clone() }
+        }
+        (Outcome::Envelope(bytes), Expect::Roundtrip) => {
+            let Input::Encode { value, .. } = &v.input else {
+                return fail("an encode vector".into(), &outcome);
+            };
+            match check_envelope(bytes, value, schemas) {
+                Ok(()) => Verdict::Pass,
+                Err(why) => Verdict::Fail { expected: format!("an envelope that decodes to {value}"), actual: why },
+            }
+        }
+        (_, Expect::Value(want)) => fail(format!("value {want}"), &outcome),
+        (_, Expect::Error(want)) => fail(format!("rejection with {want}"), &outcome),
+        (_, Expect::Roundtrip) => fail("an envelope".into(), &outcome),
+    }
+}
+
+/// An encoder's output must be schema-valid and decode (with the reference) to `value`.
+pub fn check_envelope(bytes: &[u8], value: &JsonValue, schemas: &Schemas) -> Result<(), String> {
+    let text = String::from_utf8_lossy(bytes);
+    let parsed: JsonValue = serde_json::from_slice(bytes).map_err(|e| format!("envelope is not JSON ({e}): {text}"))?;
+    schemas
+        .validate("envelope", &parsed)
+        .map_err(|errs| format!("envelope fails envelope.schema.json: {}: {text}", errs.join("; ")))?;
+    match sciwire::decode(bytes, &Limits::default()) {
+        Ok(v) if v.to_canonical() == *value => Ok(()),
+        Ok(v) => Err(format!("envelope decodes to {}: {text}", v.to_canonical())),
+        Err(e) => Err(format!("the reference rejects the envelope: {e}: {text}")),
+    }
+}
+
+/// Checks an equivalence group: every member decodes to one value.
+pub fn check_group(imp: &mut dyn Implementation, g: &Group, suite: &Suite) -> Verdict {
+    let mut first: Option<(String, JsonValue)> = None;
+    for id in &g.members {
+        let Some(v) = suite.vector(id) else {
+            return Verdict::Errored(format!("member {id} is not in the suite"));
+        };
+        let Input::Decode(bytes) = &v.input else {
+            return Verdict::Errored(format!("member {id} is not a decode vector"));
+        };
+        match imp.decode(bytes) {
+            Outcome::Value(val) => match &first {
+                None => first = Some((id.clone(), val)),
+                Some((fid, fval)) if *fval != val => {
+                    return Verdict::Fail {
+                        expected: format!("{id} decodes like {fid}: {fval}"),
+                        actual: format!("{id} decodes to {val}"),
+                    };
+                }
+                Some(_) => {}
+            },
+            Outcome::Skipped(r) => return Verdict::Skipped(r),
+            other => {
+                return Verdict::Fail { expected: format!("{id} decodes to a value"), actual: describe(&other) };
+            }
+        }
+    }
+    Verdict::Pass
+}

@@ -1,0 +1,179 @@
+//! Loading the vector suite (`vectors/v1/`, format in `spec/src/vectors.md`).
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde_json::Value as JsonValue;
+
+/// What a vector feeds the implementation.
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// Envelope bytes to decode.
+    Decode(Vec<u8>),
+    /// A canonical value to encode, and the encoding asked for.
+    Encode {
+        /// The canonical value.
+        value: JsonValue,
+        /// The encoding asked for.
+        encoding: sciwire::Encoding,
+    },
+}
+
+/// What a vector expects.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expect {
+    /// This canonical value.
+    Value(JsonValue),
+    /// Rejection with this code.
+    Error(String),
+    /// Encoding succeeds and decodes back to the input.
+    Roundtrip,
+}
+
+/// One vector file.
+#[derive(Clone, Debug)]
+pub struct Vector {
+    /// The vector's id.
+    pub id: String,
+    /// The file, relative to the suite root.
+    pub path: String,
+    /// The description.
+    pub description: String,
+    /// The clause ids it exercises; for an invalid vector the first is the one whose code it expects.
+    pub clauses: Vec<String>,
+    /// The input.
+    pub input: Input,
+    /// The expectation.
+    pub expect: Expect,
+    /// For invalid vectors with `{"json": …}` input: whether the schema accepts it.
+    pub schema_valid: Option<bool>,
+    /// The parsed file.
+    pub raw: JsonValue,
+}
+
+/// An equivalence group.
+#[derive(Clone, Debug)]
+pub struct Group {
+    /// The group's id.
+    pub id: String,
+    /// The file, relative to the suite root.
+    pub path: String,
+    /// The member vector ids.
+    pub members: Vec<String>,
+    /// The parsed file.
+    pub raw: JsonValue,
+}
+
+/// The whole suite.
+#[derive(Debug, Default)]
+pub struct Suite {
+    /// The suite root (`vectors/v1`).
+    pub root: PathBuf,
+    /// Every vector, sorted by path.
+    pub vectors: Vec<Vector>,
+    /// Every equivalence group, sorted by path.
+    pub groups: Vec<Group>,
+}
+
+/// The suite root of this checkout, for tests and as the CLI's default.
+pub fn default_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors/v1")
+}
+
+fn json_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            json_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn field<'a>(v: &'a JsonValue, name: &str, path: &str) -> Result<&'a JsonValue, String> {
+    v.get(name).ok_or_else(|| format!("{path}: no member {name:?}"))
+}
+
+fn string(v: &JsonValue, name: &str, path: &str) -> Result<String, String> {
+    field(v, name, path)?.as_str().map(str::to_string).ok_or_else(|| format!("{path}: {name} is not a string"))
+}
+
+impl Vector {
+    /// Reads a vector from its parsed file.
+    pub fn from_json(raw: JsonValue, path: &str) -> Result<Vector, String> {
+        let id = string(&raw, "id", path)?;
+        let description = string(&raw, "description", path)?;
+        let clauses = field(&raw, "clauses", path)?
+            .as_array()
+            .and_then(|a| a.iter().map(|c| c.as_str().map(str::to_string)).collect::<Option<Vec<_>>>())
+            .ok_or_else(|| format!("{path}: clauses is not an array of strings"))?;
+        let direction = raw.get("direction").and_then(JsonValue::as_str).unwrap_or("decode");
+        let input = field(&raw, "input", path)?;
+        let input = match direction {
+            "decode" => Input::Decode(if let Some(v) = input.get("json") {
+                serde_json::to_vec(v).map_err(|e| format!("{path}: {e}"))?
+            } else if let Some(t) = input.get("text").and_then(JsonValue::as_str) {
+                t.as_bytes().to_vec()
+            } else if let Some(b) = input.get("base64").and_then(JsonValue::as_str) {
+                base64::engine::general_purpose::STANDARD.decode(b).map_err(|e| format!("{path}: input.base64: {e}"))?
+            } else {
+                return Err(format!("{path}: input has none of json, text, base64"));
+            }),
+            "encode" => Input::Encode {
+                value: field(input, "value", path)?.clone(),
+                encoding: string(input, "encoding", path)?.parse()?,
+            },
+            other => return Err(format!("{path}: unknown direction {other:?}")),
+        };
+        let expect = field(&raw, "expect", path)?;
+        let expect = if let Some(v) = expect.get("value") {
+            Expect::Value(v.clone())
+        } else if let Some(c) = expect.get("error").and_then(JsonValue::as_str) {
+            Expect::Error(c.to_string())
+        } else if expect.get("roundtrip") == Some(&JsonValue::Bool(true)) {
+            Expect::Roundtrip
+        } else {
+            return Err(format!("{path}: expect has none of value, error, roundtrip"));
+        };
+        let schema_valid = raw.get("schemaValid").and_then(JsonValue::as_bool);
+        Ok(Vector { id, path: path.to_string(), description, clauses, input, expect, schema_valid, raw })
+    }
+
+    /// The JSON input, for `{"json": …}` decode vectors.
+    pub fn json_input(&self) -> Option<&JsonValue> {
+        self.raw.get("input")?.get("json")
+    }
+}
+
+impl Suite {
+    /// Loads every vector and group under `root`.
+    pub fn load(root: &Path) -> Result<Suite, String> {
+        let mut files = Vec::new();
+        json_files(root, &mut files).map_err(|e| format!("reading {}: {e}", root.display()))?;
+        files.sort();
+        let mut suite = Suite { root: root.to_path_buf(), ..Suite::default() };
+        for file in files {
+            let rel = file.strip_prefix(root).unwrap_or(&file).to_string_lossy().replace('\\', "/");
+            let text = std::fs::read(&file).map_err(|e| format!("reading {rel}: {e}"))?;
+            let raw: JsonValue = serde_json::from_slice(&text).map_err(|e| format!("{rel}: not JSON: {e}"))?;
+            if rel.split('/').any(|part| part == "equivalent") {
+                let members = raw
+                    .get("members")
+                    .and_then(JsonValue::as_array)
+                    .and_then(|a| a.iter().map(|m| m.as_str().map(str::to_string)).collect::<Option<Vec<_>>>())
+                    .ok_or_else(|| format!("{rel}: members is not an array of strings"))?;
+                suite.groups.push(Group { id: string(&raw, "id", &rel)?, path: rel, members, raw });
+            } else {
+                suite.vectors.push(Vector::from_json(raw, &rel)?);
+            }
+        }
+        Ok(suite)
+    }
+
+    /// The vector with this id.
+    pub fn vector(&self, id: &str) -> Option<&Vector> {
+        self.vectors.iter().find(|v| v.id == id)
+    }
+}
