@@ -31,7 +31,7 @@ fn main() {
             .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
             .collect();
         let kind = if rel.split('/').any(|p| p == "equivalent") { "group" } else { "vector" };
-        code.push_str(&format!("#[test]\nfn {name}() {{\n    check_{kind}({rel:?});\n}}\n\n"));
+        code.push_str(&format!("#[test]\nfn {name}() {{\n    run_{kind}({rel:?});\n}}\n\n"));
     }
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("vector_tests.rs");
     if let Err(e) = std::fs::write(&out, code) {

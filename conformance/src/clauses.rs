@@ -77,9 +77,9 @@ pub fn parse_page(page: &str, text: &str) -> Result<Vec<Clause>, String> {
         if line.starts_with('#') {
             finish(current.take(), &mut out);
         }
-        if prev_blank {
-            if let Some(rest) = line.strip_prefix("**[") {
-                if let Some(end) = rest.find("]**") {
+        if prev_blank
+            && let Some(rest) = line.strip_prefix("**[")
+                && let Some(end) = rest.find("]**") {
                     let id = &rest[..end];
                     if !is_id(id) {
                         return Err(format!("{page}: malformed clause id {id:?}"));
@@ -88,8 +88,6 @@ pub fn parse_page(page: &str, text: &str) -> Result<Vec<Clause>, String> {
                     let clause = Clause { id: id.to_string(), page: page.to_string(), codes: Vec::new() };
                     current = Some((clause, String::new()));
                 }
-            }
-        }
         if let Some((_, body)) = current.as_mut() {
             body.push_str(line);
             body.push('\n');
@@ -167,15 +165,14 @@ pub fn coverage(clauses: &[Clause], suite: &Suite) -> Coverage {
                 for c in &v.clauses {
                     cov.invalid.entry((c.clone(), code.clone())).or_default().push(v.id.clone());
                 }
-                if let Some(first) = v.clauses.first().and_then(|c| known.get(c.as_str())) {
-                    if !first.codes.contains(code) {
+                if let Some(first) = v.clauses.first().and_then(|c| known.get(c.as_str()))
+                    && !first.codes.contains(code) {
                         cov.gaps.push(Gap::FirstClauseLacksCode {
                             vector: v.id.clone(),
                             clause: first.id.clone(),
                             code: code.clone(),
                         });
                     }
-                }
             }
             Expect::Value(_) | Expect::Roundtrip => {
                 for c in &v.clauses {
@@ -208,6 +205,7 @@ pub fn coverage(clauses: &[Clause], suite: &Suite) -> Coverage {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

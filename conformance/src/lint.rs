@@ -39,16 +39,14 @@ pub fn lint(suite: &Suite, schemas: &Schemas, clauses: &[Clause], root: &Path) -
         if folder != want {
             problems.push(format!("{p}: belongs in a {want}/ folder"));
         }
-        if let Expect::Error(code) = &v.expect {
-            if sciwire::Code::parse(code).is_none() {
+        if let Expect::Error(code) = &v.expect
+            && sciwire::Code::parse(code).is_none() {
                 problems.push(format!("{p}: {code} is not a code of spec/src/errors.md"));
             }
-        }
-        if let Expect::Value(value) = &v.expect {
-            if let Err(errs) = schemas.validate("canonical-value", value) {
+        if let Expect::Value(value) = &v.expect
+            && let Err(errs) = schemas.validate("canonical-value", value) {
                 problems.extend(errs.into_iter().map(|e| format!("{p}: expect.value: {e}")));
             }
-        }
         // Schemas and vectors agree: valid JSON inputs are schema-valid, and
         // invalid ones are exactly as schema-valid as they declare.
         if let Some(input) = v.json_input() {

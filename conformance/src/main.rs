@@ -80,7 +80,7 @@ fn run(imp: &mut dyn Implementation, suite: &Suite, cases: &[String], require_co
     let (mut pass, mut mismatch, mut fail, mut skipped, mut errored) = (0, 0, 0, 0, 0);
     let mut report = Vec::new();
     let progress = |done: usize| {
-        if done % 50 == 0 || done == total {
+        if done.is_multiple_of(50) || done == total {
             eprint!("\r  {done}/{total}");
             if done == total {
                 eprintln!();

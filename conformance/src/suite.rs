@@ -118,8 +118,16 @@ impl Vector {
                 t.as_bytes().to_vec()
             } else if let Some(b) = input.get("base64").and_then(JsonValue::as_str) {
                 base64::engine::general_purpose::STANDARD.decode(b).map_err(|e| format!("{path}: input.base64: {e}"))?
+            } else if let Some(pieces) = input.get("concat").and_then(JsonValue::as_array) {
+                let mut bytes = Vec::new();
+                for piece in pieces {
+                    let text = piece.get("text").and_then(JsonValue::as_str).unwrap_or_default();
+                    let n = piece.get("repeat").and_then(JsonValue::as_u64).unwrap_or(1) as usize;
+                    bytes.extend_from_slice(text.repeat(n).as_bytes());
+                }
+                bytes
             } else {
-                return Err(format!("{path}: input has none of json, text, base64"));
+                return Err(format!("{path}: input has none of json, text, base64, concat"));
             }),
             "encode" => Input::Encode {
                 value: field(input, "value", path)?.clone(),

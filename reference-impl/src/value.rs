@@ -50,7 +50,7 @@ fn from_hex(s: &str) -> Option<Vec<u8>> {
         _ => None,
     };
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return None;
     }
     b.chunks_exact(2).map(|p| Some(digit(p[0])? << 4 | digit(p[1])?)).collect()
@@ -100,7 +100,10 @@ impl Value {
             return Err(Error::new(
                 Code::ShapeMismatch,
                 clause,
-                format!("hex holds {} bytes; dtype {} and shape {:?} need {want:?}", a.data.len(), dtype, a.shape),
+                match want {
+                    Some(w) => format!("hex holds {} bytes; dtype {} and shape {:?} need {w}", a.data.len(), dtype, a.shape),
+                    None => format!("dtype {} and shape {:?} need more bytes than can exist", dtype, a.shape),
+                },
             ));
         }
         Ok(Value::NdArray(a))

@@ -1,5 +1,7 @@
 //! The `sciwire` binary: output and exit codes.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 

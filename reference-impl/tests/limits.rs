@@ -2,6 +2,8 @@
 //! `E_LIMIT_EXCEEDED`; and configurations outside the specified bounds are
 //! rejected.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 use sciwire::{Code, Limits};
 
 fn code(input: &str, limits: &Limits) -> Option<Code> {

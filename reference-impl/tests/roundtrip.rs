@@ -2,6 +2,8 @@
 //! bit, in each encoding that can hold it; and the json encoder refuses,
 //! with the specified code, exactly the values it cannot hold.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 use proptest::prelude::*;
 use sciwire::dtype::Unit;
 use sciwire::{Code, Dtype, Encoding, Limits, NdArray, Value};

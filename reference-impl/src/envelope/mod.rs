@@ -103,16 +103,13 @@ pub fn decode(input: &[u8], limits: &Limits) -> Result<Value> {
         None => Version::V0,
         Some(Json::Number(t)) if number_value(t) == Some(1.0) => Version::V1,
         Some(other) => {
-            let shown = match other {
-                Json::Number(t) => (*t).to_string(),
-                Json::String(s) => format!("{s:?}"),
-                other => other.type_name().to_string(),
+            let why = match other {
+                Json::Number(t) if number_value(t).is_some() => format!("codecVersion {t} is not supported; this decoder reads version 1"),
+                Json::Number(t) => format!("codecVersion {t} is not a number with a value"),
+                Json::String(s) => format!("codecVersion must be the number 1, not the string {s:?}"),
+                other => format!("codecVersion must be the number 1, not {}", other.type_name()),
             };
-            return Err(Error::new(
-                Code::CodecVersion,
-                "envelope.codec-version",
-                format!("codecVersion {shown} is not supported; this decoder reads version 1"),
-            )
+            return Err(Error::new(Code::CodecVersion, "envelope.codec-version", why)
             .at("/codecVersion"));
         }
     };

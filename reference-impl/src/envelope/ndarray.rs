@@ -41,20 +41,21 @@ pub(crate) fn decode(m: &Members<'_>, version: Version, encoding: Encoding, limi
     };
 
     let dtype = dtype_j.map(parse_dtype).transpose()?;
-    if let (Encoding::Json, Some(d)) = (encoding, dtype) {
-        if !d.json_allowed() {
-            return Err(Error::new(
-                Code::DtypeUnsupported,
-                "ndarray.json.dtypes",
-                format!("dtype {d} has no json form; use the arrow encoding"),
-            )
-            .at("/dtype"));
-        }
-    }
     let shape = shape_j.map(|j| parse_shape(j, limits)).transpose()?;
     if let Some(shape) = &shape {
         // With no dtype yet (v0 arrow), the byte limit is checked once the column gives one.
         limits.shape(shape, dtype.map_or(1, |d| d.itemsize()))?;
+    }
+    // [ndarray.json.dtypes] comes after the shape and its limits, in page order.
+    if let (Encoding::Json, Some(d)) = (encoding, dtype)
+        && !d.json_allowed()
+    {
+        return Err(Error::new(
+            Code::DtypeUnsupported,
+            "ndarray.json.dtypes",
+            format!("dtype {d} has no json form; use the arrow encoding"),
+        )
+        .at("/dtype"));
     }
     match encoding {
         Encoding::Arrow => decode_arrow(payload, dtype, shape, limits),
@@ -163,8 +164,7 @@ fn decode_arrow(payload: &Json<'_>, dtype: Option<Dtype>, shape: Option<Vec<u64>
     let len = column.as_ref().map_or(0, |c| c.len()) as u64;
     let shape = match shape {
         Some(shape) => {
-            limits.shape(&shape, dtype.itemsize())?;
-            let count = shape.iter().product::<u64>();
+            let count = limits.shape(&shape, dtype.itemsize())?;
             if count != len {
                 return Err(Error::new(
                     Code::ShapeMismatch,
@@ -321,14 +321,10 @@ fn check_nesting(c: &mut Cursor<'_>, shape: &[u64], level: usize, index: &mut Ve
 fn decode_json(data: &str, dtype: Dtype, shape: Option<Vec<u64>>, limits: &Limits) -> Result<NdArray> {
     let shape = match shape {
         Some(s) => s,
-        None => {
-            let s = infer_shape(data, limits)?;
-            limits.shape(&s, dtype.itemsize())?;
-            s
-        }
+        None => infer_shape(data, limits)?,
     };
+    let count = limits.shape(&shape, dtype.itemsize())? as usize;
     check_nesting(&mut Cursor::new(data), &shape, 0, &mut Vec::new())?;
-    let count = shape.iter().product::<u64>() as usize;
     let mut out = Vec::with_capacity(count * dtype.itemsize() as usize);
     let mut c = Cursor::new(data);
     let mut i = 0usize;

@@ -13,7 +13,7 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_buffer::Buffer;
 use arrow_ipc::reader::read_record_batch;
 use arrow_ipc::writer::StreamWriter;
-use arrow_ipc::{Endianness, MessageHeader, MetadataVersion, root_as_message};
+use arrow_ipc::{Endianness, MessageHeader, MetadataVersion, Type, root_as_message};
 use arrow_schema::{Field, Schema};
 
 use crate::error::{Code, Error, Result};
@@ -70,7 +70,10 @@ fn next_message<'a>(bytes: &'a [u8], pos: &mut usize) -> Result<Option<Message<'
     let meta = rest
         .get(8..8 + meta_len)
         .ok_or_else(|| bad(format!("metadata of {meta_len} bytes at byte {at} is truncated")))?;
-    let msg = root_as_message(meta).map_err(|e| bad(format!("invalid message flatbuffer at byte {at}: {e}")))?;
+    let msg = root_as_message(meta).map_err(|e| {
+        let why = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+        bad(format!("invalid message flatbuffer at byte {at}: {why}"))
+    })?;
     if msg.version() != MetadataVersion::V5 {
         return Err(bad(format!("message at byte {at} has metadata version {:?}, not V5", msg.version())));
     }
@@ -103,6 +106,28 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Stream> {
     }
     let fb_fields = fb_schema.fields().map(|f| f.len()).unwrap_or(0);
     let dictionary_fields = fb_schema.fields().is_some_and(|fs| fs.iter().any(|f| f.dictionary().is_some()));
+    // A flat (childless) first column has its validity bitmap as buffer 0.
+    let flat_first_field = fb_schema.fields().filter(|fs| !fs.is_empty()).is_some_and(|fs| {
+        let f = fs.get(0);
+        f.dictionary().is_none()
+            && matches!(
+                f.type_type(),
+                Type::Bool
+                    | Type::Int
+                    | Type::FloatingPoint
+                    | Type::Utf8
+                    | Type::Binary
+                    | Type::LargeUtf8
+                    | Type::LargeBinary
+                    | Type::FixedSizeBinary
+                    | Type::Date
+                    | Type::Time
+                    | Type::Timestamp
+                    | Type::Duration
+                    | Type::Interval
+                    | Type::Decimal
+            )
+    });
     let schema = contain(|| arrow_ipc::convert::try_fb_to_schema(fb_schema))?
         .map_err(|e| bad(format!("invalid schema: {e}")))?;
     let schema = Arc::new(schema);
@@ -148,6 +173,9 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Stream> {
                 )));
             }
         }
+        if flat_first_field {
+            check_validity(&rb, m.body, m.at)?;
+        }
         batches.push((rb, m.body, m.at));
     }
     if pos != bytes.len() {
@@ -171,6 +199,37 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Stream> {
         }
     };
     Ok(Stream { schema, dictionary_fields, batch })
+}
+
+/// A field node's `null_count` must agree with its validity bitmap
+/// ([ndarray.arrow.stream]). arrow-rs drops the bitmap when `null_count` is
+/// 0, so a lying count would hide nulls; the bits are counted here.
+fn check_validity(rb: &arrow_ipc::RecordBatch<'_>, body: &[u8], at: usize) -> Result<()> {
+    let (Some(node), Some(buf)) = (
+        rb.nodes().filter(|n| !n.is_empty()).map(|n| *n.get(0)),
+        rb.buffers().filter(|b| !b.is_empty()).map(|b| *b.get(0)),
+    ) else {
+        return Ok(());
+    };
+    if buf.length() == 0 {
+        return Ok(()); // no bitmap: every element is valid
+    }
+    // Bounds were checked by the caller.
+    let bitmap = &body[buf.offset() as usize..(buf.offset() + buf.length()) as usize];
+    let len = node.length() as usize;
+    if bitmap.len() < len.div_ceil(8) {
+        return Err(bad(format!("record batch at byte {at}: validity bitmap is shorter than {len} bits")));
+    }
+    let set: usize = bitmap[..len / 8].iter().map(|b| b.count_ones() as usize).sum::<usize>()
+        + (0..len % 8).filter(|i| bitmap[len / 8] >> i & 1 == 1).count();
+    let nulls = len - set;
+    if nulls as i64 != node.null_count() {
+        return Err(bad(format!(
+            "record batch at byte {at}: null_count is {} but the validity bitmap has {nulls} nulls",
+            node.null_count()
+        )));
+    }
+    Ok(())
 }
 
 /// Runs arrow-rs code that may panic on malformed input, mapping a panic to

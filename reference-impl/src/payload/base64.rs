@@ -18,7 +18,7 @@ pub(crate) fn decode(text: &str, limits: &Limits, clause: &'static str) -> Resul
     let bytes = text.as_bytes();
     limits.decoded_bytes(claimed_len(bytes), "the base64 payload")?;
     let err = |why: String| Error::new(Code::Base64, clause, why);
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return Err(err(format!("length {} is not a multiple of 4 (padding missing?)", bytes.len())));
     }
     if let Some(i) = bytes.iter().position(|&c| !(c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=')) {
