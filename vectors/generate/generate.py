@@ -2474,6 +2474,9 @@ def encode_vectors(S: Suite):
                 ["ndarray.encode.json-refuse", "ndarray.json.values", "ndarray.json.nesting"]
             if name in ("uint8-empty", "float64-0x3", "int16-3x0", "shape-0-by-max"):
                 extra = extra + ["ndarray.arrow.batches"] if enc == "arrow" else extra
+            if enc == "arrow" and name in ("datetime64-d-extremes", "str-interior-nul",
+                                           "bytes-interior-nul"):
+                extra = extra + ["ndarray.encode.arrow-refuse"]
             what = re.sub(r"^(arrow|json) ", "", vec["description"])
             S.encode(f"ndarray-encode-{enc}-{name}", f"{enc} encoder round trip: {what}",
                      uniq(ENC + extra), value, enc, {"roundtrip": True}, source)
@@ -2517,6 +2520,15 @@ def encode_vectors(S: Suite):
              "np.zeros((0,), dtype='<U1')", "E_DTYPE_UNSUPPORTED", ["ndarray.json.dtypes"])]:
         S.encode(f"ndarray-encode-json-refuse-{vid}", f"json encoder refuses {desc}",
                  REF + extra, canon(build(expr)), "json", {"error": code}, src(expr))
+
+    for vid, desc, expr in [
+            ("date32-above", "datetime64[D] 2^31 days, past Date32",
+             "np.array([2**31], dtype='datetime64[D]')"),
+            ("date32-below", "datetime64[D] -2^31-1 days, before Date32",
+             "np.array([0, -2**31 - 1], dtype='datetime64[D]')")]:
+        S.encode(f"ndarray-encode-arrow-refuse-{vid}", f"arrow encoder refuses {desc}",
+                 ["ndarray.encode.arrow-refuse", "ndarray.encode.members"], canon(build(expr)),
+                 "arrow", {"error": "E_VALUE_DOMAIN"}, src(expr))
 
     good_expr = "np.arange(6.0).reshape(2, 3)"
     good = canon(build(good_expr))

@@ -447,7 +447,7 @@ pub(crate) fn encode(a: &NdArray, encoding: Encoding) -> Result<String> {
 
 fn to_arrow(a: &NdArray) -> Result<ArrayRef> {
     let w = a.dtype.itemsize() as usize;
-    let refuse = |why: String| encode_error(Code::ValueDomain, "ndarray.encode.members", why);
+    let refuse = |why: String| encode_error(Code::ValueDomain, "ndarray.encode.arrow-refuse", why);
     let array: ArrayRef = match a.dtype {
         Dtype::Bool => {
             if let Some(i) = a.data.iter().position(|&b| b > 1) {
