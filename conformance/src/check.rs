@@ -28,10 +28,29 @@ pub enum Outcome {
     Errored(String),
 }
 
+/// Time and memory one case cost.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CaseStats {
+    /// Wall-clock time from request to response.
+    pub wall: std::time::Duration,
+    /// Growth of the peak resident set during the case, where the OS tells.
+    pub rss_growth_mib: Option<u64>,
+}
+
 /// Something that decodes and encodes envelopes.
 pub trait Implementation {
     /// A name for reports.
     fn name(&self) -> String;
+    /// The capabilities, as in the harness protocol's `start` response.
+    fn capabilities(&self) -> JsonValue {
+        serde_json::json!({"ndarray": {"directions": ["decode", "encode"], "encodings": ["arrow", "json"], "codecVersions": [0, 1]}})
+    }
+    /// Announces the next case and its wall-clock budget.
+    fn set_case(&mut self, _id: &str, _timeout: std::time::Duration) {}
+    /// What the last case cost, if measured.
+    fn last_stats(&self) -> Option<CaseStats> {
+        None
+    }
     /// Decodes envelope bytes to a canonical value or an error.
     fn decode(&mut self, input: &[u8]) -> Outcome;
     /// Encodes a canonical value to an envelope or an error.
@@ -43,6 +62,16 @@ pub trait Implementation {
 pub struct Reference {
     /// The limits it decodes with.
     pub limits: Limits,
+    last: Option<CaseStats>,
+}
+
+impl Reference {
+    fn timed<T>(&mut self, f: impl FnOnce(&Limits) -> T) -> T {
+        let t = std::time::Instant::now();
+        let out = f(&self.limits);
+        self.last = Some(CaseStats { wall: t.elapsed(), rss_growth_mib: None });
+        out
+    }
 }
 
 fn error_outcome(e: &sciwire::Error) -> Outcome {
@@ -53,14 +82,17 @@ impl Implementation for Reference {
     fn name(&self) -> String {
         format!("sciwire reference {}", env!("CARGO_PKG_VERSION"))
     }
+    fn last_stats(&self) -> Option<CaseStats> {
+        self.last
+    }
     fn decode(&mut self, input: &[u8]) -> Outcome {
-        match sciwire::decode(input, &self.limits) {
+        match self.timed(|l| sciwire::decode(input, l)) {
             Ok(v) => Outcome::Value(v.to_canonical()),
             Err(e) => error_outcome(&e),
         }
     }
     fn encode(&mut self, value: &JsonValue, encoding: Encoding) -> Outcome {
-        match Value::from_canonical(value).and_then(|v| sciwire::encode(&v, encoding)) {
+        match self.timed(|_| Value::from_canonical(value).and_then(|v| sciwire::encode(&v, encoding))) {
             Ok(text) => Outcome::Envelope(text.into_bytes()),
             Err(e) => error_outcome(&e),
         }

@@ -150,6 +150,41 @@ pub struct Coverage {
     pub gaps: Vec<Gap>,
 }
 
+/// Clause citations in test sources: `clause: <id>` in a comment. They
+/// count for clauses that name no code (protocol and runner behaviour,
+/// exercised by the runner's tests rather than by vectors).
+pub fn read_test_citations(dir: &Path) -> Result<BTreeMap<String, Vec<String>>, String> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
+    let mut files: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "rs")).collect();
+    files.sort();
+    for f in files {
+        let text = std::fs::read_to_string(&f).map_err(|e| format!("reading {}: {e}", f.display()))?;
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            if let Some(rest) = line.trim_start().strip_prefix("// clause: ") {
+                out.entry(rest.trim().to_string()).or_default().push(format!("{name}:{}", n + 1));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Computes coverage of `clauses` by `suite`, and by `tests` (clause → citing
+/// test locations) for clauses that name no code.
+pub fn coverage_with_tests(clauses: &[Clause], suite: &Suite, tests: &BTreeMap<String, Vec<String>>) -> Coverage {
+    let mut cov = coverage(clauses, suite);
+    let known: BTreeSet<&str> = clauses.iter().map(|c| c.id.as_str()).collect();
+    cov.gaps.retain(|g| !matches!(g, Gap::NoVector(c) if tests.contains_key(c)));
+    for (c, sites) in tests {
+        if !known.contains(c.as_str()) {
+            cov.gaps.push(Gap::UnknownClause { vector: sites.join(", "), clause: c.clone() });
+        }
+    }
+    cov.gaps.sort();
+    cov
+}
+
 /// Computes coverage of `clauses` by `suite`.
 pub fn coverage(clauses: &[Clause], suite: &Suite) -> Coverage {
     let mut cov = Coverage::default();

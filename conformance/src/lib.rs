@@ -4,8 +4,12 @@
 pub mod check;
 pub mod clauses;
 pub mod lint;
+pub mod process;
+pub mod report;
+pub mod runner;
 pub mod sha256;
 pub mod suite;
+pub mod xfail;
 
 use std::path::Path;
 

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use sciwire::schema::Schemas;
 
-use crate::clauses::{Clause, coverage};
+use crate::clauses::{Clause, coverage_with_tests, read_test_citations};
 use crate::suite::{Expect, Input, Suite};
 
 /// Every problem with the suite under `root`, one line each; empty when the suite is sound.
@@ -85,6 +85,7 @@ pub fn lint(suite: &Suite, schemas: &Schemas, clauses: &[Clause], root: &Path) -
             }
         }
     }
-    problems.extend(coverage(clauses, suite).gaps.iter().map(|g| format!("coverage: {g}")));
+    let tests = read_test_citations(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"))?;
+    problems.extend(coverage_with_tests(clauses, suite, &tests).gaps.iter().map(|g| format!("coverage: {g}")));
     Ok(problems)
 }

@@ -4,16 +4,21 @@
 //! Exit status: 0 conforming / sound; 1 a case failed or the suite has
 //! problems; 2 usage, configuration or I/O error.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use sciwire::schema::Schemas;
-use sciwire_conformance::check::{Implementation, Reference, Verdict, check_group, check_vector};
-use sciwire_conformance::clauses::{coverage, read_spec};
+use sciwire_conformance::check::{Implementation, Reference};
+use sciwire_conformance::clauses::{coverage_with_tests, read_spec, read_test_citations};
+use sciwire_conformance::process::{ProcessHarness, ProcessOptions};
+use sciwire_conformance::runner::{self, RunOptions};
+use sciwire_conformance::sha256::hex_digest;
 use sciwire_conformance::suite::{Suite, default_root};
+use sciwire_conformance::xfail::XfailList;
+use sciwire_conformance::report;
 
 #[derive(Parser)]
 #[command(name = "sciwire-conformance", version, about = "The sciwire conformance suite")]
@@ -29,19 +34,53 @@ struct SuiteArgs {
     suite: PathBuf,
 }
 
+#[derive(clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    suite: SuiteArgs,
+    /// The harness command (spec/src/harness.md), run with `sh -c`. Without
+    /// it, the reference implementation runs in-process.
+    #[arg(long = "impl", value_name = "COMMAND")]
+    implementation: Option<String>,
+    /// Run only cases whose id matches (repeatable; `*` is a wildcard).
+    #[arg(long = "case", value_name = "ID")]
+    cases: Vec<String>,
+    /// Count a rejection with the wrong error code as a failure.
+    #[arg(long)]
+    require_codes: bool,
+    /// Expected failures: `ID-PATTERN  # reason` per line.
+    #[arg(long, value_name = "FILE")]
+    xfail: Option<PathBuf>,
+    /// Write a JSON Lines report.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Write a JUnit XML report.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Write a Markdown summary.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// Wall-clock budget of a case without its own, in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    timeout_ms: u64,
+    /// Memory budget of a case without its own: peak RSS growth in MiB.
+    #[arg(long, default_value_t = 512)]
+    rss_mb: u64,
+    /// Address-space limit of the harness process, in MiB.
+    #[arg(long, default_value_t = 4096)]
+    memory_limit_mb: u64,
+    /// Check every protocol message against schemas/v1/harness/.
+    #[arg(long)]
+    validate_messages: bool,
+    /// No progress on standard error.
+    #[arg(long)]
+    quiet: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Run the suite against the reference implementation and print a summary.
-    Run {
-        #[command(flatten)]
-        suite: SuiteArgs,
-        /// Run only these vector or group ids (repeatable).
-        #[arg(long = "case")]
-        cases: Vec<String>,
-        /// Count a rejection with the wrong error code as a failure.
-        #[arg(long)]
-        require_codes: bool,
-    },
+    /// Run the suite against an implementation; exit 0 only if it conforms.
+    Run(RunArgs),
     /// Check the suite itself: schemas, ids, manifest, equivalence groups, clause coverage.
     Check {
         #[command(flatten)]
@@ -61,84 +100,122 @@ enum Command {
         #[arg(long)]
         gaps: bool,
     },
+    /// Run the suite against deliberately broken implementations; each must be caught.
+    Mutants {
+        #[command(flatten)]
+        suite: SuiteArgs,
+        /// JSON list of {name, description, command, kills: [vector ids]}.
+        #[arg(long, value_name = "FILE")]
+        manifest: PathBuf,
+    },
 }
 
 fn default_spec() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec/src")
 }
 
-fn run(imp: &mut dyn Implementation, suite: &Suite, cases: &[String], require_codes: bool) -> Result<bool, String> {
-    let schemas = Schemas::load()?;
-    let selected: Vec<_> = suite.vectors.iter().filter(|v| cases.is_empty() || cases.contains(&v.id)).collect();
-    let groups: Vec<_> = suite.groups.iter().filter(|g| cases.is_empty() || cases.contains(&g.id)).collect();
-    if selected.is_empty() && groups.is_empty() {
-        return Err(format!("no case matches {cases:?}"));
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+fn run(args: &RunArgs) -> Result<bool, String> {
+    let suite = Suite::load(&args.suite.suite)?;
+    let schemas = Arc::new(Schemas::load()?);
+    let xfail = match &args.xfail {
+        Some(p) => XfailList::parse(&std::fs::read_to_string(p).map_err(|e| format!("reading {}: {e}", p.display()))?)
+            .map_err(|e| format!("{}: {e}", p.display()))?,
+        None => XfailList::default(),
+    };
+    let mut repro = String::from("sciwire-conformance run");
+    if let Some(cmd) = &args.implementation {
+        repro.push_str(&format!(" --impl {}", shell_quote(cmd)));
     }
-    let total = selected.len() + groups.len();
-    eprintln!("running {total} cases against {} ({})", imp.name(), suite.root.display());
-    let started = Instant::now();
-    let (mut pass, mut mismatch, mut fail, mut skipped, mut errored) = (0, 0, 0, 0, 0);
-    let mut report = Vec::new();
-    let progress = |done: usize| {
-        if done.is_multiple_of(50) || done == total {
-            eprint!("\r  {done}/{total}");
-            if done == total {
-                eprintln!();
-            }
-            let _ = std::io::stderr().flush();
+    repro.push_str(" --case {id}");
+    let opts = RunOptions {
+        cases: args.cases.clone(),
+        require_codes: args.require_codes,
+        default_wall: Duration::from_millis(args.timeout_ms),
+        default_rss_mib: args.rss_mb,
+        xfail,
+        progress: !args.quiet,
+        repro,
+    };
+    let mut reference = Reference::default();
+    let mut process;
+    let imp: &mut dyn Implementation = match &args.implementation {
+        None => &mut reference,
+        Some(cmd) => {
+            let popts = ProcessOptions {
+                memory_limit_mb: args.memory_limit_mb,
+                validate_messages: args.validate_messages,
+                ..ProcessOptions::default()
+            };
+            process = ProcessHarness::start(cmd, popts.clone(), popts.validate_messages.then(|| schemas.clone()))?;
+            &mut process
         }
     };
-    let mut done = 0;
-    let cases = selected
-        .iter()
-        .map(|v| (v.id.clone(), v.description.clone(), v.path.clone(), Some(*v), None))
-        .chain(groups.iter().map(|g| (g.id.clone(), "equivalence group".to_string(), g.path.clone(), None, Some(*g))));
-    for (id, description, path, vector, group) in cases {
-        let verdict = match (vector, group) {
-            (Some(v), _) => check_vector(imp, v, &schemas),
-            (_, Some(g)) => check_group(imp, g, suite),
-            _ => continue,
-        };
-        done += 1;
-        progress(done);
-        let repro = format!("sciwire-conformance run --case {id}");
-        match verdict {
-            Verdict::Pass => pass += 1,
-            Verdict::CodeMismatch { expected, actual } => {
-                mismatch += 1;
-                report.push(format!("CODE  {id} ({path}): {description}\n      expected {expected}, got {actual}\n      {repro}"));
-            }
-            Verdict::Fail { expected, actual } => {
-                fail += 1;
-                report.push(format!("FAIL  {id} ({path}): {description}\n      expected {expected}\n      actual   {actual}\n      {repro}"));
-            }
-            Verdict::Skipped(r) => {
-                skipped += 1;
-                report.push(format!("SKIP  {id}: {r}"));
-            }
-            Verdict::Errored(r) => {
-                errored += 1;
-                report.push(format!("ERROR {id} ({path}): {r}\n      {repro}"));
-            }
+    if !args.quiet {
+        eprintln!("running {} against {} ({})", suite.root.display(), imp.name(), imp.capabilities());
+    }
+    let result = runner::run(imp, &suite, &schemas, &opts);
+    if result.records.is_empty() {
+        return Err(format!("no case selected (patterns {:?})", args.cases));
+    }
+    print!("{}", report::text(&result));
+    let digest = std::fs::read(suite.root.join("MANIFEST.sha256")).map(|b| hex_digest(&b)).unwrap_or_default();
+    let write = |path: &Option<PathBuf>, text: String| -> Result<(), String> {
+        match path {
+            Some(p) => std::fs::write(p, text).map_err(|e| format!("writing {}: {e}", p.display())),
+            None => Ok(()),
         }
+    };
+    write(&args.report, report::jsonl(&result, &digest))?;
+    write(&args.junit, report::junit(&result))?;
+    write(&args.markdown, report::markdown(&result))?;
+    Ok(result.conforms())
+}
+
+fn mutants(suite_root: &std::path::Path, manifest: &std::path::Path) -> Result<bool, String> {
+    let suite = Suite::load(suite_root)?;
+    let schemas = Schemas::load()?;
+    let text = std::fs::read_to_string(manifest).map_err(|e| format!("reading {}: {e}", manifest.display()))?;
+    let list: Vec<serde_json::Value> = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    let (mut killed, mut problems) = (0usize, Vec::new());
+    println!("{:<36} {:>8}  verdict", "mutant", "failing");
+    for m in &list {
+        let field = |k: &str| m.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
+        let (name, command) = (field("name"), field("command"));
+        let kills: Vec<String> = m
+            .get("kills")
+            .and_then(serde_json::Value::as_array)
+            .map(|a| a.iter().filter_map(|k| k.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        let mut h = ProcessHarness::start(&command, ProcessOptions::default(), None).map_err(|e| format!("mutant {name}: {e}"))?;
+        let opts = RunOptions { require_codes: true, ..RunOptions::default() };
+        let result = runner::run(&mut h, &suite, &schemas, &opts);
+        let failing: Vec<&str> =
+            result.records.iter().filter(|r| r.status != runner::Status::Pass).map(|r| r.id.as_str()).collect();
+        let missing: Vec<&String> = kills.iter().filter(|k| !failing.contains(&k.as_str())).collect();
+        let caught = !result.conforms();
+        killed += usize::from(caught);
+        let verdict = match (caught, missing.is_empty()) {
+            (true, true) => "killed".to_string(),
+            (true, false) => format!("killed, but these pass: {missing:?}"),
+            (false, _) => "SURVIVED".to_string(),
+        };
+        if !caught || !missing.is_empty() {
+            problems.push(name.clone());
+        }
+        println!("{name:<36} {:>8}  {verdict}", failing.len());
     }
-    for line in &report {
-        println!("{line}");
-    }
-    println!(
-        "{} cases in {:.2}s: {pass} passed, {fail} failed, {mismatch} wrong code, {skipped} skipped, {errored} errored",
-        total,
-        started.elapsed().as_secs_f64()
-    );
-    let ok = fail == 0 && errored == 0 && (!require_codes || mismatch == 0);
-    println!("{}", if ok { "conforms" } else { "does not conform" });
-    Ok(ok)
+    println!("kill rate: {killed}/{} ({:.0}%)", list.len(), 100.0 * killed as f64 / list.len().max(1) as f64);
+    Ok(problems.is_empty() && !list.is_empty())
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Command::Run { suite, cases, require_codes } => Suite::load(&suite.suite)
-            .and_then(|s| run(&mut Reference::default(), &s, &cases, require_codes)),
+        Command::Run(args) => run(&args),
+        Command::Mutants { suite, manifest } => mutants(&suite.suite, &manifest),
         Command::Check { suite, spec } => (|| {
             let s = Suite::load(&suite.suite)?;
             let clauses = read_spec(&spec)?;
@@ -158,7 +235,8 @@ fn main() -> ExitCode {
         Command::Clauses { suite, spec, gaps } => (|| {
             let s = Suite::load(&suite.suite)?;
             let clauses = read_spec(&spec)?;
-            let cov = coverage(&clauses, &s);
+            let tests = read_test_citations(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests"))?;
+            let cov = coverage_with_tests(&clauses, &s, &tests);
             if !gaps {
                 for c in &clauses {
                     let valid = cov.valid.get(&c.id).map_or(0, Vec::len);
@@ -167,7 +245,8 @@ fn main() -> ExitCode {
                         .iter()
                         .map(|code| format!("{code}×{}", cov.invalid.get(&(c.id.clone(), code.clone())).map_or(0, Vec::len)))
                         .collect();
-                    println!("{:<34} valid×{valid:<4} {}", c.id, invalid.join(" "));
+                    let cited = tests.get(&c.id).map_or(String::new(), |t| format!("tests×{}", t.len()));
+                    println!("{:<34} valid×{valid:<4} {} {cited}", c.id, invalid.join(" "));
                 }
             }
             for g in &cov.gaps {

@@ -17,11 +17,17 @@ pub const FILES: &[(&str, &str)] = &[
     ("error", include_str!("../../schemas/v1/error.schema.json")),
     ("vector", include_str!("../../schemas/v1/vector.schema.json")),
     ("equivalence", include_str!("../../schemas/v1/equivalence.schema.json")),
+    ("harness/common", include_str!("../../schemas/v1/harness/common.schema.json")),
+    ("harness/start", include_str!("../../schemas/v1/harness/start.schema.json")),
+    ("harness/decode", include_str!("../../schemas/v1/harness/decode.schema.json")),
+    ("harness/encode", include_str!("../../schemas/v1/harness/encode.schema.json")),
+    ("harness/stop", include_str!("../../schemas/v1/harness/stop.schema.json")),
+    ("harness/request", include_str!("../../schemas/v1/harness/request.schema.json")),
 ];
 
 /// Compiled validators for every schema, resolving `$ref`s among them offline.
 pub struct Schemas {
-    validators: BTreeMap<&'static str, jsonschema::Validator>,
+    validators: BTreeMap<String, jsonschema::Validator>,
 }
 
 impl Schemas {
@@ -42,18 +48,31 @@ impl Schemas {
         let registry = registry.prepare().map_err(|e| format!("schema registry: {e}"))?;
         let mut validators = BTreeMap::new();
         for (name, doc) in &docs {
-            let v = jsonschema::options()
-                .with_registry(&registry)
-                .build(doc)
-                .map_err(|e| format!("{name}.schema.json: {e}"))?;
-            validators.insert(*name, v);
+            let build = |schema: &JsonValue| {
+                jsonschema::options().with_registry(&registry).build(schema).map_err(|e| format!("{name}.schema.json: {e}"))
+            };
+            validators.insert(name.to_string(), build(doc)?);
+            // A command's response is validated through a reference to its fragment.
+            if doc.pointer("/$defs/response").is_some() {
+                let wrapper = serde_json::json!({
+                    "$schema": "https://json-schema.org/draft/2020-12/schema",
+                    "$ref": format!("{BASE}{name}.schema.json#/$defs/response"),
+                });
+                validators.insert(format!("{name}#/$defs/response"), build(&wrapper)?);
+            }
         }
         Ok(Schemas { validators })
     }
 
     /// The schema names.
-    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.validators.keys().copied()
+    pub fn names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.validators.keys().map(String::as_str).filter(|k| !k.contains('#'))
+    }
+
+    /// Validates `instance` against a fragment of a schema, e.g.
+    /// `("harness/decode", "#/$defs/response")`.
+    pub fn validate_fragment(&self, name: &str, fragment: &str, instance: &JsonValue) -> Result<(), Vec<String>> {
+        self.validate(&format!("{name}{fragment}"), instance)
     }
 
     /// Validates `instance` against the schema `name`; on failure, one line per error.

@@ -32,6 +32,9 @@ enum Command {
         /// The canonical value; `-` or nothing for standard input.
         file: Option<String>,
     },
+    /// Speak the harness protocol (spec/src/harness.md) on stdin/stdout, for
+    /// the conformance runner.
+    Harness,
     /// Check a JSON document against one of the schemas in schemas/v1/.
     Validate {
         /// The schema: envelope, ndarray, canonical-value, error, vector, equivalence.
@@ -58,8 +61,73 @@ fn print_line(v: &impl std::fmt::Display) {
     let _ = writeln!(out, "{v}");
 }
 
+/// One protocol response for one request line.
+fn respond(line: &str) -> Option<serde_json::Value> {
+    use base64::Engine as _;
+    use serde_json::json;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let req: serde_json::Value = match serde_json::from_str(line) {
+        Ok(r) => r,
+        Err(e) => return Some(json!({"id": 0, "errored": true, "context": {"message": format!("request is not JSON: {e}")}})),
+    };
+    let id = req.get("id").cloned().unwrap_or(json!(0));
+    let errored = |msg: String| json!({"id": id, "errored": true, "context": {"message": msg}});
+    let outcome = |r: sciwire::Result<serde_json::Value>| match r {
+        Ok(v) => v,
+        Err(e) => json!({"id": id, "error": e.to_json()}),
+    };
+    match req.get("cmd").and_then(|c| c.as_str()) {
+        Some("start") => Some(json!({
+            "id": id,
+            "protocol": 1,
+            "implementation": {
+                "name": "sciwire-reference",
+                "version": env!("CARGO_PKG_VERSION"),
+                "language": "rust",
+                "homepage": env!("CARGO_PKG_REPOSITORY"),
+            },
+            "capabilities": {"ndarray": {"directions": ["decode", "encode"], "encodings": ["arrow", "json"], "codecVersions": [0, 1]}},
+        })),
+        Some("decode") => {
+            let Some(Ok(input)) = req.get("input").and_then(|i| i.as_str()).map(|i| b64.decode(i)) else {
+                return Some(errored("decode needs input, a base64 string".into()));
+            };
+            Some(outcome(sciwire::decode(&input, &Limits::default()).map(|v| json!({"id": id, "value": v.to_canonical()}))))
+        }
+        Some("encode") => {
+            let Some(Ok(encoding)) = req.get("encoding").and_then(|e| e.as_str()).map(str::parse::<Encoding>) else {
+                return Some(errored("encode needs encoding, arrow or json".into()));
+            };
+            let value = req.get("value").cloned().unwrap_or_default();
+            Some(outcome(
+                Value::from_canonical(&value)
+                    .and_then(|v| sciwire::encode(&v, encoding))
+                    .map(|text| json!({"id": id, "output": b64.encode(text)})),
+            ))
+        }
+        Some("stop") => None,
+        other => Some(errored(format!("unknown command {other:?}"))),
+    }
+}
+
+fn harness() -> Result<bool, String> {
+    use std::io::BufRead;
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout().lock();
+    for line in stdin.lock().lines() {
+        let line = line.map_err(|e| format!("reading a request: {e}"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Some(reply) = respond(&line) else { return Ok(true) };
+        writeln!(out, "{reply}").and_then(|()| out.flush()).map_err(|e| format!("writing a response: {e}"))?;
+    }
+    Ok(true)
+}
+
 fn run(cli: Cli) -> Result<bool, String> {
     match cli.command {
+        Command::Harness => harness(),
         Command::Decode { file } => {
             let input = read_input(file.as_deref())?;
             match sciwire::decode(&input, &Limits::default()) {

@@ -1,0 +1,238 @@
+//! Reports of a run: for people on the terminal, JSON Lines, JUnit XML, and
+//! Markdown.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use crate::runner::{Record, Run, Status};
+
+fn counts_line(run: &Run) -> String {
+    let c = run.counts();
+    let n = |s: Status| c.get(&s).copied().unwrap_or(0);
+    let mut parts = vec![
+        format!("{} passed", n(Status::Pass)),
+        format!("{} failed", n(Status::Fail)),
+    ];
+    for (s, label) in [
+        (Status::WrongCode, "wrong code"),
+        (Status::Errored, "errored"),
+        (Status::Skipped, "skipped"),
+        (Status::XFail, "expected failures"),
+        (Status::XPass, "unexpectedly passed"),
+    ] {
+        if n(s) > 0 {
+            parts.push(format!("{} {label}", n(s)));
+        }
+    }
+    parts.join(", ")
+}
+
+fn indent(s: &str) -> String {
+    s.lines().collect::<Vec<_>>().join("\n        ")
+}
+
+/// The terminal report: one block per case that did not pass, what was
+/// left out, the expected-failure lines to add or remove, and the summary.
+pub fn text(run: &Run) -> String {
+    let mut out = String::new();
+    for r in run.records.iter().filter(|r| !matches!(r.status, Status::Pass | Status::XFail)) {
+        let tag = match r.status {
+            Status::Fail => "FAIL ",
+            Status::WrongCode => "CODE ",
+            Status::Errored => "ERROR",
+            Status::Skipped => "SKIP ",
+            Status::XPass => "XPASS",
+            _ => "",
+        };
+        let _ = writeln!(out, "{tag} {} ({}): {}", r.id, r.path, r.description);
+        if r.status == Status::Skipped {
+            let _ = writeln!(out, "      {}", r.actual);
+            continue;
+        }
+        if r.status == Status::XPass {
+            let _ = writeln!(out, "      listed as an expected failure ({}) but passes", r.xfail_reason.as_deref().unwrap_or(""));
+            continue;
+        }
+        let _ = writeln!(out, "      input    {}", indent(&r.input));
+        if !r.expected.is_empty() {
+            let _ = writeln!(out, "      expected {}", indent(&r.expected));
+        }
+        let _ = writeln!(out, "      actual   {}", indent(&r.actual));
+        if !r.clauses.is_empty() {
+            let _ = writeln!(out, "      clauses  {}", r.clauses.join(", "));
+        }
+        let _ = writeln!(out, "      rerun    {}", r.repro);
+    }
+    for (why, ids) in &run.left_out {
+        let _ = writeln!(out, "left out {} cases: {why}", ids.len());
+    }
+    let add: Vec<&Record> = run
+        .records
+        .iter()
+        .filter(|r| r.xfail_reason.is_none() && matches!(r.status, Status::Fail | Status::Errored) || (r.status == Status::WrongCode && run.require_codes && r.xfail_reason.is_none()))
+        .collect();
+    let remove: Vec<String> = run
+        .records
+        .iter()
+        .filter(|r| r.status == Status::XPass)
+        .map(|r| r.id.clone())
+        .chain(run.unmatched_xfails.iter().map(|p| format!("{p}  (matches no case)")))
+        .collect();
+    if !add.is_empty() && add.len() < run.records.len() {
+        let _ = writeln!(out, "\nto accept these failures, add to the expected-failure file:");
+        for r in &add {
+            let why: String = r.actual.lines().next().unwrap_or_default().chars().take(120).collect();
+            let _ = writeln!(out, "{}  # {}", r.id, why);
+        }
+    }
+    if !remove.is_empty() {
+        let _ = writeln!(out, "\nremove from the expected-failure file (these now pass, or match nothing):");
+        for p in remove {
+            let _ = writeln!(out, "{p}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n{}: {} cases in {:.1}s: {}",
+        run.implementation,
+        run.records.len(),
+        run.elapsed.as_secs_f64(),
+        counts_line(run)
+    );
+    let _ = writeln!(out, "{}", if run.conforms() { "conforms" } else { "does not conform" });
+    out
+}
+
+/// The JSON Lines report: a header, one line per case and per left-out
+/// case, and a footer.
+pub fn jsonl(run: &Run, suite_digest: &str) -> String {
+    let mut out = String::new();
+    let mut line = |v: serde_json::Value| {
+        out.push_str(&v.to_string());
+        out.push('\n');
+    };
+    line(json!({
+        "type": "header",
+        "runner": format!("sciwire-conformance {}", env!("CARGO_PKG_VERSION")),
+        "protocol": 1,
+        "implementation": run.implementation,
+        "capabilities": run.capabilities,
+        "suite_manifest_sha256": suite_digest,
+    }));
+    for r in &run.records {
+        line(json!({
+            "type": "case",
+            "id": r.id,
+            "path": r.path,
+            "status": r.status.as_str(),
+            "expected": r.expected,
+            "actual": r.actual,
+            "input": r.input,
+            "clauses": r.clauses,
+            "wall_ms": r.wall.map(|w| w.as_secs_f64() * 1000.0),
+            "rss_growth_mib": r.rss_mib,
+            "xfail_reason": r.xfail_reason,
+            "repro": r.repro,
+        }));
+    }
+    for (why, ids) in &run.left_out {
+        for id in ids {
+            line(json!({"type": "left-out", "id": id, "reason": why}));
+        }
+    }
+    let counts: serde_json::Map<String, serde_json::Value> =
+        run.counts().into_iter().map(|(s, n)| (s.as_str().to_string(), json!(n))).collect();
+    line(json!({
+        "type": "footer",
+        "counts": counts,
+        "unmatched_xfails": run.unmatched_xfails,
+        "elapsed_s": run.elapsed.as_secs_f64(),
+        "conforms": run.conforms(),
+    }));
+    out
+}
+
+fn xml(s: &str) -> String {
+    s.chars()
+        .filter(|&c| c == '\n' || c == '\t' || c >= ' ')
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '"' => "&quot;".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// JUnit XML, one `testcase` per case, for CI systems.
+pub fn junit(run: &Run) -> String {
+    let c = run.counts();
+    let n = |s: Status| c.get(&s).copied().unwrap_or(0);
+    let failures = n(Status::Fail) + n(Status::XPass) + if run.require_codes { n(Status::WrongCode) } else { 0 };
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites><testsuite name=\"sciwire-conformance: {}\" tests=\"{}\" failures=\"{failures}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
+        xml(&run.implementation),
+        run.records.len(),
+        n(Status::Errored),
+        n(Status::Skipped) + n(Status::XFail),
+        run.elapsed.as_secs_f64()
+    );
+    for r in &run.records {
+        let class = r.path.rsplit_once('/').map_or("", |(dir, _)| dir).replace('/', ".");
+        let time = r.wall.map_or(0.0, |w| w.as_secs_f64());
+        let _ = write!(out, "<testcase classname=\"{}\" name=\"{}\" time=\"{time:.4}\"", xml(&class), xml(&r.id));
+        let detail = format!("input: {}\nexpected: {}\nactual: {}\nrerun: {}", r.input, r.expected, r.actual, r.repro);
+        let body = match r.status {
+            Status::Pass => String::new(),
+            Status::WrongCode if !run.require_codes => String::new(),
+            Status::Fail | Status::WrongCode => {
+                format!("<failure message=\"{}\">{}</failure>", xml(r.actual.lines().next().unwrap_or("")), xml(&detail))
+            }
+            Status::XPass => format!("<failure message=\"expected to fail ({}) but passes\"/>", xml(r.xfail_reason.as_deref().unwrap_or(""))),
+            Status::Errored => format!("<error message=\"{}\">{}</error>", xml(r.actual.lines().next().unwrap_or("")), xml(&detail)),
+            Status::Skipped => format!("<skipped message=\"{}\"/>", xml(&r.actual)),
+            Status::XFail => format!("<skipped message=\"expected failure: {}\"/>", xml(r.xfail_reason.as_deref().unwrap_or(""))),
+        };
+        if body.is_empty() {
+            out.push_str("/>\n");
+        } else {
+            let _ = writeln!(out, ">{body}</testcase>");
+        }
+    }
+    out.push_str("</testsuite></testsuites>\n");
+    out
+}
+
+/// A Markdown summary, e.g. for a CI job summary.
+pub fn markdown(run: &Run) -> String {
+    let mut out = String::new();
+    let verdict = if run.conforms() { "✅ conforms" } else { "❌ does not conform" };
+    let _ = writeln!(out, "## sciwire conformance: {}\n\n**{verdict}** — {} cases in {:.1}s\n", run.implementation, run.records.len(), run.elapsed.as_secs_f64());
+    let _ = writeln!(out, "| status | cases |\n|---|---|");
+    for (s, k) in run.counts() {
+        let _ = writeln!(out, "| {} | {k} |", s.as_str());
+    }
+    for (why, ids) in &run.left_out {
+        let _ = writeln!(out, "| left out: {why} | {} |", ids.len());
+    }
+    let bad: Vec<&Record> = run
+        .records
+        .iter()
+        .filter(|r| matches!(r.status, Status::Fail | Status::Errored | Status::XPass) || (r.status == Status::WrongCode && run.require_codes))
+        .collect();
+    if !bad.is_empty() {
+        let _ = writeln!(out, "\n### Not conforming ({})\n\n| case | status | expected | actual |\n|---|---|---|---|", bad.len());
+        let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ").chars().take(160).collect::<String>();
+        for r in bad.iter().take(100) {
+            let _ = writeln!(out, "| `{}` | {} | {} | {} |", r.id, r.status.as_str(), cell(&r.expected), cell(&r.actual));
+        }
+        if bad.len() > 100 {
+            let _ = writeln!(out, "\n…and {} more (see the JSON Lines report).", bad.len() - 100);
+        }
+    }
+    out
+}

@@ -1,0 +1,362 @@
+//! Running the suite against an implementation: selection by capabilities,
+//! budgets, expected failures, and one record per case.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::Value as JsonValue;
+use sciwire::schema::Schemas;
+
+use crate::check::{Implementation, Verdict, check_group, check_vector};
+use crate::suite::{Input, Suite, Vector};
+use crate::xfail::XfailList;
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Run only cases whose id matches one of these globs (`*` wildcard); all when empty.
+    pub cases: Vec<String>,
+    /// A wrong error code fails the case.
+    pub require_codes: bool,
+    /// Wall-clock budget of a case without its own.
+    pub default_wall: Duration,
+    /// Memory budget (peak RSS growth, MiB) of a case without its own.
+    pub default_rss_mib: u64,
+    /// The expected failures.
+    pub xfail: XfailList,
+    /// Progress on standard error.
+    pub progress: bool,
+    /// The command that reruns one case, with `{id}` for its id.
+    pub repro: String,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            cases: Vec::new(),
+            require_codes: false,
+            default_wall: Duration::from_secs(10),
+            default_rss_mib: 512,
+            xfail: XfailList::default(),
+            progress: false,
+            repro: "sciwire-conformance run --case {id}".into(),
+        }
+    }
+}
+
+/// The final state of a case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// As expected.
+    Pass,
+    /// Not as expected.
+    Fail,
+    /// Rejected with another code than expected.
+    WrongCode,
+    /// Declined by the implementation.
+    Skipped,
+    /// The implementation did not answer properly.
+    Errored,
+    /// Listed as an expected failure, and failed.
+    XFail,
+    /// Listed as an expected failure, but passed: the list is stale.
+    XPass,
+}
+
+impl Status {
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::WrongCode => "wrong-code",
+            Status::Skipped => "skipped",
+            Status::Errored => "errored",
+            Status::XFail => "xfail",
+            Status::XPass => "xpass",
+        }
+    }
+}
+
+/// One case's record.
+#[derive(Clone, Debug)]
+pub struct Record {
+    /// Vector or group id.
+    pub id: String,
+    /// File relative to the suite root.
+    pub path: String,
+    /// Description.
+    pub description: String,
+    /// Clauses the vector exercises.
+    pub clauses: Vec<String>,
+    /// Final status.
+    pub status: Status,
+    /// What was expected (for anything but a pass).
+    pub expected: String,
+    /// What happened (for anything but a pass).
+    pub actual: String,
+    /// The input, for people: text if short and UTF-8, else a summary.
+    pub input: String,
+    /// Wall-clock time of the case.
+    pub wall: Option<Duration>,
+    /// Peak RSS growth, MiB.
+    pub rss_mib: Option<u64>,
+    /// The expected-failure reason, for xfail/xpass.
+    pub xfail_reason: Option<String>,
+    /// The command that reruns the case alone.
+    pub repro: String,
+}
+
+/// A whole run.
+#[derive(Clone, Debug, Default)]
+pub struct Run {
+    /// The implementation's name.
+    pub implementation: String,
+    /// Its capabilities.
+    pub capabilities: JsonValue,
+    /// Every case run.
+    pub records: Vec<Record>,
+    /// Cases left out, by reason.
+    pub left_out: BTreeMap<String, Vec<String>>,
+    /// Expected-failure patterns that matched no case run.
+    pub unmatched_xfails: Vec<String>,
+    /// How long the run took.
+    pub elapsed: Duration,
+    /// Whether a wrong code fails.
+    pub require_codes: bool,
+}
+
+impl Run {
+    /// Cases per status.
+    pub fn counts(&self) -> BTreeMap<Status, usize> {
+        let mut c = BTreeMap::new();
+        for r in &self.records {
+            *c.entry(r.status).or_insert(0) += 1;
+        }
+        c
+    }
+
+    /// Whether the implementation conforms: no fail, errored or xpass (nor,
+    /// when codes are required, wrong code), and no stale expected failure.
+    pub fn conforms(&self) -> bool {
+        self.records.iter().all(|r| match r.status {
+            Status::Pass | Status::Skipped | Status::XFail => true,
+            Status::WrongCode => !self.require_codes,
+            Status::Fail | Status::Errored | Status::XPass => false,
+        }) && self.unmatched_xfails.is_empty()
+    }
+}
+
+/// Glob match with `*` only.
+pub fn glob(pattern: &str, s: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == s,
+        Some((head, rest)) => {
+            let Some(tail) = s.strip_prefix(head) else { return false };
+            (0..=tail.len()).filter(|&i| tail.is_char_boundary(i)).any(|i| glob(rest, &tail[i..]))
+        }
+    }
+}
+
+fn strings(v: &JsonValue) -> Vec<String> {
+    v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string).or_else(|| x.as_u64().map(|n| n.to_string()))).collect()).unwrap_or_default()
+}
+
+/// Whether the declared capabilities cover `v`; the reason when they do not.
+pub fn covered(v: &Vector, caps: &JsonValue) -> Result<(), String> {
+    let envelope = v.path.split('/').next().unwrap_or_default();
+    let Some(cap) = caps.get(envelope) else {
+        return Err(format!("envelope {envelope} not supported"));
+    };
+    let (directions, encodings, versions) =
+        (strings(&cap["directions"]), strings(&cap["encodings"]), strings(&cap["codecVersions"]));
+    let need = |list: &[String], what: &str, kind: &str| {
+        if list.iter().any(|x| x == what) { Ok(()) } else { Err(format!("{kind} {what} not supported")) }
+    };
+    match &v.input {
+        Input::Encode { encoding, .. } => {
+            need(&directions, "encode", "direction")?;
+            need(&encodings, encoding.as_str(), "encoding")
+        }
+        Input::Decode(bytes) => {
+            need(&directions, "decode", "direction")?;
+            // Classify by the input's own members when it parses at all.
+            let Ok(JsonValue::Object(m)) = serde_json::from_slice::<JsonValue>(bytes) else { return Ok(()) };
+            if let Some(e) = m.get("encoding").and_then(JsonValue::as_str) {
+                if matches!(e, "arrow" | "json") {
+                    need(&encodings, e, "encoding")?;
+                }
+            }
+            if !m.contains_key("codecVersion") {
+                need(&versions, "0", "codec version")?;
+            } else if m.get("codecVersion").and_then(JsonValue::as_f64) == Some(1.0) {
+                need(&versions, "1", "codec version")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn input_for_people(v: &Vector) -> String {
+    match &v.input {
+        Input::Encode { value, encoding } => format!("encode as {}: {value}", encoding.as_str()),
+        Input::Decode(bytes) => match std::str::from_utf8(bytes) {
+            Ok(t) if t.len() <= 600 => t.to_string(),
+            Ok(t) => format!("{}… ({} bytes; see {})", t.chars().take(300).collect::<String>(), bytes.len(), v.path),
+            Err(_) => format!("{} bytes, not UTF-8; see {}", bytes.len(), v.path),
+        },
+    }
+}
+
+fn budget(v: &Vector, key: &str) -> Option<u64> {
+    v.raw.get("budget").and_then(|b| b.get(key)).and_then(JsonValue::as_u64)
+}
+
+/// Runs the suite.
+pub fn run(imp: &mut dyn Implementation, suite: &Suite, schemas: &Schemas, opts: &RunOptions) -> Run {
+    let started = Instant::now();
+    let caps = imp.capabilities();
+    let mut out = Run {
+        implementation: imp.name(),
+        capabilities: caps.clone(),
+        require_codes: opts.require_codes,
+        ..Run::default()
+    };
+    let selected = |id: &str| opts.cases.is_empty() || opts.cases.iter().any(|p| glob(p, id));
+    let mut vectors = Vec::new();
+    for v in suite.vectors.iter().filter(|v| selected(&v.id)) {
+        match covered(v, &caps) {
+            Ok(()) => vectors.push(v),
+            Err(why) => out.left_out.entry(why).or_default().push(v.id.clone()),
+        }
+    }
+    let mut groups = Vec::new();
+    for g in suite.groups.iter().filter(|g| selected(&g.id)) {
+        let uncovered = g.members.iter().find_map(|m| suite.vector(m).and_then(|v| covered(v, &caps).err()));
+        match uncovered {
+            None => groups.push(g),
+            Some(why) => out.left_out.entry(why).or_default().push(g.id.clone()),
+        }
+    }
+    let total = vectors.len() + groups.len();
+    let mut done = 0usize;
+    let tick = |done: usize, failures: usize| {
+        if opts.progress && (done % 25 == 0 || done == total) {
+            eprint!("\r  {done}/{total} cases, {failures} not passing");
+            if done == total {
+                eprintln!();
+            }
+        }
+    };
+    let mut not_passing = 0;
+    for v in vectors {
+        let wall_budget = budget(v, "wall_ms").map_or(opts.default_wall, Duration::from_millis);
+        imp.set_case(&v.id, wall_budget);
+        let mut verdict = check_vector(imp, v, schemas);
+        let stats = imp.last_stats();
+        if let Some(s) = stats {
+            let rss_budget = budget(v, "rss_mb").unwrap_or(opts.default_rss_mib);
+            if matches!(verdict, Verdict::Pass | Verdict::CodeMismatch { .. }) {
+                if s.wall > wall_budget {
+                    verdict = Verdict::Fail {
+                        expected: format!("a verdict within {} ms", wall_budget.as_millis()),
+                        actual: format!("the right verdict after {} ms", s.wall.as_millis()),
+                    };
+                } else if let Some(g) = s.rss_growth_mib.filter(|&g| g > rss_budget) {
+                    verdict = Verdict::Fail {
+                        expected: format!("a verdict within {rss_budget} MiB of memory"),
+                        actual: format!("the right verdict after its peak resident set grew by {g} MiB"),
+                    };
+                }
+            }
+        }
+        let rec = record(v.id.clone(), v.path.clone(), v.description.clone(), v.clauses.clone(), input_for_people(v), verdict, stats, opts);
+        not_passing += usize::from(rec.status != Status::Pass);
+        out.records.push(rec);
+        done += 1;
+        tick(done, not_passing);
+    }
+    for g in groups {
+        imp.set_case(&g.id, opts.default_wall);
+        let verdict = check_group(imp, g, suite);
+        let input = format!("members {}", g.members.join(", "));
+        let rec = record(g.id.clone(), g.path.clone(), "equivalence group".into(), Vec::new(), input, verdict, None, opts);
+        not_passing += usize::from(rec.status != Status::Pass);
+        out.records.push(rec);
+        done += 1;
+        tick(done, not_passing);
+    }
+    if opts.cases.is_empty() {
+        out.unmatched_xfails = opts
+            .xfail
+            .entries
+            .iter()
+            .filter(|e| !out.records.iter().any(|r| glob(&e.pattern, &r.id)))
+            .map(|e| e.pattern.clone())
+            .collect();
+    }
+    out.elapsed = started.elapsed();
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    id: String,
+    path: String,
+    description: String,
+    clauses: Vec<String>,
+    input: String,
+    verdict: Verdict,
+    stats: Option<crate::check::CaseStats>,
+    opts: &RunOptions,
+) -> Record {
+    let (mut status, expected, actual) = match verdict {
+        Verdict::Pass => (Status::Pass, String::new(), String::new()),
+        Verdict::CodeMismatch { expected, actual } => (Status::WrongCode, expected, actual),
+        Verdict::Fail { expected, actual } => (Status::Fail, expected, actual),
+        Verdict::Skipped(r) => (Status::Skipped, String::new(), r),
+        Verdict::Errored(r) => (Status::Errored, String::new(), r),
+    };
+    let failing = match status {
+        Status::Fail | Status::Errored => true,
+        Status::WrongCode => opts.require_codes,
+        _ => false,
+    };
+    let xfail = opts.xfail.find(&id);
+    if xfail.is_some() {
+        if failing {
+            status = Status::XFail;
+        } else if status == Status::Pass {
+            status = Status::XPass;
+        }
+    }
+    Record {
+        repro: opts.repro.replace("{id}", &id),
+        id,
+        path,
+        description,
+        clauses,
+        status,
+        expected,
+        actual,
+        input,
+        wall: stats.map(|s| s.wall),
+        rss_mib: stats.and_then(|s| s.rss_growth_mib),
+        xfail_reason: xfail.map(|e| e.reason.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn globs() {
+        assert!(glob("a-*", "a-b"));
+        assert!(glob("*-nan*", "ndarray-encode-json-refuse-float64-nan-0d"));
+        assert!(glob("a", "a"));
+        assert!(!glob("a", "ab"));
+        assert!(!glob("a*c", "abd"));
+        assert!(glob("*", ""));
+    }
+}

@@ -1,0 +1,236 @@
+//! The runner against a misbehaving fake harness (src/bin/sciwire-fake-harness.rs):
+//! every failure path of spec/src/harness.md costs one case, never the run.
+//! Each test names the clauses it exercises as `clause: <id>` comments; the
+//! coverage check counts them for the harness.* clauses.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use sciwire::schema::Schemas;
+use sciwire_conformance::process::{ProcessHarness, ProcessOptions};
+use sciwire_conformance::runner::{Run, RunOptions, Status, run};
+use sciwire_conformance::suite::{Suite, default_root};
+use sciwire_conformance::xfail::XfailList;
+use sciwire_conformance::{check::Implementation, report};
+
+fn suite() -> &'static Suite {
+    static S: OnceLock<Suite> = OnceLock::new();
+    S.get_or_init(|| Suite::load(&default_root()).unwrap())
+}
+
+fn schemas() -> Arc<Schemas> {
+    static S: OnceLock<Arc<Schemas>> = OnceLock::new();
+    S.get_or_init(|| Arc::new(Schemas::load().unwrap())).clone()
+}
+
+const FAKE: &str = env!("CARGO_BIN_EXE_sciwire-fake-harness");
+
+fn harness(args: &str, options: ProcessOptions) -> ProcessHarness {
+    ProcessHarness::start(&format!("{FAKE} {args}"), options, Some(schemas())).unwrap()
+}
+
+fn run_cases(h: &mut dyn Implementation, cases: &[&str], opts: RunOptions) -> Run {
+    let opts = RunOptions { cases: cases.iter().map(|c| c.to_string()).collect(), ..opts };
+    run(h, suite(), &schemas(), &opts)
+}
+
+fn status(r: &Run, id: &str) -> Status {
+    r.records.iter().find(|x| x.id == id).unwrap_or_else(|| panic!("{id} not run")).status
+}
+
+const SMALL: &[&str] = &["ndarray-arrow-float64-2x3", "ndarray-json-float64-2x3", "ndarray-invalid-json-nan-literal", "ndarray-encode-json-float64-2x3"];
+
+#[test]
+fn a_well_behaved_harness_conforms() {
+    // clause: harness.transport
+    // clause: harness.id
+    // clause: harness.start
+    // clause: harness.decode
+    // clause: harness.encode
+    let mut h = harness("", ProcessOptions { validate_messages: true, ..ProcessOptions::default() });
+    assert_eq!(h.name(), "fake 0 (rust)");
+    let r = run_cases(&mut h, SMALL, RunOptions::default());
+    assert_eq!(r.records.len(), 4);
+    assert!(r.conforms(), "{}", report::text(&r));
+    assert_eq!(h.starts, 1);
+}
+
+#[test]
+fn a_crash_costs_one_case_and_the_harness_is_restarted() {
+    // clause: harness.robustness
+    // Cases run in suite order (encode/, invalid/, valid/): the crash is on
+    // the third, so the fourth needs a restarted harness.
+    let mut h = harness("--crash-on ndarray-arrow-float64-2x3", ProcessOptions::default());
+    let r = run_cases(&mut h, SMALL, RunOptions::default());
+    assert_eq!(status(&r, "ndarray-arrow-float64-2x3"), Status::Errored);
+    assert_eq!(status(&r, "ndarray-json-float64-2x3"), Status::Pass);
+    let errored = r.records.iter().find(|x| x.status == Status::Errored).unwrap();
+    assert!(errored.actual.contains("exited"), "{}", errored.actual);
+    assert_eq!(r.records.iter().filter(|x| x.status == Status::Pass).count(), 3);
+    assert_eq!(h.starts, 2);
+    assert!(!r.conforms());
+}
+
+#[test]
+fn a_hang_is_timed_out_and_the_run_goes_on() {
+    // clause: harness.robustness
+    // clause: harness.budget
+    let mut h = harness("--hang-on ndarray-arrow-float64-2x3", ProcessOptions::default());
+    let opts = RunOptions { default_wall: Duration::from_millis(1500), ..RunOptions::default() };
+    let r = run_cases(&mut h, SMALL, opts);
+    let rec = r.records.iter().find(|x| x.id == "ndarray-arrow-float64-2x3").unwrap();
+    assert_eq!(rec.status, Status::Errored);
+    assert!(rec.actual.contains("timed out after 1500 ms"), "{}", rec.actual);
+    assert_eq!(r.records.iter().filter(|x| x.status == Status::Pass).count(), 3);
+}
+
+#[test]
+fn malformed_replies_are_errors_not_crashes() {
+    // clause: harness.id
+    // clause: harness.robustness
+    let opts = ProcessOptions { max_reply_bytes: 64 << 10, validate_messages: true, ..ProcessOptions::default() };
+    let mut h = harness(
+        "--garbage-on ndarray-arrow-float64-2x3 --wrong-id-on ndarray-json-float64-2x3 \
+         --oversize-on ndarray-invalid-json-nan-literal --extra-member-on ndarray-encode-json-float64-2x3",
+        opts,
+    );
+    let r = run_cases(&mut h, SMALL, RunOptions::default());
+    let why = |id: &str| r.records.iter().find(|x| x.id == id).map(|x| (x.status, x.actual.clone())).unwrap();
+    let (s, a) = why("ndarray-arrow-float64-2x3");
+    assert!(s == Status::Errored && a.contains("not JSON"), "{a}");
+    let (s, a) = why("ndarray-json-float64-2x3");
+    assert!(s == Status::Errored && a.contains("has id 999999"), "{a}");
+    let (s, a) = why("ndarray-invalid-json-nan-literal");
+    assert!(s == Status::Errored && a.contains("over 65536 bytes"), "{a}");
+    let (s, a) = why("ndarray-encode-json-float64-2x3");
+    assert!(s == Status::Errored && a.contains("does not match the protocol"), "{a}");
+}
+
+#[test]
+fn another_protocol_version_is_a_configuration_error() {
+    // clause: harness.start
+    let e = ProcessHarness::start(&format!("{FAKE} --protocol 2"), ProcessOptions::default(), None).err().unwrap();
+    assert!(e.contains("speaks protocol 2"), "{e}");
+    let e = ProcessHarness::start("exit 7", ProcessOptions::default(), None).err().unwrap();
+    assert!(e.contains("did not start"), "{e}");
+}
+
+#[test]
+fn only_declared_capabilities_are_run_and_the_rest_is_listed() {
+    // clause: harness.capabilities
+    let mut h = harness("--encodings json", ProcessOptions::default());
+    let r = run_cases(&mut h, &["ndarray-arrow-float64-2x3", "ndarray-json-float64-2x3", "ndarray-invalid-json-nan-literal", "ndarray-encode-arrow-float64-2x3"], RunOptions::default());
+    let run_ids: Vec<&str> = r.records.iter().map(|x| x.id.as_str()).collect();
+    assert_eq!(run_ids, ["ndarray-invalid-json-nan-literal", "ndarray-json-float64-2x3"]);
+    let left: Vec<(&String, usize)> = r.left_out.iter().map(|(k, v)| (k, v.len())).collect();
+    assert_eq!(left, [(&"encoding arrow not supported".to_string(), 2)]);
+}
+
+#[test]
+fn skipped_and_errored_answers_are_reported_as_such() {
+    // clause: harness.decode
+    let mut h = harness("--skip-on ndarray-arrow-float64-2x3 --error-on ndarray-json-float64-2x3", ProcessOptions::default());
+    let r = run_cases(&mut h, SMALL, RunOptions::default());
+    assert_eq!(status(&r, "ndarray-arrow-float64-2x3"), Status::Skipped);
+    let rec = r.records.iter().find(|x| x.id == "ndarray-json-float64-2x3").unwrap();
+    assert_eq!(rec.status, Status::Errored);
+    assert!(rec.actual.contains("boom") && rec.actual.contains("at fake"), "{}", rec.actual);
+    assert!(r.records.iter().find(|x| x.id == "ndarray-arrow-float64-2x3").unwrap().actual.contains("https://example.org/1"));
+}
+
+#[test]
+fn the_memory_budget_fails_a_right_verdict_reached_by_allocating() {
+    // clause: harness.budget
+    let mut h = harness("--allocate-mb-on ndarray-arrow-float64-2x3=300", ProcessOptions::default());
+    let opts = RunOptions { default_rss_mib: 100, ..RunOptions::default() };
+    let r = run_cases(&mut h, &["ndarray-arrow-float64-2x3", "ndarray-json-float64-2x3"], opts);
+    let rec = r.records.iter().find(|x| x.id == "ndarray-arrow-float64-2x3").unwrap();
+    assert_eq!(rec.status, Status::Fail, "{}", rec.actual);
+    assert!(rec.actual.contains("peak resident set grew by"), "{}", rec.actual);
+    assert!(rec.rss_mib.unwrap() >= 290);
+    assert_eq!(status(&r, "ndarray-json-float64-2x3"), Status::Pass);
+}
+
+#[test]
+fn the_time_budget_cuts_off_a_slow_case() {
+    // clause: harness.budget
+    let mut h = harness("--sleep-ms-on ndarray-arrow-float64-2x3=600", ProcessOptions::default());
+    let opts = RunOptions { default_wall: Duration::from_millis(300), ..RunOptions::default() };
+    let r = run_cases(&mut h, &["ndarray-arrow-float64-2x3", "ndarray-json-float64-2x3"], opts.clone());
+    let rec = r.records.iter().find(|x| x.id == "ndarray-arrow-float64-2x3").unwrap();
+    assert_eq!(rec.status, Status::Errored);
+    assert!(rec.actual.contains("timed out after 300 ms"), "{}", rec.actual);
+    assert_eq!(status(&r, "ndarray-json-float64-2x3"), Status::Pass);
+    // with a budget the harness can meet, the same case passes
+    let opts = RunOptions { default_wall: Duration::from_millis(5000), ..opts };
+    let r = run_cases(&mut h, &["ndarray-arrow-float64-2x3"], opts);
+    assert_eq!(status(&r, "ndarray-arrow-float64-2x3"), Status::Pass);
+}
+
+#[test]
+fn the_harness_exits_on_stop() {
+    // clause: harness.stop
+    let marker = std::env::temp_dir().join(format!("sciwire-fake-exit-{}", std::process::id()));
+    let _ = std::fs::remove_file(&marker);
+    let mut h = harness(&format!("--touch-on-exit {}", marker.display()), ProcessOptions::default());
+    let _ = run_cases(&mut h, &["ndarray-json-float64-2x3"], RunOptions::default());
+    h.stop();
+    assert_eq!(std::fs::read_to_string(&marker).ok().as_deref(), Some("exited"));
+    let _ = std::fs::remove_file(&marker);
+}
+
+#[test]
+fn wrong_codes_are_separate_and_fail_only_when_required() {
+    let mut h = harness("--wrong-code-on ndarray-invalid-*", ProcessOptions::default());
+    let r = run_cases(&mut h, SMALL, RunOptions::default());
+    assert_eq!(status(&r, "ndarray-invalid-json-nan-literal"), Status::Pass); // it is E_JSON_SYNTAX anyway
+    let r = run_cases(&mut h, &["ndarray-invalid-codec-version-2"], RunOptions::default());
+    assert_eq!(status(&r, "ndarray-invalid-codec-version-2"), Status::WrongCode);
+    assert!(r.conforms());
+    let r = run_cases(&mut h, &["ndarray-invalid-codec-version-2"], RunOptions { require_codes: true, ..RunOptions::default() });
+    assert!(!r.conforms());
+}
+
+#[test]
+fn expected_failures_are_strict() {
+    let mut h = harness("--crash-on ndarray-json-float64-2x3", ProcessOptions::default());
+    let xfail = XfailList::parse("ndarray-json-*  # crashes\nndarray-arrow-float64-2x3  # stale entry\n").unwrap();
+    let r = run(&mut h, suite(), &schemas(), &RunOptions {
+        cases: SMALL.iter().map(|s| s.to_string()).collect(),
+        xfail: xfail.clone(),
+        ..RunOptions::default()
+    });
+    assert_eq!(status(&r, "ndarray-json-float64-2x3"), Status::XFail);
+    assert_eq!(status(&r, "ndarray-arrow-float64-2x3"), Status::XPass);
+    assert!(!r.conforms());
+    let text = report::text(&r);
+    assert!(text.contains("remove from the expected-failure file"), "{text}");
+    // a pattern that matches nothing in a full run is stale too
+    let mut reference = sciwire_conformance::check::Reference::default();
+    let stale = XfailList::parse("no-such-case-*  # gone\n").unwrap();
+    let r = run(&mut reference, suite(), &schemas(), &RunOptions { xfail: stale, ..RunOptions::default() });
+    assert_eq!(r.unmatched_xfails, ["no-such-case-*"]);
+    assert!(!r.conforms());
+}
+
+#[test]
+fn reports_are_readable_by_machines() {
+    let mut h = harness("--crash-on ndarray-json-float64-2x3", ProcessOptions::default());
+    let r = run_cases(&mut h, SMALL, RunOptions::default());
+    let jsonl = report::jsonl(&r, "digest");
+    let lines: Vec<serde_json::Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0]["type"], "header");
+    assert_eq!(lines.last().unwrap()["type"], "footer");
+    assert_eq!(lines.last().unwrap()["conforms"], false);
+    assert_eq!(lines.iter().filter(|l| l["type"] == "case").count(), 4);
+    let failing = lines.iter().find(|l| l["status"] == "errored").unwrap();
+    assert!(failing["repro"].as_str().unwrap().contains("--case ndarray-json-float64-2x3"));
+    let junit = report::junit(&r);
+    assert_eq!(junit.matches("<testcase ").count(), 4);
+    assert!(junit.contains("errors=\"1\""));
+    assert_eq!(junit.matches("<error ").count(), 1);
+    let md = report::markdown(&r);
+    assert!(md.contains("does not conform") && md.contains("`ndarray-json-float64-2x3`"), "{md}");
+}
