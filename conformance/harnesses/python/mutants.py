@@ -1,0 +1,487 @@
+#!/usr/bin/env python3
+"""Deliberately faulty variants of sciwire-py, to measure the vector suite.
+
+    python3 conformance/harnesses/python/mutants.py NAME     # the harness, with one fault
+    python3 conformance/harnesses/python/mutants.py --list
+    python3 conformance/harnesses/python/mutants.py --verify [NAME ...]
+    python3 conformance/harnesses/python/mutants.py --write-json
+
+Each mutant is one fault a real implementation could plausibly have, applied
+by monkeypatching the (correct) package at run time: the package itself has
+no mutant switches. A suite "kills" a mutant when at least one vector changes
+verdict under it; mutants.json lists, per mutant, vectors that must fail.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import sys
+from contextlib import contextmanager
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+import numpy as np  # noqa: E402
+
+import sciwire_py as sw  # noqa: E402
+from sciwire_py import arrow_ipc, decoder, encoder, jsontext  # noqa: E402
+from sciwire_py.errors import SciwireError  # noqa: E402
+
+
+class Patcher:
+    """Sets attributes and remembers how to undo them."""
+
+    def __init__(self):
+        self.saved = []
+
+    def set(self, obj, name, value):
+        self.saved.append((obj, name, getattr(obj, name)))
+        setattr(obj, name, value)
+
+    def undo(self):
+        while self.saved:
+            obj, name, value = self.saved.pop()
+            setattr(obj, name, value)
+
+
+MUTANTS = {}
+
+
+PREFER = {}
+
+
+def mutant(name, description, prefer=()):
+    """Register a mutant; ``prefer`` names vectors to list first in mutants.json."""
+    def register(fn):
+        MUTANTS[name] = (description, fn)
+        PREFER[name] = ["ndarray-" + v for v in prefer]
+        return fn
+    return register
+
+
+# --- JSON text ---------------------------------------------------------------
+
+@mutant("duplicate-keys-last-wins",
+        "JSON objects keep the last of repeated member names instead of rejecting them (Python's json, JSON.parse)",
+        prefer=("invalid-json-duplicate-shape", "invalid-json-duplicate-escaped-name", "invalid-json-duplicate-marker",
+                "invalid-json-duplicate-surrogate-pair", "invalid-json-duplicate-before-garbage"))
+def _(p):
+    p.set(decoder, "parse_text",
+          lambda data, limits: jsontext.parse(jsontext.decode_utf8(data), limits.max_depth, duplicate_keys=True))
+
+
+@mutant("no-depth-limit", "the JSON parser has no nesting limit (an iterative parser that never counts depth)")
+def _(p):
+    p.set(decoder, "parse_text",
+          lambda data, limits: jsontext.parse(jsontext.decode_utf8(data), limits.max_depth, depth_limit=False))
+
+
+@mutant("python-json-module",
+        "parses with Python's json module: NaN/Infinity literals, lone surrogate escapes, last duplicate wins, "
+        "recursion limit instead of the depth limit",
+        prefer=("invalid-json-nan-literal", "invalid-json-infinity-literal", "invalid-json-lone-high-surrogate",
+                "invalid-json-duplicate-shape", "invalid-json-100001-brackets"))
+def _(p):
+    def parse_text(data, limits):
+        text = jsontext.decode_utf8(data)
+        try:
+            return json.loads(text, parse_int=float, parse_float=float, parse_constant=float)
+        except json.JSONDecodeError as e:
+            raise SciwireError("E_JSON_SYNTAX", str(e), "json.syntax")
+    p.set(decoder, "parse_text", parse_text)
+
+
+@mutant("no-input-size-limit", "max_input_bytes is never checked: the whole input is read and parsed")
+def _(p):
+    p.set(decoder, "check_input_bytes", lambda nbytes, limits: None)
+
+
+# --- the envelope --------------------------------------------------------------
+
+@mutant("ignore-codec-version", "codecVersion is read for presence only: any value counts as version 1",
+        prefer=("invalid-codec-version-2", "invalid-codec-version-0", "invalid-codec-version-string",
+                "invalid-codec-version-null", "invalid-json-codec-version-1e400"))
+def _(p):
+    p.set(decoder, "check_codec_version", lambda v: 1 if "codecVersion" in v else 0)
+
+
+@mutant("accept-unknown-members", "members that are neither common, of the encoding, nor x- are ignored")
+def _(p):
+    p.set(decoder, "check_members", lambda v, marker, encoding: None)
+
+
+@mutant("shape-truncates-fractions", "shape entries are converted with int(): 1.5 becomes 1, -0.5 becomes 0")
+def _(p):
+    def check_shape(v):
+        if "shape" not in v:
+            return None
+        s = v["shape"]
+        if not jsontext.is_array(s):
+            raise SciwireError("E_FIELD_TYPE", "shape is not an array", "ndarray.shape.items")
+        out = []
+        for item in s:
+            if type(item) is not float or not np.isfinite(item) or int(item) < 0 or int(item) > 2**53 - 1:
+                raise SciwireError("E_SHAPE_INVALID", "bad shape entry", "ndarray.shape.items")
+            out.append(int(item))
+        return tuple(out)
+    p.set(decoder, "check_shape", check_shape)
+
+
+@mutant("elements-product-wraps", "the element count is a 64-bit product that wraps around instead of stopping "
+        "at max_elements")
+def _(p):
+    def element_count(shape, limits):
+        prod = 1
+        for d in shape:
+            prod = (prod * d) % 2**64
+        if prod > limits.max_elements:
+            raise SciwireError("E_LIMIT_EXCEEDED", "too many elements", "limits.elements")
+        return prod
+    p.set(decoder, "element_count", element_count)
+
+
+# --- the json encoding -------------------------------------------------------------
+
+@mutant("json-fortran-order", "json data is read in Fortran order (the first index varies fastest)",
+        prefer=("json-float64-2x3", "json-int32-3d", "json-int32-2x3-fortran", "v0-json-float64-2x3-no-shape",
+                "encode-json-float64-2x3"))
+def _(p):
+    orig = decoder.json_leaves
+
+    def json_leaves(data, shape):
+        leaves = orig(data, shape)
+        if len(leaves) > 1:
+            order = np.arange(len(leaves)).reshape(shape, order="F").ravel(order="C")
+            leaves = leaves[order] if isinstance(leaves, np.ndarray) else [leaves[i] for i in order]
+        return leaves
+    p.set(decoder, "json_leaves", json_leaves)
+
+
+@mutant("float16-float32-rounded", "inexact float16/float32 json values are rounded to the nearest value (or "
+        "overflow to infinity) instead of being rejected",
+        prefer=("invalid-json-value-float16-tenth", "invalid-json-value-float32-tenth", "invalid-json-value-float16-65520",
+                "invalid-json-value-float32-underflow", "invalid-json-value-float16-half-subnormal"))
+def _(p):
+    def json_float_exact(a, dtype):
+        with np.errstate(over="ignore"):
+            return a.astype(dtype.numpy())
+    p.set(decoder, "json_float_exact", json_float_exact)
+
+
+@mutant("json-unsafe-integers", "integer leaves are checked against the dtype's range only, not against "
+        "+-(2^53-1), so 2^53 and beyond are accepted")
+def _(p):
+    p.set(decoder, "json_int_range", lambda dtype: dtype.int_range())
+
+
+@mutant("bool-accepts-0-1", "bool json leaves 0 and 1 are accepted as false and true")
+def _(p):
+    orig = decoder.json_values
+
+    def json_values(leaves, dtype):
+        if dtype.kind == "bool":
+            if isinstance(leaves, np.ndarray):
+                leaves = leaves.tolist()
+            leaves = [bool(x) if type(x) is float and x in (0.0, 1.0) else x for x in leaves]
+        return orig(leaves, dtype)
+    p.set(decoder, "json_values", json_values)
+
+
+# --- the arrow encoding ------------------------------------------------------------
+
+@mutant("base64-unpadded", "base64 without its = padding is accepted (padding is added back before decoding)")
+def _(p):
+    orig_check = decoder.check_b64_canonical
+
+    def repad(s):
+        return s + "=" * (-len(s) % 4) if len(s) % 4 in (2, 3) else s
+
+    p.set(decoder, "check_b64_canonical", lambda s: orig_check(repad(s)))
+    p.set(decoder, "b64_decode", lambda s: base64.b64decode(repad(s)))
+
+
+@mutant("base64-unused-bits", "base64 whose unused low bits before the padding are not zero is accepted "
+        "(a decoder that checks only the alphabet and length)")
+def _(p):
+    loose = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+    def check(s):
+        if not loose.fullmatch(s):
+            raise SciwireError("E_BASE64", "not base64", "ndarray.arrow.base64")
+    p.set(decoder, "check_b64_canonical", check)
+    p.set(decoder, "b64_decode", lambda s: base64.b64decode(s))
+
+
+@mutant("accept-ipc-file", "an Arrow IPC file (ARROW1 magic, footer) is accepted as well as a stream")
+def _(p):
+    orig = decoder.read_arrow_stream
+
+    def read(payload):
+        if payload[:6] == b"ARROW1":
+            try:
+                return arrow_ipc.read_stream(payload[8:], allow_trailing=True)
+            except arrow_ipc.ArrowPayloadError as e:
+                raise decoder._payload_error(e) from None
+        return orig(payload)
+    p.set(decoder, "read_arrow_stream", read)
+
+
+@mutant("trailing-bytes-after-eos", "bytes after the end-of-stream marker are ignored (a reader that stops at EOS)")
+def _(p):
+    def read(payload):
+        try:
+            return arrow_ipc.read_stream(payload, allow_trailing=True)
+        except arrow_ipc.ArrowPayloadError as e:
+            raise decoder._payload_error(e) from None
+    p.set(decoder, "read_arrow_stream", read)
+
+
+@mutant("accept-big-endian-schema", "the schema's endianness is not checked; the buffers are read as little-endian")
+def _(p):
+    p.set(arrow_ipc, "check_endianness", lambda schema: None)
+
+
+@mutant("stale-null-count", "a field node's null_count is trusted without comparing it with the validity bitmap")
+def _(p):
+    p.set(arrow_ipc, "check_validity", lambda bitmap, length, null_count: None)
+
+
+@mutant("many-batches-concatenated", "several record batches are concatenated instead of rejected")
+def _(p):
+    orig_len = decoder.column_length
+
+    def check_batches(stream):
+        if len(stream.batches) > 1:
+            first = stream.batches[0]
+            # concatenate fixed-width values of all batches into the first
+            parts = []
+            for rb in stream.batches:
+                off, ln = rb.buffers[1]
+                parts.append(bytes(rb.body[off:off + ln]))
+            total = sum(rb.length for rb in stream.batches)
+            body = b"".join(parts)
+            first.body = memoryview(b"\x00" * 0 + body)
+            first.buffers = [(0, 0), (0, len(body))]
+            first.nodes = [(total, 0)]
+            first.length = total
+            stream.batches[:] = [first]
+    p.set(decoder, "check_batches", check_batches)
+    p.set(decoder, "column_length", orig_len)
+
+
+@mutant("no-arrow-type-check", "the Arrow column type is not compared with dtype: the values buffer is read as "
+        "dtype (tywrap 0.10's behaviour)",
+        prefer=("invalid-arrow-type-int32-as-float32", "invalid-arrow-type-timestamp-utc-as-datetime64-ns",
+                "invalid-arrow-type-large-utf8-as-str", "invalid-arrow-type-uint16-words-as-float16",
+                "invalid-arrow-type-int64-as-uint64"))
+def _(p):
+    orig = decoder.check_type
+
+    def check_type(f, dtype):
+        return dtype if dtype is not None else orig(f, dtype)
+    p.set(decoder, "check_type", check_type)
+
+
+@mutant("skip-element-count", "the Arrow column length is not compared with the shape's element count")
+def _(p):
+    p.set(decoder, "check_length", lambda length, count, shape: None)
+
+
+@mutant("arrow-nulls-as-zeros", "Arrow nulls are not rejected: the values buffer's bytes under a null are used")
+def _(p):
+    p.set(decoder, "check_nulls", lambda stream: None)
+
+
+@mutant("strings-trailing-nul", "string elements ending with U+0000 / 00 are accepted (numpy then strips them)")
+def _(p):
+    def arrow_strings(rb, dtype, length):
+        offs = np.frombuffer(decoder._buffer(rb, 1), dtype="<i4", count=length + 1).tolist()
+        data = decoder._buffer(rb, 2)
+        out = []
+        for k in range(length):
+            raw = bytes(data[offs[k]:offs[k + 1]])
+            item = raw.decode("utf-8") if dtype.kind == "str" else raw
+            if len(item) > dtype.width:
+                raise SciwireError("E_VALUE_DOMAIN", "element too long", "ndarray.arrow.strings")
+            out.append(item)
+        return out
+    p.set(decoder, "arrow_strings", arrow_strings)
+
+
+@mutant("v0-skips-element-count", "legacy v0 envelopes skip the element-count checks, as tywrap's decoder does")
+def _(p):
+    state = {"v0": False}
+    orig_decode_value = decoder.decode_value
+    orig_check_length = decoder.check_length
+    orig_leaves = decoder.json_leaves
+
+    def decode_value(v, limits=sw.Limits()):
+        state["v0"] = isinstance(v, dict) and "codecVersion" not in v
+        try:
+            return orig_decode_value(v, limits)
+        finally:
+            state["v0"] = False
+
+    def check_length(length, count, shape):
+        if not state["v0"]:
+            orig_check_length(length, count, shape)
+
+    def json_leaves(data, shape):
+        if state["v0"]:
+            # flatten whatever is there, ignoring the shape
+            out, stack = [], [data]
+            while stack:
+                x = stack.pop()
+                if jsontext.is_array(x):
+                    stack.extend(reversed(list(x)))
+                else:
+                    out.append(x)
+            return out
+        return orig_leaves(data, shape)
+    p.set(decoder, "decode_value", decode_value)
+    p.set(decoder, "check_length", check_length)
+    p.set(decoder, "json_leaves", json_leaves)
+
+
+# --- the encoder -----------------------------------------------------------------
+
+@mutant("json-encoder-nan-as-null", "the json encoder writes NaN and infinity as null instead of refusing them",
+        prefer=("encode-json-refuse-float64-nan", "encode-json-refuse-float64-nan-payload", "encode-json-refuse-float32-inf",
+                "encode-json-refuse-float16-nan", "encode-json-refuse-float64-nan-in-2x3"))
+def _(p):
+    orig = encoder.json_payload
+
+    def json_payload(arr, d):
+        if d.kind == "float":
+            data = np.where(np.isfinite(arr), arr, 0).tolist()
+            flat_bad = (~np.isfinite(arr)).reshape(-1).tolist()
+            return _replace_nonfinite(data, flat_bad)
+        return orig(arr, d)
+    p.set(encoder, "json_payload", json_payload)
+
+
+def _replace_nonfinite(data, flat_bad):
+    it = iter(flat_bad)
+
+    def walk(x):
+        if isinstance(x, list):
+            return [walk(y) for y in x]
+        return None if next(it) else x
+    return walk(data)
+
+
+@mutant("arrow-encoder-date32-wraps", "the arrow encoder casts datetime64[D] days to int32 without a range check, "
+        "wrapping them as pyarrow does")
+def _(p):
+    p.set(encoder, "DATE32_MIN", -(2**63))
+    p.set(encoder, "DATE32_MAX", 2**63 - 1)
+
+
+@mutant("arrow-encoder-cuts-at-nul", "the arrow encoder converts <U/|S arrays with pa.array on the numpy array, "
+        "which cuts each element at its first zero")
+def _(p):
+    import pyarrow as pa
+    orig = encoder.arrow_column
+
+    def arrow_column(arr, d):
+        if d.kind in ("str", "bytes"):
+            flat = arr.reshape(-1)
+            cut = [x.split("\x00")[0] if d.kind == "str" else x.split(b"\x00")[0] for x in flat.tolist()]
+            return pa.array(cut, type=pa.string() if d.kind == "str" else pa.binary())
+        return orig(arr, d)
+    p.set(encoder, "arrow_column", arrow_column)
+
+
+# -----------------------------------------------------------------------------------
+
+@contextmanager
+def applied(name):
+    p = Patcher()
+    MUTANTS[name][1](p)
+    try:
+        yield
+    finally:
+        p.undo()
+
+
+def _vectors():
+    sys.path.insert(0, os.path.join(HERE, "tests"))
+    import vectors as V
+    return V
+
+
+def verify(names=None, full=True, out=sys.stdout):
+    """Run the vectors under each mutant; return {name: [failing ids]}."""
+    V = _vectors()
+    vecs, _groups = V.load_all()
+    baseline = {vid: V.judge(v, sw)[0] for vid, v in vecs.items()}
+    assert all(baseline.values()), [k for k, ok in baseline.items() if not ok]
+    result = {}
+    for name in names or MUTANTS:
+        with applied(name):
+            fails = [vid for vid, v in sorted(vecs.items()) if not V.judge(v, sw)[0]]
+        result[name] = fails
+        if out:
+            print(f"{name}: {len(fails)} vectors fail" + (f" (e.g. {', '.join(fails[:4])})" if fails else
+                                                           "  ** SURVIVES **"), file=out)
+    return result
+
+
+def write_json(path=os.path.join(HERE, "mutants.json"), per=5):
+    """mutants.json from a full run: each mutant's kills are a handful of the
+    vectors that fail under it, chosen to spread over clauses."""
+    res = verify(out=sys.stderr)
+    doc = []
+    for name, (desc, _fn) in MUTANTS.items():
+        fails = res[name]
+        picked, seen = [v for v in PREFER[name] if v in fails][:per], set()
+        for vid in fails:   # prefer variety: one per id stem first
+            stem = re.sub(r"-[^-]+$", "", vid)
+            if stem not in seen:
+                picked.append(vid)
+                seen.add(stem)
+        for vid in fails:
+            if len(picked) >= per:
+                break
+            if vid not in picked:
+                picked.append(vid)
+        doc.append({"name": name, "description": desc,
+                    "command": f"python3 conformance/harnesses/python/mutants.py {name}",
+                    "kills": sorted(picked[:per])})
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+    return doc
+
+
+def main(argv):
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    if argv[0] == "--list":
+        for name, (desc, _fn) in MUTANTS.items():
+            print(f"{name}: {desc}")
+        return 0
+    if argv[0] == "--verify":
+        res = verify(argv[1:] or None)
+        return 1 if any(not f for f in res.values()) else 0
+    if argv[0] == "--write-json":
+        write_json()
+        return 0
+    name = argv[0]
+    if name not in MUTANTS:
+        print(f"unknown mutant {name!r}; --list shows them", file=sys.stderr)
+        return 2
+    p = Patcher()
+    MUTANTS[name][1](p)
+    import harness
+    harness.IMPLEMENTATION["version"] = f"{sw.__version__}+mutant.{name}"
+    return harness.main()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,227 @@
+"""The encoder ([ndarray.encode.*]) and the canonical value ([canonical.*])."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import numpy as np
+import pyarrow as pa
+
+from . import dtypes
+from .dtypes import DType
+from .errors import SciwireError, UnrepresentableError
+from .limits import MAX_SAFE_INTEGER
+
+DATE32_MIN, DATE32_MAX = -(2**31), 2**31 - 1
+NAT = np.iinfo(np.int64).min
+
+_ARROW_UNITS = {"SECOND": "s", "MILLISECOND": "ms", "MICROSECOND": "us", "NANOSECOND": "ns"}
+
+
+def _as_array(arr) -> np.ndarray:
+    if isinstance(arr, np.ma.MaskedArray):
+        raise SciwireError("E_DTYPE_UNSUPPORTED", "masked arrays are refused: an ndarray envelope has no null "
+                           "elements; pass arr.filled(...) or arr.data explicitly", "ndarray.dtype.table")
+    if isinstance(arr, np.generic):
+        return np.asarray(arr)
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"expected a numpy.ndarray, not {type(arr).__name__}")
+    return arr
+
+
+# ---------------------------------------------------------------------------
+# Canonical value
+# ---------------------------------------------------------------------------
+
+def to_canonical(arr) -> dict:
+    """The canonical value of a numpy array ([canonical.ndarray]).
+
+    Refuses (E_DTYPE_UNSUPPORTED) dtypes outside the table, as an encoder does.
+    """
+    arr = _as_array(arr)
+    d = dtypes.of_numpy(arr.dtype)
+    if d.kind == "bool":
+        arr = _normal_bool(arr)
+    data = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes(order="C")
+    return {"kind": "ndarray", "dtype": d.name, "shape": [int(x) for x in arr.shape], "hex": data.hex()}
+
+
+def _normal_bool(arr: np.ndarray) -> np.ndarray:
+    """A bool array whose bytes are 00/01 (numpy can hold other bytes in a
+    bool array built with .view(); they mean True)."""
+    return np.not_equal(np.ascontiguousarray(arr).view(np.uint8), 0).reshape(arr.shape)
+
+
+_HEX = re.compile(r"(?:[0-9a-f]{2})*")
+
+
+def from_canonical(value: dict) -> np.ndarray:
+    """The numpy array a canonical value denotes.
+
+    A ``hex`` of the wrong length (or not lowercase hex) is E_SHAPE_MISMATCH
+    ([canonical.ndarray.lowercase]).
+    """
+    if not isinstance(value, dict):
+        raise SciwireError("E_FIELD_TYPE", "a canonical value is an object", "canonical.ndarray")
+    extra = set(value) - {"kind", "dtype", "shape", "hex"}
+    if value.get("kind") != "ndarray" or extra:
+        raise SciwireError("E_FIELD_TYPE", "a canonical ndarray has exactly kind 'ndarray', dtype, shape and hex",
+                           "canonical.ndarray")
+    name = value.get("dtype")
+    if not isinstance(name, str):
+        raise SciwireError("E_FIELD_TYPE", "dtype is not a string", "canonical.ndarray", "/dtype")
+    d = dtypes.lookup(name)
+    if d is None:
+        raise SciwireError("E_DTYPE_UNSUPPORTED", f"dtype {name!r} is not in the dtype table",
+                           "ndarray.dtype.table", "/dtype")
+    shape = value.get("shape")
+    if not isinstance(shape, list):
+        raise SciwireError("E_FIELD_TYPE", "shape is not an array", "canonical.ndarray", "/shape")
+    for k, s in enumerate(shape):
+        if isinstance(s, bool) or not isinstance(s, (int, float)) or s != s or s in (float("inf"), float("-inf")) \
+                or int(s) != s or not 0 <= s <= MAX_SAFE_INTEGER:
+            raise SciwireError("E_SHAPE_INVALID", f"shape entry {s!r} is not an integer in [0, 2^53-1]",
+                               "ndarray.shape.items", f"/shape/{k}")
+    shape = tuple(int(s) for s in shape)
+    hexstr = value.get("hex")
+    if not isinstance(hexstr, str):
+        raise SciwireError("E_FIELD_TYPE", "hex is not a string", "canonical.ndarray", "/hex")
+    count = 1
+    for s in shape:
+        count *= s
+    need = count * d.itemsize
+    if len(hexstr) != 2 * need or not _HEX.fullmatch(hexstr):
+        raise SciwireError("E_SHAPE_MISMATCH", f"hex holds {len(hexstr) / 2:g} bytes; dtype {name} and shape "
+                           f"{list(shape)} need {need} lowercase hex bytes", "canonical.ndarray.lowercase", "/hex")
+    npd = d.numpy()
+    try:
+        if npd is None:
+            raise ValueError(f"numpy has no dtype {name}")
+        if count == 0:
+            return np.empty(shape, dtype=npd)
+    except (ValueError, OverflowError) as e:
+        raise UnrepresentableError(f"numpy cannot represent an empty array of dtype {name} and shape "
+                                   f"{list(shape)}: {e}") from None
+    raw = bytes.fromhex(hexstr)
+    if d.kind == "bool" and raw.translate(None, b"\x00\x01"):
+        raise SciwireError("E_VALUE_DOMAIN", "bool elements are the bytes 00 and 01", "canonical.ndarray.bytes",
+                           "/hex")
+    return np.frombuffer(raw, dtype=npd).reshape(shape).copy()
+
+
+# ---------------------------------------------------------------------------
+# Encoding
+# ---------------------------------------------------------------------------
+
+def dumps(arr, encoding: str = "arrow") -> str:
+    """Encode a numpy array as an ndarray envelope (JSON text).
+
+    ``encoding`` is ``"arrow"`` (every table dtype) or ``"json"`` (bool, int,
+    uint and float dtypes whose values JSON carries exactly). A value the
+    encoding cannot carry is refused with :class:`SciwireError`; the encoder
+    never substitutes a value or falls back to the other encoding.
+    """
+    arr = _as_array(arr)
+    if encoding not in ("arrow", "json"):
+        raise SciwireError("E_ENCODING_UNSUPPORTED", f"encoding {encoding!r} is not 'arrow' or 'json'",
+                           "ndarray.encodings")
+    d = dtypes.of_numpy(arr.dtype)
+    # C order whatever the memory layout ([ndarray.encode.c-order]); native LE.
+    arr = np.asarray(arr, order="C").astype(d.numpy(), order="C", copy=False)
+    if d.kind == "bool":
+        arr = _normal_bool(arr)
+    env = {"__tywrap__": "ndarray", "codecVersion": 1, "encoding": encoding, "dtype": d.name,
+           "shape": [int(x) for x in arr.shape]}
+    if encoding == "json":
+        env["data"] = json_payload(arr, d)
+    else:
+        env["b64"] = base64.b64encode(arrow_payload(arr, d)).decode("ascii")
+    return json.dumps(env, allow_nan=False, ensure_ascii=True, separators=(", ", ": "))
+
+
+def json_payload(arr: np.ndarray, d: DType):
+    """[ndarray.encode.json-refuse], then the nested data."""
+    if not d.json_ok:
+        raise SciwireError("E_DTYPE_UNSUPPORTED", f"dtype {d.name} has no json form; use the arrow encoding",
+                           "ndarray.encode.json-refuse")
+    if d.kind == "float":
+        if arr.size and not np.isfinite(arr).all():
+            raise SciwireError("E_VALUE_DOMAIN", "NaN and infinity have no json form; use the arrow encoding",
+                               "ndarray.encode.json-refuse")
+    elif d.kind in ("int", "uint"):
+        if arr.size and (int(arr.max()) > MAX_SAFE_INTEGER or int(arr.min()) < -MAX_SAFE_INTEGER):
+            raise SciwireError("E_VALUE_DOMAIN", "integers beyond +-(2^53-1) have no exact json form; use the "
+                               "arrow encoding", "ndarray.encode.json-refuse")
+    # tolist(): nested lists in C order, Python ints/bools, and floats that
+    # hold float16/float32 values exactly (repr then denotes them exactly).
+    return arr.tolist()
+
+
+def _check_nat(flat: np.ndarray, d: DType):
+    if flat.size and bool((flat.view("<i8") == NAT).any()):
+        raise SciwireError("E_ARROW_NULLS", f"the array holds NaT, which Arrow writers turn into a null; "
+                           f"an ndarray envelope has no null elements", "ndarray.arrow.nulls")
+
+
+def arrow_column(arr: np.ndarray, d: DType) -> pa.Array:
+    """One Arrow array holding the elements in C order, of the dtype's Arrow type."""
+    flat = arr.reshape(-1)
+    n = flat.size
+    k = d.kind
+    if k == "bool":
+        return pa.array(flat, type=pa.bool_())
+    if k in ("int", "uint", "float"):
+        typ = {"int": {1: pa.int8(), 2: pa.int16(), 4: pa.int32(), 8: pa.int64()},
+               "uint": {1: pa.uint8(), 2: pa.uint16(), 4: pa.uint32(), 8: pa.uint64()},
+               "float": {2: pa.float16(), 4: pa.float32(), 8: pa.float64()}}[k][d.itemsize]
+        return pa.Array.from_buffers(typ, n, [None, pa.py_buffer(flat.tobytes())])
+    if k == "date":
+        days = flat.view("<i8")
+        if n and (int(days.min()) < DATE32_MIN or int(days.max()) > DATE32_MAX):
+            raise SciwireError("E_VALUE_DOMAIN", "a datetime64[D] value lies outside the Date32 range "
+                               "[-2^31, 2^31-1] days", "ndarray.encode.arrow-refuse")
+        return pa.Array.from_buffers(pa.date32(), n, [None, pa.py_buffer(days.astype("<i4").tobytes())])
+    if k in ("datetime", "timedelta"):
+        _check_nat(flat, d)
+        unit = _ARROW_UNITS[d.arrow[1]]
+        typ = pa.timestamp(unit) if k == "datetime" else pa.duration(unit)
+        return pa.Array.from_buffers(typ, n, [None, pa.py_buffer(flat.view("<i8").tobytes())])
+    if k == "str":
+        # Through Python strings: pa.array on a numpy <U array cuts elements
+        # at their first U+0000 ([ndarray.encode.arrow-refuse]).
+        try:
+            items = flat.tolist()
+            encoded = [s.encode("utf-8") for s in items]
+        except (ValueError, UnicodeEncodeError) as e:
+            raise SciwireError("E_VALUE_DOMAIN", f"a string element is not valid Unicode text: {e}",
+                               "ndarray.encode.arrow-refuse")
+        return _binary_array(pa.string(), encoded)
+    if k == "bytes":
+        return _binary_array(pa.binary(), flat.tolist())
+    raise AssertionError(d.name)
+
+
+def _binary_array(typ, items) -> pa.Array:
+    offsets = np.zeros(len(items) + 1, dtype="<i4")
+    lengths = np.fromiter((len(b) for b in items), dtype=np.int64, count=len(items))
+    total = int(lengths.sum()) if len(items) else 0
+    if total > 2**31 - 1:
+        raise SciwireError("E_VALUE_DOMAIN", "string data exceeds the 2 GiB a Utf8/Binary column holds",
+                           "ndarray.encode.arrow-refuse")
+    np.cumsum(lengths, out=offsets[1:])
+    return pa.Array.from_buffers(typ, len(items), [None, pa.py_buffer(offsets.tobytes()),
+                                                   pa.py_buffer(b"".join(items))])
+
+
+def arrow_payload(arr: np.ndarray, d: DType) -> bytes:
+    """One Arrow IPC stream: schema, one record batch (none when empty), EOS."""
+    col = arrow_column(arr, d)
+    col.validate(full=True)
+    schema = pa.schema([pa.field("value", col.type)])
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, schema) as w:
+        if len(col):
+            w.write_batch(pa.record_batch([col], schema=schema))
+    return sink.getvalue().to_pybytes()

@@ -1,0 +1,119 @@
+"""Smoke test of harness.py over real pipes, each response checked against
+schemas/v1/harness/*.schema.json."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+
+import pytest
+
+import vectors as V
+
+HARNESS = V.PKG_DIR / "harness.py"
+
+jsonschema = pytest.importorskip("jsonschema")
+from referencing import Registry, Resource  # noqa: E402
+
+
+def _registry():
+    reg = Registry()
+    for p in list(V.SCHEMAS.glob("*.json")) + list((V.SCHEMAS / "harness").glob("*.json")):
+        doc = json.loads(p.read_text())
+        reg = reg.with_resource(doc["$id"], Resource.from_contents(doc))
+    return reg
+
+
+REG = _registry()
+
+
+def _validator(name, response=True):
+    doc = json.loads((V.SCHEMAS / "harness" / f"{name}.schema.json").read_text())
+    schema = {"$ref": doc["$id"] + ("#/$defs/response" if response else "")}
+    return jsonschema.Draft202012Validator(schema, registry=REG)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _run(lines, *args):
+    proc = subprocess.run([sys.executable, str(HARNESS), *args], input="".join(l + "\n" for l in lines).encode(),
+                          capture_output=True, timeout=60, cwd=str(V.REPO))
+    responses = [json.loads(l) for l in proc.stdout.decode("utf-8").splitlines()]
+    return proc, responses
+
+
+def test_session():
+    vecs, _ = V.load_all()
+    valid = vecs["ndarray-arrow-float64-2x3"]
+    invalid = vecs["ndarray-invalid-arrow-length-5-rows-2x3"]
+    enc = vecs["ndarray-encode-json-float32-tenth"]
+    refuse = vecs["ndarray-encode-json-refuse-float64-nan"]
+    requests = [
+        {"cmd": "start", "id": 0, "protocol": 1},
+        {"cmd": "decode", "id": 1, "case": valid["id"], "input": _b64(V.input_bytes(valid["input"], 1 << 30))},
+        {"cmd": "decode", "id": 2, "case": invalid["id"], "input": _b64(V.input_bytes(invalid["input"], 1 << 30))},
+        {"cmd": "encode", "id": 3, "case": enc["id"], "value": enc["input"]["value"],
+         "encoding": enc["input"]["encoding"]},
+        {"cmd": "encode", "id": 4, "case": refuse["id"], "value": refuse["input"]["value"],
+         "encoding": refuse["input"]["encoding"]},
+    ]
+    request_validator = _validator("request", response=False)
+    for r in requests:
+        request_validator.validate(r)
+    lines = [json.dumps(r) for r in requests] + [
+        "this is not json",                              # errored, id 0
+        json.dumps({"cmd": "frobnicate", "id": 9}),      # errored
+        json.dumps({"cmd": "decode", "id": 10, "input": "%%%"}),  # errored: not base64
+        json.dumps({"cmd": "stop", "id": 11}),
+        json.dumps({"cmd": "decode", "id": 12, "input": ""}),  # after stop: never answered
+    ]
+    proc, resp = _run(lines)
+    assert proc.returncode == 0, proc.stderr
+    assert [r["id"] for r in resp] == [0, 1, 2, 3, 4, 0, 9, 10]
+    _validator("start").validate(resp[0])
+    assert resp[0]["protocol"] == 1
+    assert resp[0]["implementation"]["name"] == "sciwire-py"
+    assert resp[0]["capabilities"]["ndarray"]["codecVersions"] == [0, 1]
+    dec, encv = _validator("decode"), _validator("encode")
+    for r in (resp[1], resp[2], resp[5], resp[6], resp[7]):
+        dec.validate(r)
+    for r in (resp[3], resp[4]):
+        encv.validate(r)
+    assert resp[1]["value"] == valid["expect"]["value"]
+    assert resp[2]["error"]["code"] == "E_SHAPE_MISMATCH"
+    out = base64.b64decode(resp[3]["output"])
+    sys.path.insert(0, str(V.PKG_DIR))
+    import sciwire_py
+    assert sciwire_py.decode(out).canonical() == enc["input"]["value"]
+    assert resp[4]["error"]["code"] == "E_VALUE_DOMAIN"
+    assert all(r.get("errored") for r in resp[5:8])
+
+
+def test_exits_when_input_ends():
+    proc, resp = _run([json.dumps({"cmd": "start", "id": 5, "protocol": 1})])
+    assert proc.returncode == 0 and [r["id"] for r in resp] == [5]
+
+
+def test_big_line_takes_the_raw_path():
+    """A decode request longer than BIG_LINE has its base64 located in the raw
+    bytes (the path that lets a 256 MiB input be rejected by its length
+    alone); a ~2 MiB valid input decodes the same through it."""
+    env = json.dumps({"__tywrap__": "ndarray", "codecVersion": 1, "encoding": "json", "dtype": "uint8",
+                      "shape": [3], "data": [1, 2, 3], "x-pad": " " * (2 << 20)}).encode()
+    proc, resp = _run([json.dumps({"cmd": "decode", "id": 1, "case": "big", "input": _b64(env)})])
+    assert resp == [{"id": 1, "value": {"kind": "ndarray", "dtype": "uint8", "shape": [3], "hex": "010203"}}]
+
+
+def test_big_line_with_escaped_solidus():
+    """A big request whose base64 is written with \\/ escapes takes the json path."""
+    env = json.dumps({"__tywrap__": "ndarray", "codecVersion": 1, "encoding": "json", "dtype": "uint8",
+                      "shape": [1], "data": [7], "x-pad": "\u00ff?" * (1 << 20)}, ensure_ascii=False).encode()
+    b64 = _b64(env)
+    assert "/" in b64
+    line = json.dumps({"cmd": "decode", "id": 3, "case": "big", "input": b64}).replace("/", "\\/")
+    proc, resp = _run([line])
+    assert resp == [{"id": 3, "value": {"kind": "ndarray", "dtype": "uint8", "shape": [1], "hex": "07"}}]
