@@ -100,6 +100,14 @@ enum Command {
         #[arg(long)]
         gaps: bool,
     },
+    /// Write fuzz seed corpora from the vectors: fuzz/corpus/<target>/<id>.
+    FuzzSeeds {
+        #[command(flatten)]
+        suite: SuiteArgs,
+        /// The corpus root.
+        #[arg(long, default_value = "fuzz/corpus")]
+        out: PathBuf,
+    },
     /// Run the suite against deliberately broken implementations; each must be caught.
     Mutants {
         #[command(flatten)]
@@ -175,6 +183,45 @@ fn run(args: &RunArgs) -> Result<bool, String> {
     Ok(result.conforms())
 }
 
+fn fuzz_seeds(suite_root: &std::path::Path, out: &std::path::Path) -> Result<bool, String> {
+    use base64::Engine as _;
+    use sciwire_conformance::suite::Input;
+    let suite = Suite::load(suite_root)?;
+    let mut n = 0;
+    let mut put = |target: &str, id: &str, bytes: &[u8]| -> Result<(), String> {
+        let dir = out.join(target);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::write(dir.join(id), bytes).map_err(|e| format!("{}: {e}", dir.display()))?;
+        n += 1;
+        Ok(())
+    };
+    for v in &suite.vectors {
+        match &v.input {
+            Input::Decode(bytes) if bytes.len() <= 1 << 20 => {
+                put("decode_envelope", &v.id, bytes)?;
+                put("schema_vs_decoder", &v.id, bytes)?;
+                put("decode_ndarray_fields", &v.id, bytes)?;
+                let b64 = v.json_input().and_then(|j| j.get("b64")).and_then(|b| b.as_str());
+                if let Some(Ok(payload)) = b64.map(|b| base64::engine::general_purpose::STANDARD.decode(b)) {
+                    put("arrow_payload", &v.id, &[[11u8, 6].as_slice(), &payload].concat())?;
+                }
+            }
+            Input::Encode { value, .. } => {
+                put("canonical_value", &v.id, value.to_string().as_bytes())?;
+                put("roundtrip", &v.id, value.to_string().as_bytes())?;
+            }
+            _ => {}
+        }
+        if let sciwire_conformance::suite::Expect::Value(value) = &v.expect {
+            put("canonical_value", &format!("{}-value", v.id), value.to_string().as_bytes())?;
+            let reply = serde_json::json!({"id": 7, "value": value});
+            put("harness_reply", &v.id, reply.to_string().as_bytes())?;
+        }
+    }
+    println!("wrote {n} seed files under {}", out.display());
+    Ok(true)
+}
+
 fn mutants(suite_root: &std::path::Path, manifest: &std::path::Path) -> Result<bool, String> {
     let suite = Suite::load(suite_root)?;
     let schemas = Schemas::load()?;
@@ -216,6 +263,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Run(args) => run(&args),
         Command::Mutants { suite, manifest } => mutants(&suite.suite, &manifest),
+        Command::FuzzSeeds { suite, out } => fuzz_seeds(&suite.suite, &out),
         Command::Check { suite, spec } => (|| {
             let s = Suite::load(&suite.suite)?;
             let clauses = read_spec(&spec)?;

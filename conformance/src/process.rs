@@ -246,16 +246,7 @@ impl ProcessHarness {
             let left = deadline.saturating_duration_since(Instant::now());
             match r.lines.recv_timeout(left) {
                 Ok(Line::Text(t)) if t.trim().is_empty() => continue,
-                Ok(Line::Text(t)) => {
-                    let v: JsonValue = serde_json::from_str(&t).map_err(|e| {
-                        let shown: String = t.chars().take(200).collect();
-                        format!("the reply is not JSON ({e}): {shown}")
-                    })?;
-                    if v.get("id") != request.get("id") {
-                        return Err(format!("the reply has id {}, not {}", v.get("id").unwrap_or(&JsonValue::Null), request["id"]));
-                    }
-                    return Ok(v);
-                }
+                Ok(Line::Text(t)) => return parse_reply(&t, &request["id"]),
                 Ok(Line::TooLong(n)) => return Err(format!("the reply is over {} bytes ({n} read)", self.options.max_reply_bytes)),
                 Ok(Line::Eof) | Err(RecvTimeoutError::Disconnected) => {
                     let status = r.child.wait().map(|s| s.to_string()).unwrap_or_default();
@@ -330,8 +321,21 @@ impl Drop for ProcessHarness {
     }
 }
 
+/// Parses one reply line to a request with id `id`: it must be JSON and
+/// carry the same id.
+pub fn parse_reply(line: &str, id: &JsonValue) -> Result<JsonValue, String> {
+    let v: JsonValue = serde_json::from_str(line).map_err(|e| {
+        let shown: String = line.chars().take(200).collect();
+        format!("the reply is not JSON ({e}): {shown}")
+    })?;
+    if v.get("id") != Some(id) {
+        return Err(format!("the reply has id {}, not {id}", v.get("id").unwrap_or(&JsonValue::Null)));
+    }
+    Ok(v)
+}
+
 /// Reads a decode or encode reply.
-fn outcome_of(reply: &JsonValue) -> Outcome {
+pub fn outcome_of(reply: &JsonValue) -> Outcome {
     if let Some(v) = reply.get("value") {
         return Outcome::Value(v.clone());
     }

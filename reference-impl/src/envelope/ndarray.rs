@@ -146,7 +146,11 @@ fn decode_arrow(payload: &Json<'_>, dtype: Option<Dtype>, shape: Option<Vec<u64>
             format!("the schema has fields {names:?}{why}; exactly one plain field named \"value\" is required"),
         ));
     }
-    let arrow_type = fields[0].data_type();
+    // The Arrow format reads an empty timezone as no timezone.
+    let arrow_type = &match fields[0].data_type() {
+        arrow_schema::DataType::Timestamp(u, Some(tz)) if tz.is_empty() => arrow_schema::DataType::Timestamp(*u, None),
+        t => t.clone(),
+    };
     let dtype = match dtype {
         Some(d) if d.arrow_type() == *arrow_type => d,
         Some(d) => {
@@ -160,7 +164,7 @@ fn decode_arrow(payload: &Json<'_>, dtype: Option<Dtype>, shape: Option<Vec<u64>
             missing("ndarray.legacy-v0", "dtype", &format!(" for an Arrow column of type {arrow_type}"))
         })?,
     };
-    let column = stream.batch.as_ref().map(|b| b.column(0).clone());
+    let column = stream.decode_batch()?.map(|b| b.column(0).clone());
     let len = column.as_ref().map_or(0, |c| c.len()) as u64;
     let shape = match shape {
         Some(shape) => {
@@ -420,6 +424,20 @@ pub(crate) fn encode(a: &NdArray, encoding: Encoding) -> Result<String> {
             format!("{} bytes do not hold shape {:?} of {}", a.data.len(), a.shape, a.dtype),
         ));
     }
+    // [ndarray.encode.limits]: refuse what no decoder with the default limits could read.
+    let limit = Limits::default().max_input_bytes;
+    let least = match encoding {
+        // four base64 characters per three bytes of element data
+        Encoding::Arrow => (a.data.len() as u64).div_ceil(3).saturating_mul(4),
+        Encoding::Json => json_size_floor(&a.shape, count),
+    };
+    if least > limit {
+        return Err(encode_error(
+            Code::LimitExceeded,
+            "ndarray.encode.limits",
+            format!("the {} envelope of shape {:?} needs at least {least} bytes; decoders read at most {limit}", encoding.as_str(), a.shape),
+        ));
+    }
     let mut head = format!(
         "{{\"__tywrap__\":\"ndarray\",\"codecVersion\":1,\"encoding\":\"{}\",\"dtype\":{},\"shape\":{}",
         encoding.as_str(),
@@ -443,6 +461,22 @@ pub(crate) fn encode(a: &NdArray, encoding: Encoding) -> Result<String> {
         }
     }
     Ok(head)
+}
+
+/// The fewest bytes `data` of this shape can take as JSON: every nested
+/// array is at least `[]`, every element at least one character and a
+/// separator. Saturates; computed without looking at the data.
+fn json_size_floor(shape: &[u64], count: u64) -> u64 {
+    let mut arrays: u64 = 0;
+    let mut at_level: u64 = 1;
+    for &d in shape {
+        arrays = arrays.saturating_add(at_level);
+        at_level = at_level.saturating_mul(d);
+        if at_level == 0 {
+            break;
+        }
+    }
+    arrays.saturating_mul(2).saturating_add(count.saturating_mul(2))
 }
 
 fn to_arrow(a: &NdArray) -> Result<ArrayRef> {

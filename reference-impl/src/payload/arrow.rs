@@ -13,7 +13,7 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_buffer::Buffer;
 use arrow_ipc::reader::read_record_batch;
 use arrow_ipc::writer::StreamWriter;
-use arrow_ipc::{Endianness, MessageHeader, MetadataVersion, Type, root_as_message};
+use arrow_ipc::{Endianness, MessageHeader, MetadataVersion, root_as_message};
 use arrow_schema::{Field, Schema};
 
 use crate::error::{Code, Error, Result};
@@ -28,15 +28,14 @@ fn bad(why: impl Into<String>) -> Error {
     payload("ndarray.arrow.stream", why)
 }
 
-/// What a well-formed stream holds.
-#[derive(Debug)]
-pub(crate) struct Stream {
+/// A stream whose framing is sound: its schema, and its one record batch
+/// still undecoded (see [`Stream::decode_batch`]).
+pub(crate) struct Stream<'a> {
     /// The schema.
     pub schema: Arc<Schema>,
     /// Whether any top-level field is dictionary-encoded.
     pub dictionary_fields: bool,
-    /// The one record batch, if the stream has one.
-    pub batch: Option<RecordBatch>,
+    batch: Option<(arrow_ipc::RecordBatch<'a>, &'a [u8], usize)>,
 }
 
 struct Message<'a> {
@@ -93,8 +92,9 @@ fn next_message<'a>(bytes: &'a [u8], pos: &mut usize) -> Result<Option<Message<'
     Ok(Some(Message { msg, body, at }))
 }
 
-/// Reads a stream and checks its framing; decodes its batch with arrow-rs.
-pub(crate) fn read(bytes: &[u8]) -> Result<Stream> {
+/// Reads a stream and checks its framing (items 1-3 and 5 of
+/// [ndarray.arrow.stream], and [ndarray.arrow.batches]).
+pub(crate) fn read(bytes: &[u8]) -> Result<Stream<'_>> {
     let mut pos = 0;
     let first = next_message(bytes, &mut pos)?.ok_or_else(|| bad("the stream has no schema message"))?;
     let fb_schema = first
@@ -106,28 +106,6 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Stream> {
     }
     let fb_fields = fb_schema.fields().map(|f| f.len()).unwrap_or(0);
     let dictionary_fields = fb_schema.fields().is_some_and(|fs| fs.iter().any(|f| f.dictionary().is_some()));
-    // A flat (childless) first column has its validity bitmap as buffer 0.
-    let flat_first_field = fb_schema.fields().filter(|fs| !fs.is_empty()).is_some_and(|fs| {
-        let f = fs.get(0);
-        f.dictionary().is_none()
-            && matches!(
-                f.type_type(),
-                Type::Bool
-                    | Type::Int
-                    | Type::FloatingPoint
-                    | Type::Utf8
-                    | Type::Binary
-                    | Type::LargeUtf8
-                    | Type::LargeBinary
-                    | Type::FixedSizeBinary
-                    | Type::Date
-                    | Type::Time
-                    | Type::Timestamp
-                    | Type::Duration
-                    | Type::Interval
-                    | Type::Decimal
-            )
-    });
     let schema = contain(|| arrow_ipc::convert::try_fb_to_schema(fb_schema))?
         .map_err(|e| bad(format!("invalid schema: {e}")))?;
     let schema = Arc::new(schema);
@@ -158,6 +136,13 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Stream> {
             return Err(bad(format!("record batch at byte {} has a negative length", m.at)));
         }
         for b in rb.buffers().iter().flatten() {
+            if b.offset() % 8 != 0 {
+                return Err(bad(format!(
+                    "record batch at byte {} names a buffer at offset {}, not a multiple of 8",
+                    m.at,
+                    b.offset()
+                )));
+            }
             let inside = u64::try_from(b.offset())
                 .ok()
                 .zip(u64::try_from(b.length()).ok())
@@ -173,9 +158,6 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Stream> {
                 )));
             }
         }
-        if flat_first_field {
-            check_validity(&rb, m.body, m.at)?;
-        }
         batches.push((rb, m.body, m.at));
     }
     if pos != bytes.len() {
@@ -187,18 +169,32 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Stream> {
             format!("the stream has {} record batches; at most one is allowed", batches.len()),
         ));
     }
-    let batch = match batches.pop() {
-        None => None,
-        Some((rb, body, at)) => {
-            let buf = Buffer::from(body);
-            let dicts = HashMap::new();
-            let s = schema.clone();
-            let rb = contain(move || read_record_batch(&buf, rb, s, &dicts, None, &MetadataVersion::V5))?
-                .map_err(|e| bad(format!("record batch at byte {at} is malformed: {e}")))?;
-            Some(rb)
+    Ok(Stream { schema, dictionary_fields, batch: batches.pop() })
+}
+
+impl Stream<'_> {
+    /// Decodes the record batch (item 4 of [ndarray.arrow.stream]). Call it
+    /// only once the schema is one flat field of a type from the dtype
+    /// table: arrow-rs is then handed nothing but the layouts those types
+    /// have, with every buffer bounded and aligned, and its null counts
+    /// checked against the bitmaps here first.
+    pub(crate) fn decode_batch(&self) -> Result<Option<RecordBatch>> {
+        let Some((rb, body, at)) = self.batch else { return Ok(None) };
+        let nodes = rb.nodes().map(|n| n.len()).unwrap_or(0);
+        if nodes != 1 {
+            return Err(bad(format!("record batch at byte {at} has {nodes} field nodes for one field")));
         }
-    };
-    Ok(Stream { schema, dictionary_fields, batch })
+        if rb.nodes().iter().flatten().any(|n| n.length() != rb.length()) {
+            return Err(bad(format!("record batch at byte {at}: the column's length differs from the batch's")));
+        }
+        check_validity(&rb, body, at)?;
+        let buf = Buffer::from(body);
+        let dicts = HashMap::new();
+        let s = self.schema.clone();
+        let batch = contain(move || read_record_batch(&buf, rb, s, &dicts, None, &MetadataVersion::V5))?
+            .map_err(|e| bad(format!("record batch at byte {at} is malformed: {e}")))?;
+        Ok(Some(batch))
+    }
 }
 
 /// A field node's `null_count` must agree with its validity bitmap

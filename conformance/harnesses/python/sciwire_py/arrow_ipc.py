@@ -606,18 +606,30 @@ def read_stream(payload: bytes, *, allow_trailing: bool = False) -> Stream:
                 _bad(f"field node length {ln} / null_count {nc} is invalid")
         blen = len(body)
         for off, ln in rb.buffers:
+            if off % 8:
+                _bad(f"buffer at offset {off} is not at a multiple of 8")
             if off < 0 or ln < 0 or off + ln > blen:
                 _bad(f"buffer at offset {off} of length {ln} lies outside the {blen}-byte body")
         variadic = list(rb.variadic)
         if any(v < 0 for v in variadic):
             _bad("negative variadic buffer count")
+        batches.append(rb)
+    return Stream(schema, batches)
+
+
+def validate_contents(stream: Stream) -> None:
+    """Item 4 of [ndarray.arrow.stream]: each batch's column contents. Called
+    only after [ndarray.arrow.type], once the column has a table type."""
+    schema = stream.schema
+    for rb in stream.batches:
+        body = rb.body
+        variadic = list(rb.variadic)
         counts = []
         for f in schema.fields:
             k = _buffer_count(f, variadic)
             counts.append(k)
         if all(k is not None for k in counts) and sum(counts) > len(rb.buffers):
             _bad(f"record batch has {len(rb.buffers)} buffers, its schema needs {sum(counts)}")
-        # contents of each top-level column
         node_i = 0
         buf_i = 0
         for f, k in zip(schema.fields, counts):
@@ -629,5 +641,3 @@ def read_stream(payload: bytes, *, allow_trailing: bool = False) -> Stream:
             _validate_column(f, node, rb.buffers[buf_i:buf_i + k], body)
             node_i += _count_fields([f])
             buf_i += k
-        batches.append(rb)
-    return Stream(schema, batches)

@@ -499,6 +499,14 @@ def check_type(f: arrow_ipc.ArrowField, dtype: Optional[DType]) -> DType:
     return dtype
 
 
+def check_contents(stream: arrow_ipc.Stream) -> None:
+    """[ndarray.arrow.stream] item 4, once the type is known."""
+    try:
+        arrow_ipc.validate_contents(stream)
+    except arrow_ipc.ArrowPayloadError as e:
+        raise _payload_error(e) from None
+
+
 def column_length(stream: arrow_ipc.Stream) -> int:
     return stream.batches[0].nodes[0][0] if stream.batches else 0
 
@@ -586,6 +594,7 @@ def decode_arrow(v, version, dtype: Optional[DType], shape, limits: Limits) -> D
     f = check_schema(stream)
     had_dtype = dtype is not None
     dtype = check_type(f, dtype)
+    check_contents(stream)
     length = column_length(stream)
     if shape is None:
         shape = (length,)

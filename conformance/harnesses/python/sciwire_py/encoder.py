@@ -7,12 +7,13 @@ import json
 import re
 
 import numpy as np
+
 import pyarrow as pa
 
 from . import dtypes
 from .dtypes import DType
 from .errors import SciwireError, UnrepresentableError
-from .limits import MAX_SAFE_INTEGER
+from .limits import MAX_SAFE_INTEGER, Limits
 
 DATE32_MIN, DATE32_MAX = -(2**31), 2**31 - 1
 NAT = np.iinfo(np.int64).min
@@ -134,11 +135,35 @@ def dumps(arr, encoding: str = "arrow") -> str:
         arr = _normal_bool(arr)
     env = {"__tywrap__": "ndarray", "codecVersion": 1, "encoding": encoding, "dtype": d.name,
            "shape": [int(x) for x in arr.shape]}
+    _check_envelope_size(env["shape"], arr.nbytes, encoding)
     if encoding == "json":
         env["data"] = json_payload(arr, d)
     else:
         env["b64"] = base64.b64encode(arrow_payload(arr, d)).decode("ascii")
     return json.dumps(env, allow_nan=False, ensure_ascii=True, separators=(", ", ": "))
+
+
+def _check_envelope_size(shape, nbytes: int, encoding: str) -> None:
+    """[ndarray.encode.limits]: refuse an envelope no decoder with the default
+    limits could read, judged from the shape before anything is written."""
+    limit = Limits().max_input_bytes
+    if encoding == "arrow":
+        least = -(-nbytes // 3) * 4
+    else:
+        # every nested array is at least "[]", every element a character and a separator
+        arrays, at_level, count = 0, 1, 1
+        for n in shape:
+            count *= n
+        for n in shape:
+            arrays += at_level
+            at_level *= n
+            if at_level == 0:
+                break
+        least = 2 * arrays + 2 * count
+    if least > limit:
+        raise SciwireError("E_LIMIT_EXCEEDED",
+                           f"the {encoding} envelope of shape {list(shape)} needs at least {least} bytes; "
+                           f"decoders read at most {limit}", "ndarray.encode.limits")
 
 
 def json_payload(arr: np.ndarray, d: DType):
