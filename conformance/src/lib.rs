@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod clauses;
+pub mod differential;
 pub mod fuzz;
 pub mod lint;
 pub mod process;

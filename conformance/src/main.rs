@@ -108,6 +108,24 @@ enum Command {
         #[arg(long, default_value = "fuzz/corpus")]
         out: PathBuf,
     },
+    /// Differential fuzzing: mutated vector inputs to two implementations;
+    /// every disagreement is minimised and written as a candidate vector.
+    Differential {
+        #[command(flatten)]
+        suite: SuiteArgs,
+        /// The two harness commands (give --impl twice).
+        #[arg(long = "impl", value_name = "COMMAND", num_args = 1, required = true)]
+        implementations: Vec<String>,
+        /// How many mutated inputs.
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        /// The generator's seed (a run is reproducible from it).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Where candidate vectors go.
+        #[arg(long, default_value = "fuzz/differential")]
+        out: PathBuf,
+    },
     /// Run the suite against deliberately broken implementations; each must be caught.
     Mutants {
         #[command(flatten)]
@@ -181,6 +199,25 @@ fn run(args: &RunArgs) -> Result<bool, String> {
     write(&args.junit, report::junit(&result))?;
     write(&args.markdown, report::markdown(&result))?;
     Ok(result.conforms())
+}
+
+fn differential(suite_root: &std::path::Path, impls: &[String], count: usize, seed: u64, out: &std::path::Path) -> Result<bool, String> {
+    let [a, b] = impls else { return Err("give --impl exactly twice".into()) };
+    let suite = Suite::load(suite_root)?;
+    let mut ha = ProcessHarness::start(a, ProcessOptions::default(), None)?;
+    let mut hb = ProcessHarness::start(b, ProcessOptions::default(), None)?;
+    eprintln!("differential: {count} mutated inputs, seed {seed}: {} vs {}", ha.name(), hb.name());
+    let findings = sciwire_conformance::differential::run(&mut ha, &mut hb, &suite, count, seed);
+    for f in &findings {
+        std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+        let id = f.candidate["id"].as_str().unwrap_or("candidate");
+        let path = out.join(format!("{id}.json"));
+        let text = serde_json::to_string_pretty(&f.candidate).map_err(|e| e.to_string())?;
+        std::fs::write(&path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("disagreement: {} ({})", path.display(), f.candidate["outcomes"]);
+    }
+    println!("{count} inputs, {} disagreements", findings.len());
+    Ok(findings.is_empty())
 }
 
 fn fuzz_seeds(suite_root: &std::path::Path, out: &std::path::Path) -> Result<bool, String> {
@@ -264,6 +301,9 @@ fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Mutants { suite, manifest } => mutants(&suite.suite, &manifest),
         Command::FuzzSeeds { suite, out } => fuzz_seeds(&suite.suite, &out),
+        Command::Differential { suite, implementations, count, seed, out } => {
+            differential(&suite.suite, &implementations, count, seed, &out)
+        }
         Command::Check { suite, spec } => (|| {
             let s = Suite::load(&suite.suite)?;
             let clauses = read_spec(&spec)?;

@@ -1208,6 +1208,21 @@ def B(data: bytes):
     return {"base64": b64(data)}
 
 
+def differential_vectors(S: Suite):
+    """Inputs on which the Rust reference and sciwire-py disagreed under
+    differential fuzzing (sciwire-conformance differential), minimised, with
+    the code the spec settled on. Kept in differential.json."""
+    for d in json.loads((HERE / "differential.json").read_text(encoding="utf-8")):
+        p = d["provenance"]
+        S.invalid(d["id"], d["description"], ["ndarray.arrow.stream" if d["error"] == "E_ARROW_PAYLOAD" else
+                                               {"E_ARROW_SCHEMA": "ndarray.arrow.schema",
+                                                "E_ARROW_NULLS": "ndarray.arrow.nulls"}[d["error"]]],
+                  T(d["text"]), d["error"],
+                  hand(f"found by differential fuzzing ({d['candidate']}, seed {p['rng_seed']}, from "
+                       f"{p['seed_vector']}: {p['mutation']}), minimised; {d['why']}"),
+                  tags=["differential"])
+
+
 def invalid_vectors(S: Suite):
     json_text_vectors(S)
     envelope_vectors(S)
@@ -2599,6 +2614,7 @@ def main_build() -> Suite:
     S = Suite()
     valid_vectors(S)
     invalid_vectors(S)
+    differential_vectors(S)
     encode_vectors(S)
     return S
 

@@ -136,9 +136,8 @@ fn decode_arrow(payload: &Json<'_>, dtype: Option<Dtype>, shape: Option<Vec<u64>
     let bytes = base64::decode(text, limits, clause).map_err(|e| e.at("/b64"))?;
     let stream = arrow::read(&bytes)?;
 
-    let fields = stream.schema.fields();
-    if fields.len() != 1 || fields[0].name() != "value" || stream.dictionary_fields {
-        let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
+    let names = &stream.field_names;
+    if names.len() != 1 || names[0] != "value" || stream.dictionary_fields {
         let why = if stream.dictionary_fields { " (dictionary-encoded)".to_string() } else { String::new() };
         return Err(Error::new(
             Code::ArrowSchema,
@@ -146,8 +145,11 @@ fn decode_arrow(payload: &Json<'_>, dtype: Option<Dtype>, shape: Option<Vec<u64>
             format!("the schema has fields {names:?}{why}; exactly one plain field named \"value\" is required"),
         ));
     }
+    let Some(schema) = &stream.schema else {
+        return Err(Error::new(Code::ArrowPayload, "ndarray.arrow.stream", "the schema cannot be read"));
+    };
     // The Arrow format reads an empty timezone as no timezone.
-    let arrow_type = &match fields[0].data_type() {
+    let arrow_type = &match schema.fields()[0].data_type() {
         arrow_schema::DataType::Timestamp(u, Some(tz)) if tz.is_empty() => arrow_schema::DataType::Timestamp(*u, None),
         t => t.clone(),
     };

@@ -31,8 +31,11 @@ fn bad(why: impl Into<String>) -> Error {
 /// A stream whose framing is sound: its schema, and its one record batch
 /// still undecoded (see [`Stream::decode_batch`]).
 pub(crate) struct Stream<'a> {
-    /// The schema.
-    pub schema: Arc<Schema>,
+    /// The schema, as arrow-rs reads it; `None` only when a field is
+    /// dictionary-encoded in a way arrow-rs cannot read.
+    pub schema: Option<Arc<Schema>>,
+    /// The top-level field names.
+    pub field_names: Vec<String>,
     /// Whether any top-level field is dictionary-encoded.
     pub dictionary_fields: bool,
     batch: Option<(arrow_ipc::RecordBatch<'a>, &'a [u8], usize)>,
@@ -73,6 +76,7 @@ fn next_message<'a>(bytes: &'a [u8], pos: &mut usize) -> Result<Option<Message<'
         let why = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
         bad(format!("invalid message flatbuffer at byte {at}: {why}"))
     })?;
+    no_self_offsets(&msg).map_err(|what| bad(format!("message at byte {at}: {what} is an offset of 0, pointing at itself")))?;
     if msg.version() != MetadataVersion::V5 {
         return Err(bad(format!("message at byte {at} has metadata version {:?}, not V5", msg.version())));
     }
@@ -92,6 +96,77 @@ fn next_message<'a>(bytes: &'a [u8], pos: &mut usize) -> Result<Option<Message<'
     Ok(Some(Message { msg, body, at }))
 }
 
+/// Whether field `idx` of table `t` is present and an offset of 0. The
+/// flatbuffers verifier of the Arrow C++ library rejects an offset that
+/// points at itself; the Rust crate's does not, so the offset fields of the
+/// tables read here are checked by hand ([ndarray.arrow.stream] item 1).
+fn self_offset(t: &flatbuffers::Table<'_>, idx: usize) -> bool {
+    // `get` bounds-checks against the vtable's size; `get_field` underflows on a tiny vtable.
+    let voff = usize::from(t.vtable().get(flatbuffers::field_index_to_field_offset(idx as u16)));
+    voff != 0
+        && t.buf().get(t.loc() + voff..t.loc() + voff + 4).is_some_and(|b| b == [0, 0, 0, 0])
+}
+
+/// Whether any element of the offset vector in field `idx` of `t` is 0.
+fn self_offset_elements<T>(v: Option<flatbuffers::Vector<'_, T>>) -> bool {
+    v.is_some_and(|v| v.bytes().chunks_exact(4).any(|o| o == [0, 0, 0, 0]))
+}
+
+fn check_field(f: &arrow_ipc::Field<'_>, depth: usize) -> std::result::Result<(), &'static str> {
+    let t = &f._tab;
+    for (idx, what) in [(0, "Field.name"), (3, "Field.type"), (4, "Field.dictionary"), (5, "Field.children"), (6, "Field.custom_metadata")] {
+        if self_offset(t, idx) {
+            return Err(what);
+        }
+    }
+    if self_offset_elements(f.children()) || self_offset_elements(f.custom_metadata()) {
+        return Err("an element of Field.children or Field.custom_metadata");
+    }
+    if let Some(ts) = f.type_as_timestamp() {
+        if self_offset(&ts._tab, 1) {
+            return Err("Timestamp.timezone");
+        }
+    }
+    for kv in f.custom_metadata().iter().flatten() {
+        if self_offset(&kv._tab, 0) || self_offset(&kv._tab, 1) {
+            return Err("KeyValue.key or KeyValue.value");
+        }
+    }
+    if depth < 64 {
+        for child in f.children().iter().flatten() {
+            check_field(&child, depth + 1)?;
+        }
+    }
+    Ok(())
+}
+
+fn no_self_offsets(m: &arrow_ipc::Message<'_>) -> std::result::Result<(), &'static str> {
+    if self_offset(&m._tab, 2) || self_offset(&m._tab, 4) || self_offset_elements(m.custom_metadata()) {
+        return Err("Message.header or Message.custom_metadata");
+    }
+    if let Some(s) = m.header_as_schema() {
+        for (idx, what) in [(1, "Schema.fields"), (2, "Schema.custom_metadata"), (3, "Schema.features")] {
+            if self_offset(&s._tab, idx) {
+                return Err(what);
+            }
+        }
+        if self_offset_elements(s.fields()) || self_offset_elements(s.custom_metadata()) {
+            return Err("an element of Schema.fields or Schema.custom_metadata");
+        }
+        for f in s.fields().iter().flatten() {
+            check_field(&f, 0)?;
+        }
+    }
+    if let Some(rb) = m.header_as_record_batch() {
+        for (idx, what) in [(1, "RecordBatch.nodes"), (2, "RecordBatch.buffers"), (3, "RecordBatch.compression"), (4, "RecordBatch.variadicBufferCounts")] {
+            if self_offset(&rb._tab, idx) {
+                return Err(what);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads a stream and checks its framing (items 1-3 and 5 of
 /// [ndarray.arrow.stream], and [ndarray.arrow.batches]).
 pub(crate) fn read(bytes: &[u8]) -> Result<Stream<'_>> {
@@ -104,11 +179,28 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Stream<'_>> {
     if fb_schema.endianness() != Endianness::Little {
         return Err(bad("the schema declares big-endian data"));
     }
-    let fb_fields = fb_schema.fields().map(|f| f.len()).unwrap_or(0);
+    // Field nodes are one per field, nested fields included.
+    fn count_fields(fs: Option<flatbuffers::Vector<'_, flatbuffers::ForwardsUOffset<arrow_ipc::Field<'_>>>>, depth: usize) -> usize {
+        fs.iter().flatten().map(|f| 1 + if depth < 64 { count_fields(f.children(), depth + 1) } else { 0 }).sum()
+    }
+    let fb_fields = count_fields(fb_schema.fields(), 0);
     let dictionary_fields = fb_schema.fields().is_some_and(|fs| fs.iter().any(|f| f.dictionary().is_some()));
-    let schema = contain(|| arrow_ipc::convert::try_fb_to_schema(fb_schema))?
-        .map_err(|e| bad(format!("invalid schema: {e}")))?;
-    let schema = Arc::new(schema);
+    let field_names: Vec<String> =
+        fb_schema.fields().iter().flatten().map(|f| f.name().unwrap_or_default().to_string()).collect();
+    // arrow-rs refuses a dictionary encoding without indexType, which the
+    // Arrow format allows (int32 indices). Such a field fails
+    // [ndarray.arrow.schema] anyway, so that one refusal is deferred to it.
+    // Likewise a schema without its fields vector, which the format reads as
+    // no fields.
+    let valid_dictionary_without_index = fb_schema.fields().is_none()
+        || fb_schema
+            .fields()
+            .is_some_and(|fs| fs.iter().any(|f| f.dictionary().is_some_and(|d| d.indexType().is_none())));
+    let schema = match contain(|| arrow_ipc::convert::try_fb_to_schema(fb_schema))? {
+        Ok(s) => Some(Arc::new(s)),
+        Err(_) if valid_dictionary_without_index => None,
+        Err(e) => return Err(bad(format!("invalid schema: {e}"))),
+    };
 
     let mut batches = Vec::new();
     while let Some(m) = next_message(bytes, &mut pos)? {
@@ -124,7 +216,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Stream<'_>> {
             return Err(bad(format!("record batch at byte {} uses body compression", m.at)));
         }
         let nodes = rb.nodes().map(|n| n.len()).unwrap_or(0);
-        if nodes < fb_fields {
+        if nodes != fb_fields {
             return Err(bad(format!("record batch at byte {} has {nodes} field nodes for {fb_fields} fields", m.at)));
         }
         for n in rb.nodes().iter().flatten() {
@@ -169,7 +261,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Stream<'_>> {
             format!("the stream has {} record batches; at most one is allowed", batches.len()),
         ));
     }
-    Ok(Stream { schema, dictionary_fields, batch: batches.pop() })
+    Ok(Stream { schema, field_names, dictionary_fields, batch: batches.pop() })
 }
 
 impl Stream<'_> {
@@ -190,7 +282,10 @@ impl Stream<'_> {
         check_validity(&rb, body, at)?;
         let buf = Buffer::from(body);
         let dicts = HashMap::new();
-        let s = self.schema.clone();
+        let s = self.schema.clone().ok_or_else(|| bad("the schema cannot be read"))?;
+        // The nullable flag does not matter ([ndarray.arrow.schema]): nulls are
+        // judged by [ndarray.arrow.nulls], so arrow-rs reads every field as nullable.
+        let s = Arc::new(Schema::new(s.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>()));
         let batch = contain(move || read_record_batch(&buf, rb, s, &dicts, None, &MetadataVersion::V5))?
             .map_err(|e| bad(format!("record batch at byte {at} is malformed: {e}")))?;
         Ok(Some(batch))

@@ -273,6 +273,21 @@ def _parse_type(type_id: int, t: Optional[_Table]) -> dict:
             p["typeIds"] = r[1] if r else 0
     elif type_id == T["Map"]:
         p["keysSorted"] = t.scalar(0, "bool", False) if t else False
+    # Enum values must be ones Schema.fbs defines; Arrow's reference reader
+    # rejects others as a malformed message.
+    enum_ranges = {T["FloatingPoint"]: ("precision", 0, 2), T["Timestamp"]: ("unit", 0, 3),
+                   T["Date"]: ("unit", 0, 1), T["Duration"]: ("unit", 0, 3), T["Time"]: ("unit", 0, 3)}
+    widths = {T["Int"]: (8, 16, 32, 64), T["Time"]: (32, 64), T["Decimal"]: (32, 64, 128, 256)}
+    if type_id in widths and p["bitWidth"] not in widths[type_id]:
+        _bad(f"type {type_id} has bitWidth {p['bitWidth']}, which the Arrow format does not define")
+    if type_id == T["Decimal"]:
+        most = {32: 9, 64: 18, 128: 38, 256: 76}.get(p["bitWidth"], 0)
+        if not 1 <= p["precision"] <= most:
+            _bad(f"decimal precision {p['precision']} is outside what a {p['bitWidth']}-bit decimal holds")
+    if type_id in enum_ranges:
+        key, lo, hi = enum_ranges[type_id]
+        if not lo <= p[key] <= hi:
+            _bad(f"type {type_id} has {key} {p[key]}, which the Arrow format does not define")
     return p
 
 
@@ -283,6 +298,10 @@ def _parse_field(t: _Table) -> ArrowField:
     type_table = t.table(3, "field type")
     if type_id == 0 or type_table is None:
         _bad(f"field {name!r} has no type")
+    if type_id > 26:
+        # Schema.fbs defines Type tags 1 (Null) to 26 (LargeListView); Arrow's
+        # reference reader rejects any other as a malformed message.
+        _bad(f"field {name!r} has type tag {type_id}, which the Arrow format does not define")
     params = _parse_type(type_id, type_table)
     dictionary = None
     d = t.table(4, "dictionary encoding")
@@ -294,6 +313,9 @@ def _parse_field(t: _Table) -> ArrowField:
         dictionary["isOrdered"] = d.scalar(2, "bool", False)
         dictionary["kind"] = d.scalar(3, "i16", 0)
     children = [_parse_field(c) for c in t.tables(5, "field children")]
+    # List-like types and Map have exactly one child in the Arrow format.
+    if type_id in (12, 16, 17, 21, 25, 26) and len(children) != 1:
+        _bad(f"field {name!r} of type {type_id} has {len(children)} children, not one")
     _key_values(t, 6)
     return ArrowField(name, nullable, type_id, params, dictionary, children)
 
