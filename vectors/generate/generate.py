@@ -2574,6 +2574,11 @@ def encode_vectors(S: Suite):
         S.encode(f"ndarray-encode-json-refuse-{vid}", f"json encoder refuses {desc}",
                  REF + extra, canon(build(expr)), "json", {"error": code}, src(expr))
 
+    nat_expr = "np.array(['NaT', '2024-01-02T03:04:05'], dtype='datetime64[ns]')"
+    S.encode("ndarray-encode-arrow-datetime64-ns-nat",
+             "arrow encoder round trip: NaT is carried as int64 min, never as a null",
+             ["ndarray.arrow.nulls", "ndarray.encode.members", "canonical.ndarray.bytes"],
+             canon(build(nat_expr)), "arrow", {"roundtrip": True}, src(nat_expr))
     for vid, desc, expr in [
             ("date32-above", "datetime64[D] 2^31 days, past Date32",
              "np.array([2**31], dtype='datetime64[D]')"),

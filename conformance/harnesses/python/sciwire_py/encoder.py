@@ -184,12 +184,6 @@ def json_payload(arr: np.ndarray, d: DType):
     return arr.tolist()
 
 
-def _check_nat(flat: np.ndarray, d: DType):
-    if flat.size and bool((flat.view("<i8") == NAT).any()):
-        raise SciwireError("E_ARROW_NULLS", f"the array holds NaT, which Arrow writers turn into a null; "
-                           f"an ndarray envelope has no null elements", "ndarray.arrow.nulls")
-
-
 def arrow_column(arr: np.ndarray, d: DType) -> pa.Array:
     """One Arrow array holding the elements in C order, of the dtype's Arrow type."""
     flat = arr.reshape(-1)
@@ -209,7 +203,7 @@ def arrow_column(arr: np.ndarray, d: DType) -> pa.Array:
                                "[-2^31, 2^31-1] days", "ndarray.encode.arrow-refuse")
         return pa.Array.from_buffers(pa.date32(), n, [None, pa.py_buffer(days.astype("<i4").tobytes())])
     if k in ("datetime", "timedelta"):
-        _check_nat(flat, d)
+        # NaT is carried as its int64 value, never as a null ([ndarray.arrow.nulls]).
         unit = _ARROW_UNITS[d.arrow[1]]
         typ = pa.timestamp(unit) if k == "datetime" else pa.duration(unit)
         return pa.Array.from_buffers(typ, n, [None, pa.py_buffer(flat.view("<i8").tobytes())])

@@ -1,0 +1,129 @@
+// Helper process for `harness.py --decoder ts`: runs tywrap's own TypeScript
+// decoder (BridgeCodec.decodeResponseAsync, bundled from the user's checkout by
+// harness.py with esbuild) on the bytes it is given, and reports tywrap's answer
+// as data. No tywrap code is in this file; the bundle is built at run time.
+//
+//   node ts_decoder.mjs BUNDLE.mjs
+//
+// Requests, one JSON object a line on stdin:   {"b64": "<input bytes>"}
+//                                         or  {"file": "<path of the input bytes>"}
+// Answers, one a line on stdout:
+//   {"ok": true,  "result": T, "parsed": P}  tywrap accepted; P is the input's
+//                                            own marker/dtype/shape/... as
+//                                            JSON.parse saw them, T tywrap's
+//                                            result as a tagged tree (see tag()),
+//                                            present for ndarray envelopes only
+//   {"ok": false, "error": {"class", "name", "message", "codecPhase", "valueType"}}
+//                                            tywrap rejected the input
+//   {"crash": "..."}                         something else went wrong here
+
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+const WRAP_MAX = 16 * 1024 * 1024;
+import { pathToFileURL } from 'node:url';
+
+const bundle = await import(pathToFileURL(process.argv[2]).href);
+const { BridgeCodec, autoRegisterArrowDecoder } = bundle;
+if (!(await autoRegisterArrowDecoder())) {
+  process.stderr.write('ts_decoder: apache-arrow could not be loaded next to the bundle\n');
+  process.exit(3);
+}
+
+// The tagged tree: arrays stay arrays; every leaf becomes a one-member object
+// saying what JS value tywrap returned, without loss (-0, bigints, bytes).
+function tag(v, depth = 0) {
+  if (depth > 200) throw new RangeError('result nested more than 200 deep');
+  if (Array.isArray(v)) return v.map(x => tag(x, depth + 1));
+  switch (typeof v) {
+    case 'number':
+      return { n: Object.is(v, -0) ? '-0' : String(v) };
+    case 'bigint':
+      return { i: v.toString() };
+    case 'string':
+      return { s: v };
+    case 'boolean':
+      return { b: v };
+    case 'undefined':
+      return { undefined: true };
+    default:
+      break;
+  }
+  if (v === null) return { null: true };
+  if (v instanceof Uint8Array) return { bytes: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex') };
+  if (ArrayBuffer.isView(v)) return { typed: v.constructor.name, values: Array.from(v, x => tag(x, depth + 1)) };
+  if (v instanceof Date) return { date: v.getTime() };
+  let text;
+  try {
+    text = JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() + 'n' : x));
+  } catch (e) {
+    text = String(e);
+  }
+  return { object: v?.constructor?.name ?? 'Object', json: text?.slice(0, 2000) };
+}
+
+function describeParsed(p) {
+  if (p === null || typeof p !== 'object' || Array.isArray(p)) return { kind: Array.isArray(p) ? 'array' : typeof p };
+  const out = { kind: 'object' };
+  for (const k of ['__tywrap__', 'codecVersion', 'encoding', 'dtype', 'shape']) {
+    if (Object.prototype.hasOwnProperty.call(p, k)) out[k] = p[k];
+  }
+  return out;
+}
+
+const codec = new BridgeCodec();
+const rl = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
+for await (const line of rl) {
+  if (!line.trim()) continue;
+  let answer;
+  try {
+    const req = JSON.parse(line);
+    const bytes = req.file !== undefined ? readFileSync(req.file) : Buffer.from(req.b64, 'base64');
+    // What tywrap's transport hands its codec: the line as UTF-8 text (invalid
+    // sequences become U+FFFD, a BOM stays).
+    const text = bytes.toString('utf8');
+    // In the bridge an envelope arrives as the result of a tywrap/1 response.
+    // Wrap only text that is one JSON value (so the wrapping cannot change its
+    // meaning); anything else goes to tywrap as it is, for tywrap's own error.
+    // Inputs past WRAP_MAX go as they are, unparsed here, to spare memory.
+    let parsed;
+    let wrap = false;
+    if (text.length <= WRAP_MAX) {
+      try {
+        parsed = JSON.parse(text);
+        wrap = true;
+      } catch {
+        wrap = false;
+      }
+    }
+    const payload = wrap ? `{"id": 0, "protocol": "tywrap/1", "result": ${text}\n}` : text;
+    try {
+      const result = await codec.decodeResponseAsync(payload);
+      if (!wrap) parsed = JSON.parse(text);
+      answer = { ok: true, parsed: describeParsed(parsed) };
+      // Only an ndarray envelope's result can be a canonical value; tywrap
+      // returns anything else (plain JSON, unknown markers) as it came.
+      if (answer.parsed.__tywrap__ === 'ndarray') {
+        try {
+          answer.result = tag(result);
+        } catch (e) {
+          answer.untaggable = String(e);
+        }
+      }
+    } catch (e) {
+      answer = {
+        ok: false,
+        error: {
+          class: e?.constructor?.name ?? typeof e,
+          name: e?.name,
+          message: e instanceof Error ? e.message : String(e),
+          codecPhase: e?.codecPhase,
+          valueType: e?.valueType,
+        },
+      };
+    }
+  } catch (e) {
+    answer = { crash: e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e) };
+  }
+  process.stdout.write(JSON.stringify(answer) + '\n');
+}
