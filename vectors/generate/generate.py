@@ -2145,6 +2145,23 @@ def stream_vectors(S: Suite):
               ["ndarray.arrow.type", "ndarray.arrow.stream"],
               J(env_arrow_raw(column_stream(build(expr)), [1], "float64")), "E_DTYPE_MISMATCH",
               src(expr, "dtype float64 for a Utf8 column"), schema_valid=True, tags=["processing-order"])
+    # Buffers hold whole elements: an offsets buffer 3 bytes longer (still
+    # inside the body's padding) is malformed. arrow-rs asserted on this.
+    expr = "pa.array(['ab'])"
+    sp = column_stream(build(expr))
+    (o_off_pos, o_len_pos, o_vo, o_vl) = rb_buffers(sp)[1]
+    S.invalid("ndarray-invalid-arrow-offsets-buffer-partial-element",
+              "Utf8 offsets buffer of 11 bytes: not whole 4-byte offsets",
+              ["ndarray.arrow.stream"], J(env_arrow_raw(patch(sp, o_len_pos, "<q", o_vl + 3), [1], "<U2")),
+              "E_ARROW_PAYLOAD", src(expr, f"Buffer[1].length {o_vl} -> {o_vl + 3}; found by fuzzing"),
+              schema_valid=True)
+    expr = "np.array([1, 2, 3], dtype=np.int32)"
+    sp = producer_payload(build(expr))
+    (_, v_len_pos, _, v_vl) = rb_buffers(sp)[1]
+    S.invalid("ndarray-invalid-arrow-values-buffer-partial-element",
+              "int32 values buffer of 14 bytes: not whole 4-byte values",
+              ["ndarray.arrow.stream"], J(env_arrow_raw(patch(sp, v_len_pos, "<q", v_vl + 2), [3], "int32")),
+              "E_ARROW_PAYLOAD", src(expr, f"Buffer[1].length {v_vl} -> {v_vl + 2}"), schema_valid=True)
     for vid, desc, expr, new_offsets in [
             ("ndarray-invalid-arrow-utf8-offsets-past-data", "Utf8 offsets pointing past the data",
              "pa.array(['ab'])", [0, 64]),

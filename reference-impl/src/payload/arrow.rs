@@ -280,6 +280,7 @@ impl Stream<'_> {
             return Err(bad(format!("record batch at byte {at}: the column's length differs from the batch's")));
         }
         check_validity(&rb, body, at)?;
+        check_widths(&rb, self.schema.as_ref().map(|s| s.field(0).data_type()), at)?;
         let buf = Buffer::from(body);
         let dicts = HashMap::new();
         let s = self.schema.clone().ok_or_else(|| bad("the schema cannot be read"))?;
@@ -321,6 +322,29 @@ fn check_validity(rb: &arrow_ipc::RecordBatch<'_>, body: &[u8], at: usize) -> Re
         )));
     }
     Ok(())
+}
+
+/// The column's second buffer (offsets, or fixed-width values) holds whole
+/// elements: its length is a multiple of their width. arrow-rs asserts this
+/// (`typed_data`) and would panic.
+fn check_widths(rb: &arrow_ipc::RecordBatch<'_>, t: Option<&arrow_schema::DataType>, at: usize) -> Result<()> {
+    use arrow_schema::DataType as D;
+    let width = match t {
+        Some(D::Utf8 | D::Binary) => 4,
+        Some(t) => match t.primitive_width() {
+            Some(w) => w,
+            None => return Ok(()),
+        },
+        None => return Ok(()),
+    };
+    let second = rb.buffers().filter(|b| b.len() > 1).map(|b| *b.get(1));
+    match second {
+        Some(b) if b.length() % width as i64 != 0 => Err(bad(format!(
+            "record batch at byte {at}: a buffer of {} bytes does not hold whole {width}-byte elements",
+            b.length()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Runs arrow-rs code that may panic on malformed input, mapping a panic to

@@ -565,6 +565,8 @@ def _validate_column(f: ArrowField, node, bufs, body) -> None:
         return
     w = _fixed_width(f)
     if w is not None:
+        if len(bufs) >= 2 and bufs[1][1] % w:
+            _bad(f"values buffer of {bufs[1][1]} bytes does not hold whole {w}-byte elements")
         if len(bufs) < 2 or bufs[1][1] < w * length:
             _bad(f"values buffer of {bufs[1][1] if len(bufs) > 1 else 0} bytes is too short for "
                  f"{length} values of {w} bytes")
@@ -576,6 +578,8 @@ def _validate_column(f: ArrowField, node, bufs, body) -> None:
         ow = 8 if large else 4
         ooff, olen = bufs[1]
         doff, dlen = bufs[2]
+        if olen % ow:
+            _bad(f"offsets buffer of {olen} bytes does not hold whole {ow}-byte offsets")
         if length == 0 and olen == 0:
             return
         if olen < ow * (length + 1):
