@@ -103,7 +103,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn expect(&mut self, c: u8) -> Result<()> {
+    fn eat(&mut self, c: u8) -> Result<()> {
         if self.peek() == Some(c) {
             self.pos += 1;
             Ok(())
@@ -213,7 +213,7 @@ impl<'a> Parser<'a> {
     }
 
     fn string(&mut self) -> Result<Cow<'a, str>> {
-        self.expect(b'"')?;
+        self.eat(b'"')?;
         let start = self.pos;
         // Fast path: no escapes.
         loop {
@@ -291,7 +291,7 @@ impl<'a> Parser<'a> {
 
     fn array(&mut self) -> Result<()> {
         self.enter()?;
-        self.expect(b'[')?;
+        self.eat(b'[')?;
         self.ws();
         if self.peek() == Some(b']') {
             self.pos += 1;
@@ -316,7 +316,7 @@ impl<'a> Parser<'a> {
     /// An object. With `keep`, returns its members (values as from [`Parser::value`]).
     fn object(&mut self, keep: bool) -> Result<Option<Vec<Member<'a>>>> {
         self.enter()?;
-        self.expect(b'{')?;
+        self.eat(b'{')?;
         let mut names: HashSet<Cow<'a, str>> = HashSet::new();
         let mut members = Vec::new();
         self.ws();
@@ -338,7 +338,7 @@ impl<'a> Parser<'a> {
                     ));
                 }
                 self.ws();
-                self.expect(b':')?;
+                self.eat(b':')?;
                 self.ws();
                 let start = self.pos;
                 let v = self.value()?;
