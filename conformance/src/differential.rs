@@ -20,7 +20,7 @@ impl Rng {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
     /// The next number.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -28,7 +28,7 @@ impl Rng {
     }
     /// A number below `n` (n > 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.next_u64() % n.max(1) as u64) as usize
     }
 }
 
@@ -70,12 +70,12 @@ pub fn mutate(input: &[u8], rng: &mut Rng) -> (Vec<u8>, String) {
         }
         5..=7 => mutate_payload(input, rng).unwrap_or_else(|| {
             let i = rng.below(n + 1).min(out.len());
-            out.insert(i, rng.next() as u8);
+            out.insert(i, rng.next_u64() as u8);
             (out, format!("insert a byte at {i}"))
         }),
         _ => {
             let i = rng.below(n + 1).min(out.len());
-            let b = rng.next() as u8;
+            let b = rng.next_u64() as u8;
             out.insert(i, b);
             (out, format!("insert byte {b:#04x} at {i}"))
         }
@@ -105,7 +105,7 @@ fn mutate_payload(input: &[u8], rng: &mut Rng) -> Option<(Vec<u8>, String)> {
             format!("truncate the payload to {i} bytes")
         }
         _ => {
-            let word = (rng.next() as u32).to_le_bytes();
+            let word = (rng.next_u64() as u32).to_le_bytes();
             let end = (i + 4).min(payload.len());
             payload[i..end].copy_from_slice(&word[..end - i]);
             format!("write a random word at payload byte {i}")

@@ -82,10 +82,8 @@ fn read_lines(out: impl Read, max: usize, tx: std::sync::mpsc::Sender<Line>) {
     let mut r = BufReader::new(out);
     loop {
         let mut buf = Vec::new();
-        let n = match (&mut r).take(max as u64 + 1).read_until(b'\n', &mut buf) {
-            Ok(n) => n,
-            Err(_) => 0,
-        };
+        // A read error ends the harness's output, like end of file.
+        let n = (&mut r).take(max as u64 + 1).read_until(b'\n', &mut buf).unwrap_or_default();
         if n == 0 {
             let _ = tx.send(Line::Eof);
             return;
@@ -260,11 +258,10 @@ impl ProcessHarness {
     /// One case: a request, its reply as an outcome, and the harness
     /// restarted if it misbehaved.
     fn case(&mut self, mut request: JsonValue, command: &str) -> Outcome {
-        if self.running.is_none() {
-            if let Err(e) = self.spawn() {
+        if self.running.is_none()
+            && let Err(e) = self.spawn() {
                 return Outcome::Errored(format!("cannot restart the harness: {e}"));
             }
-        }
         let id = self.fresh_id();
         request["id"] = json!(id);
         request["case"] = json!(self.case);

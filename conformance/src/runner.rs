@@ -182,11 +182,10 @@ pub fn covered(v: &Vector, caps: &JsonValue) -> Result<(), String> {
             need(&directions, "decode", "direction")?;
             // Classify by the input's own members when it parses at all.
             let Ok(JsonValue::Object(m)) = serde_json::from_slice::<JsonValue>(bytes) else { return Ok(()) };
-            if let Some(e) = m.get("encoding").and_then(JsonValue::as_str) {
-                if matches!(e, "arrow" | "json") {
+            if let Some(e) = m.get("encoding").and_then(JsonValue::as_str)
+                && matches!(e, "arrow" | "json") {
                     need(&encodings, e, "encoding")?;
                 }
-            }
             if !m.contains_key("codecVersion") {
                 need(&versions, "0", "codec version")?;
             } else if m.get("codecVersion").and_then(JsonValue::as_f64) == Some(1.0) {
@@ -241,7 +240,7 @@ pub fn run(imp: &mut dyn Implementation, suite: &Suite, schemas: &Schemas, opts:
     let total = vectors.len() + groups.len();
     let mut done = 0usize;
     let tick = |done: usize, failures: usize| {
-        if opts.progress && (done % 25 == 0 || done == total) {
+        if opts.progress && (done.is_multiple_of(25) || done == total) {
             eprint!("\r  {done}/{total} cases, {failures} not passing");
             if done == total {
                 eprintln!();

@@ -22,6 +22,22 @@ impl NdArray {
     pub fn element_count(&self) -> u64 {
         self.shape.iter().try_fold(1u64, |p, &d| p.checked_mul(d)).unwrap_or(u64::MAX)
     }
+
+    /// The fewest bytes this array's `json` payload can take, from its shape
+    /// alone ([ndarray.encode.limits]): every nested array is at least `[]`,
+    /// every element at least one character and a separator. Saturates.
+    pub fn json_size_floor(&self) -> u64 {
+        let mut arrays: u64 = 0;
+        let mut at_level: u64 = 1;
+        for &d in &self.shape {
+            arrays = arrays.saturating_add(at_level);
+            at_level = at_level.saturating_mul(d);
+            if at_level == 0 {
+                break;
+            }
+        }
+        arrays.saturating_mul(2).saturating_add(self.element_count().saturating_mul(2))
+    }
 }
 
 /// A decoded envelope.

@@ -92,11 +92,10 @@ fn main() {
                 },
                 other => Outcome::Errored(format!("unknown command {other}")),
             };
-            if let Outcome::Error { code, message } = &r {
-                if faults.on("wrong-code-on", &case).is_some() && code != "E_JSON_SYNTAX" {
+            if let Outcome::Error { code, message } = &r
+                && faults.on("wrong-code-on", &case).is_some() && code != "E_JSON_SYNTAX" {
                     r = Outcome::Error { code: "E_JSON_SYNTAX".into(), message: message.clone() };
                 }
-            }
             let mut reply = match r {
                 Outcome::Value(v) => json!({"id": id, "value": v}),
                 Outcome::Envelope(b) => json!({"id": id, "output": STANDARD.encode(b)}),

@@ -413,14 +413,10 @@ fn json_leaf(leaf: Scalar<'_>, dtype: Dtype, out: &mut Vec<u8>) -> std::result::
 
 // ---------------------------------------------------------------- encode
 
-fn encode_error(code: Code, clause: &'static str, why: String) -> Error {
-    Error::new(code, clause, why)
-}
-
 pub(crate) fn encode(a: &NdArray, encoding: Encoding) -> Result<String> {
     let count = a.element_count();
     if count.checked_mul(a.dtype.itemsize()) != Some(a.data.len() as u64) {
-        return Err(encode_error(
+        return Err(Error::new(
             Code::ShapeMismatch,
             "canonical.ndarray.lowercase",
             format!("{} bytes do not hold shape {:?} of {}", a.data.len(), a.shape, a.dtype),
@@ -431,10 +427,10 @@ pub(crate) fn encode(a: &NdArray, encoding: Encoding) -> Result<String> {
     let least = match encoding {
         // four base64 characters per three bytes of element data
         Encoding::Arrow => (a.data.len() as u64).div_ceil(3).saturating_mul(4),
-        Encoding::Json => json_size_floor(&a.shape, count),
+        Encoding::Json => a.json_size_floor(),
     };
     if least > limit {
-        return Err(encode_error(
+        return Err(Error::new(
             Code::LimitExceeded,
             "ndarray.encode.limits",
             format!("the {} envelope of shape {:?} needs at least {least} bytes; decoders read at most {limit}", encoding.as_str(), a.shape),
@@ -450,7 +446,7 @@ pub(crate) fn encode(a: &NdArray, encoding: Encoding) -> Result<String> {
         Encoding::Arrow => {
             let array = to_arrow(a)?;
             let bytes = arrow::write(array).map_err(|e| {
-                encode_error(Code::ArrowPayload, "ndarray.encode.members", format!("the Arrow writer failed: {e}"))
+                Error::new(Code::ArrowPayload, "ndarray.encode.members", format!("the Arrow writer failed: {e}"))
             })?;
             head.push_str(",\"b64\":\"");
             head.push_str(&base64::encode(&bytes));
@@ -465,25 +461,9 @@ pub(crate) fn encode(a: &NdArray, encoding: Encoding) -> Result<String> {
     Ok(head)
 }
 
-/// The fewest bytes `data` of this shape can take as JSON: every nested
-/// array is at least `[]`, every element at least one character and a
-/// separator. Saturates; computed without looking at the data.
-fn json_size_floor(shape: &[u64], count: u64) -> u64 {
-    let mut arrays: u64 = 0;
-    let mut at_level: u64 = 1;
-    for &d in shape {
-        arrays = arrays.saturating_add(at_level);
-        at_level = at_level.saturating_mul(d);
-        if at_level == 0 {
-            break;
-        }
-    }
-    arrays.saturating_mul(2).saturating_add(count.saturating_mul(2))
-}
-
 fn to_arrow(a: &NdArray) -> Result<ArrayRef> {
     let w = a.dtype.itemsize() as usize;
-    let refuse = |why: String| encode_error(Code::ValueDomain, "ndarray.encode.arrow-refuse", why);
+    let refuse = |why: String| Error::new(Code::ValueDomain, "ndarray.encode.arrow-refuse", why);
     let array: ArrayRef = match a.dtype {
         Dtype::Bool => {
             if let Some(i) = a.data.iter().position(|&b| b > 1) {
@@ -531,12 +511,11 @@ fn fixed(dtype: Dtype, bytes: Vec<u8>, len: usize) -> Result<ArrayRef> {
         .align_buffers(true)
         .build()
         .map(make_array)
-        .map_err(|e| encode_error(Code::ArrowPayload, "ndarray.encode.members", format!("building the column: {e}")))
+        .map_err(|e| Error::new(Code::ArrowPayload, "ndarray.encode.members", format!("building the column: {e}")))
 }
 
 fn write_json_data(a: &NdArray, out: &mut String) -> Result<()> {
-    use std::fmt::Write as _;
-    let refuse = |code: Code, why: String| encode_error(code, "ndarray.encode.json-refuse", why);
+    let refuse = |code: Code, why: String| Error::new(code, "ndarray.encode.json-refuse", why);
     if !a.dtype.json_allowed() {
         return Err(refuse(Code::DtypeUnsupported, format!("dtype {} has no json form; use arrow", a.dtype)));
     }
@@ -596,7 +575,6 @@ fn write_json_data(a: &NdArray, out: &mut String) -> Result<()> {
             }
         }
     }
-    let _ = write!(out, "");
     nest(out, &a.shape, &mut leaves.iter());
     Ok(())
 }

@@ -122,10 +122,8 @@ fn check_field(f: &arrow_ipc::Field<'_>, depth: usize) -> std::result::Result<()
     if self_offset_elements(f.children()) || self_offset_elements(f.custom_metadata()) {
         return Err("an element of Field.children or Field.custom_metadata");
     }
-    if let Some(ts) = f.type_as_timestamp() {
-        if self_offset(&ts._tab, 1) {
-            return Err("Timestamp.timezone");
-        }
+    if f.type_as_timestamp().is_some_and(|ts| self_offset(&ts._tab, 1)) {
+        return Err("Timestamp.timezone");
     }
     for kv in f.custom_metadata().iter().flatten() {
         if self_offset(&kv._tab, 0) || self_offset(&kv._tab, 1) {
