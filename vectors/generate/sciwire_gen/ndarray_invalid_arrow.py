@@ -1,0 +1,550 @@
+"""Invalid ndarray vectors in the Arrow payload: base64, the IPC stream and its messages, the
+flatbuffers, buffers, schema, column type, length, nulls and strings. Most are pyarrow's output
+for a real array, patched in place (arrowbytes.py); the mutation is in `source.mutation`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+
+from .arrowbytes import (FbTable, first, messages, patch, rb_body, rb_buffers, rb_field_nodes,
+                         schema_message_int64, u32)
+from .common import HOSTILE_BUDGET, J, Suite, b64, hand, with_, without
+from .ndarray_producer import (arrow_env, column_stream, env_arrow_raw, producer_payload, run, src,
+                               write_stream)
+
+
+def arrow_invalid_vectors(S: Suite):
+    base64_vectors(S)
+    stream_vectors(S)
+    schema_type_vectors(S)
+    length_null_string_vectors(S)
+
+
+B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def base64_vectors(S: Suite):
+    e3x = "np.arange(3)"
+    e3 = arrow_env(run(e3x))
+    t3 = e3["b64"]
+    assert "+" in t3 and "/" in t3 and not t3.endswith("=")
+    e2x = "np.array([1, 2], dtype=np.int32)"
+    e2 = arrow_env(run(e2x))
+    t2 = e2["b64"]
+    assert t2.endswith("A=") and not t2.endswith("==")
+    e1x = "np.arange(3.0)"
+    e1 = arrow_env(run(e1x))
+    t1 = e1["b64"]
+    assert t1.endswith("AA==")
+
+    def bump(text, pos):
+        i = B64_ALPHABET.index(text[pos])
+        return text[:pos] + B64_ALPHABET[i + 1] + text[pos + 1:]
+
+    p3 = producer_payload(run(e3x))
+    for vid, desc, (expr, env), b, m in [
+            ("ndarray-invalid-base64-space", "a space inside b64", (e3x, e3), t3[:40] + " " + t3[40:],
+             "space inserted at 40"),
+            ("ndarray-invalid-base64-leading-space", "b64 starting with a space", (e3x, e3), " " + t3,
+             "leading space"),
+            ("ndarray-invalid-base64-trailing-space", "b64 ending with a space", (e3x, e3), t3 + " ",
+             "trailing space"),
+            ("ndarray-invalid-base64-tab", "a tab inside b64", (e3x, e3), t3[:4] + "\t" + t3[4:],
+             "tab inserted at 4"),
+            ("ndarray-invalid-base64-mime-lines", "b64 broken into 76-character lines", (e3x, e3),
+             "\n".join(t3[i:i + 76] for i in range(0, len(t3), 76)), "LF every 76 characters"),
+            ("ndarray-invalid-base64-trailing-crlf", "b64 ending with CR LF", (e3x, e3), t3 + "\r\n",
+             "CR LF appended"),
+            ("ndarray-invalid-base64-url-safe", "b64 in the URL-safe alphabet", (e3x, e3),
+             t3.replace("+", "-").replace("/", "_"), "+ -> -, / -> _"),
+            ("ndarray-invalid-base64-one-url-safe-char", "one _ in otherwise standard b64", (e3x, e3),
+             t3.replace("/", "_", 1), "first / -> _"),
+            ("ndarray-invalid-base64-missing-double-padding", "b64 without its == padding",
+             (e1x, e1), t1[:-2], "== removed"),
+            ("ndarray-invalid-base64-missing-single-padding", "b64 without its = padding",
+             (e2x, e2), t2[:-1], "= removed"),
+            ("ndarray-invalid-base64-half-padding", "b64 with = where == belongs", (e1x, e1), t1[:-1],
+             "last = removed"),
+            ("ndarray-invalid-base64-extra-padding", "b64 followed by ====", (e3x, e3), t3 + "====",
+             "==== appended"),
+            ("ndarray-invalid-base64-padding-in-middle", "a padded group followed by more b64",
+             (e3x, e3), b64(p3[:1]) + b64(p3[1:]), "first byte encoded separately, padding kept"),
+            ("ndarray-invalid-base64-equals-in-middle", "one symbol replaced by =", (e3x, e3),
+             t3[:8] + "=" + t3[9:], "symbol 8 -> ="),
+            ("ndarray-invalid-base64-unused-bits-double", "non-zero unused bits before ==", (e1x, e1),
+             bump(t1, -3), "last symbol before == bumped so its low 4 bits are 0001"),
+            ("ndarray-invalid-base64-unused-bits-single", "non-zero unused bits before =", (e2x, e2),
+             bump(t2, -2), "last symbol before = bumped so its low 2 bits are 01"),
+            ("ndarray-invalid-base64-length-not-multiple-4", "b64 with its last symbol removed",
+             (e3x, e3), t3[:-1], "last symbol removed"),
+            ("ndarray-invalid-base64-non-ascii", "an e-acute inside b64", (e3x, e3),
+             t3[:8] + "\u00e9" + t3[9:], "symbol 8 -> U+00E9"),
+            ("ndarray-invalid-base64-nul", "a NUL character inside b64", (e3x, e3),
+             t3[:8] + "\u0000" + t3[9:], "symbol 8 -> U+0000"),
+            ("ndarray-invalid-base64-only-padding", "b64 ====", (e3x, e3), "====", "b64 -> ===="),
+            ("ndarray-invalid-base64-one-symbol", "b64 of one symbol", (e3x, e3), "A", "b64 -> A"),
+            ("ndarray-invalid-base64-three-padding", "b64 A===", (e3x, e3), "A===", "b64 -> A===")]:
+        assert b != env["b64"]
+        S.invalid(vid, desc, ["ndarray.arrow.base64"], J(with_(env, b64=b)), "E_BASE64",
+                  src(expr, m), schema_valid=False)
+    for vid, desc, v in [
+            ("ndarray-invalid-base64-number", "b64 5", 5),
+            ("ndarray-invalid-base64-null", "b64 null", None),
+            ("ndarray-invalid-base64-array", "b64 as an array of one string", [t3]),
+            ("ndarray-invalid-base64-bytes-array", "b64 as an array of byte values", [255, 255])]:
+        S.invalid(vid, desc, ["ndarray.arrow.base64", "envelope.field-types"],
+                  J(with_(e3, b64=v)), "E_FIELD_TYPE", src(e3x, "b64 replaced by a non-string"),
+                  schema_valid=False)
+    f = pa.BufferOutputStream()
+    t = pa.Table.from_arrays([pa.array(np.arange(3))], names=["value"])
+    with pa.ipc.new_file(f, t.schema) as w:
+        w.write_table(t)
+    file_b64 = b64(f.getvalue().to_pybytes()) + "\n"
+    S.invalid("ndarray-invalid-base64-before-stream", "IPC file payload whose b64 also ends in LF",
+              ["ndarray.arrow.base64", "ndarray.arrow.stream"], J(with_(e3, b64=file_b64)),
+              "E_BASE64", src("pa.ipc.new_file(sink, table.schema).write_table(table)",
+                              "IPC file format instead of a stream; LF appended to b64"),
+              schema_valid=False, tags=["processing-order"])
+
+
+def stream_vectors(S: Suite):
+    x = "np.arange(3.0)"
+    P = producer_payload(run(x))
+    ms = messages(P)
+    sch, rb, eos = ms
+    assert (sch.kind, rb.kind, eos.kind) == ("schema", "recordbatch", "eos")
+    EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"
+    ST = ["ndarray.arrow.stream"]
+
+    def pl(vid, desc, payload, m, clauses=ST, expr=x, shape=(3,), dtype="float64", budget=None,
+           tags=None, source=None):
+        assert payload != P or source is not None
+        S.invalid(vid, desc, clauses, J(env_arrow_raw(payload, list(shape), dtype)),
+                  "E_ARROW_PAYLOAD", source or src(expr, m), schema_valid=True, budget=budget,
+                  tags=tags)
+
+    pl("ndarray-invalid-arrow-empty-payload", "empty payload, b64 \"\"", b"", "payload emptied")
+    pl("ndarray-invalid-arrow-eos-only", "payload holding only the end-of-stream marker", EOS,
+       "payload replaced by the EOS marker")
+    f = pa.BufferOutputStream()
+    t = pa.Table.from_arrays([pa.array(run(x))], names=["value"])
+    with pa.ipc.new_file(f, t.schema) as w:
+        w.write_table(t)
+    pl("ndarray-invalid-arrow-ipc-file", "IPC file format (ARROW1 magic) instead of a stream",
+       f.getvalue().to_pybytes(), "written with pa.ipc.new_file instead of new_stream")
+    for vid, desc, cut in [
+            ("ndarray-invalid-arrow-truncated-continuation", "payload cut inside the first continuation",
+             2),
+            ("ndarray-invalid-arrow-truncated-metadata-length", "payload cut inside the metadata length",
+             6),
+            ("ndarray-invalid-arrow-truncated-schema-metadata", "payload cut inside the schema metadata",
+             sch.end - 24),
+            ("ndarray-invalid-arrow-truncated-batch-metadata",
+             "payload cut inside the record batch metadata", rb.fb + 16),
+            ("ndarray-invalid-arrow-truncated-body", "payload cut inside the record batch body",
+             rb.body + 8),
+            ("ndarray-invalid-arrow-missing-eos", "payload without the end-of-stream marker", rb.end),
+            ("ndarray-invalid-arrow-truncated-eos", "payload cut inside the end-of-stream marker",
+             rb.end + 4)]:
+        pl(vid, desc, P[:cut], f"truncated to {cut} of {len(P)} bytes")
+    pl("ndarray-invalid-arrow-legacy-eos", "stream ending with the pre-0.15 4-byte EOS 00000000",
+       P[:rb.end] + b"\x00" * 4, "EOS replaced by 00 00 00 00")
+    pl("ndarray-invalid-arrow-trailing-zeros", "16 zero bytes after the end-of-stream marker",
+       P + bytes(16), "16 zero bytes appended")
+    pl("ndarray-invalid-arrow-trailing-byte", "one byte after the end-of-stream marker",
+       P + b"\x00", "one zero byte appended")
+    pl("ndarray-invalid-arrow-second-eos", "end-of-stream marker twice", P + EOS, "EOS appended")
+    pl("ndarray-invalid-arrow-two-streams", "two whole streams back to back", P + P,
+       "payload repeated", shape=(6,))
+    pl("ndarray-invalid-arrow-second-schema", "a second schema message after the first",
+       P[:sch.end] + P[:sch.end] + P[sch.end:], "schema message repeated")
+    pl("ndarray-invalid-arrow-schema-after-batch", "a schema message after the record batch",
+       P[:rb.end] + P[:sch.end] + EOS, "schema message inserted before EOS")
+    pl("ndarray-invalid-arrow-no-schema", "stream starting with the record batch",
+       P[sch.end:], "schema message removed")
+    sink = pa.BufferOutputStream()
+    pa.ipc.write_tensor(pa.Tensor.from_numpy(np.arange(3.0)), sink)
+    tensor = sink.getvalue().to_pybytes()
+    assert messages(tensor + EOS)[0].kind == "tensor"
+    pl("ndarray-invalid-arrow-tensor-message", "a Tensor message between schema and batch",
+       P[:sch.end] + tensor + P[sch.end:],
+       "pa.ipc.write_tensor(pa.Tensor.from_numpy(np.arange(3.0))) message inserted after the schema")
+    dx = "pa.array(['a', 'b', 'a']).dictionary_encode()"
+    dpay = column_stream(run(dx))
+    assert [m.kind for m in messages(dpay)] == ["schema", "dictionary", "recordbatch", "eos"]
+    pl("ndarray-invalid-arrow-dictionary-batch", "dictionary-encoded column: a DictionaryBatch message",
+       dpay, "one-column stream of a dictionary array", clauses=ST + ["ndarray.arrow.schema"],
+       expr=dx, dtype="<U1")
+    for codec in ("zstd", "lz4"):
+        cpay = column_stream(pa.array(run(x)), options=pa.ipc.IpcWriteOptions(compression=codec))
+        assert first(cpay, "recordbatch").header.field_pos(3) is not None
+        pl(f"ndarray-invalid-arrow-compressed-{codec}", f"record batch body compressed with {codec}",
+           cpay, f"written with IpcWriteOptions(compression='{codec}')")
+    pl("ndarray-invalid-arrow-no-continuation", "pre-0.15 messages without the continuation marker",
+       column_stream(pa.array(run(x)), options=pa.ipc.IpcWriteOptions(use_legacy_format=True)),
+       "written with IpcWriteOptions(use_legacy_format=True)")
+    v4 = column_stream(pa.array(run(x)), options=pa.ipc.IpcWriteOptions(
+        metadata_version=pa.ipc.MetadataVersion.V4))
+    pl("ndarray-invalid-arrow-metadata-v4", "messages with metadata version V4", v4,
+       "written with IpcWriteOptions(metadata_version=MetadataVersion.V4)")
+    pl("ndarray-invalid-arrow-metadata-v6", "schema message with an unknown metadata version 5 (V6)",
+       patch(P, sch.root.field_pos(0), "<h", 5), "Message.version 4 -> 5")
+
+    # big-endian: a hand-built Schema message with endianness Big, body byte-swapped to match
+    ix = "np.arange(3)"
+    IP = producer_payload(run(ix))
+    irb = first(IP, "recordbatch")
+    (_, _, vo, vl) = rb_buffers(IP)[1]
+    body = bytearray(IP[irb.pos:irb.end])
+    start = irb.body - irb.pos + vo
+    for k in range(start, start + vl, 8):
+        body[k:k + 8] = body[k:k + 8][::-1]
+    be = schema_message_int64(1) + bytes(body) + EOS
+    assert pa.ipc.open_stream(be).read_all().column(0).to_pylist() == [0, 1, 2]
+    pl("ndarray-invalid-arrow-big-endian", "schema with endianness Big (pyarrow reads it as 0, 1, 2)",
+       be, "", dtype="int64",
+       source=hand("Schema message built by this generator's flatbuffer writer with endianness Big; "
+                   "record batch from pyarrow's stream for np.arange(3) with its values byte-swapped"))
+
+    # corrupted flatbuffers
+    pl("ndarray-invalid-arrow-flatbuffer-root-offset", "schema flatbuffer root offset out of bounds",
+       patch(P, sch.fb, "<I", 0x7FFFFFF0), "schema Message root offset -> 0x7ffffff0")
+    field = sch.header.vector(1)
+    fpos = field[2] + u32(P, field[2])
+    name_slot = FbTable(P, fpos).field_pos(0)
+    name_pos = name_slot + u32(P, name_slot)
+    assert P[name_pos + 4:name_pos + 9] == b"value"
+    pl("ndarray-invalid-arrow-flatbuffer-name-length", "field name string length past the metadata",
+       patch(P, name_pos, "<I", 0x7FFFFFFF), "Field.name length 5 -> 0x7fffffff")
+    nodes_len_pos = rb.header.vector(1)[0]
+    pl("ndarray-invalid-arrow-flatbuffer-nodes-length", "field node vector length past the metadata",
+       patch(P, nodes_len_pos, "<I", 0x0FFFFFFF), "RecordBatch.nodes length 1 -> 0x0fffffff")
+    vt = rb.header.vt
+    pl("ndarray-invalid-arrow-flatbuffer-vtable-size", "record batch vtable size past the metadata",
+       patch(P, vt, "<H", 0xFFF0), "RecordBatch vtable size -> 0xfff0")
+
+    # lengths that point outside the bytes present
+    HB = HOSTILE_BUDGET
+    pl("ndarray-invalid-arrow-metadata-length-negative", "metadata length -2^31",
+       patch(P, 4, "<i", -2**31), "schema metadata length -> -2147483648", budget=HB, tags=["hostile"])
+    pl("ndarray-invalid-arrow-metadata-length-huge", "metadata length 2^31-1 with 300 bytes present",
+       patch(P, 4, "<i", 2**31 - 1), "schema metadata length -> 2147483647", budget=HB,
+       tags=["hostile"])
+    pl("ndarray-invalid-arrow-metadata-length-past-end", "metadata length a little past the end",
+       patch(P, 4, "<i", len(P)), f"schema metadata length -> {len(P)}")
+    pl("ndarray-invalid-arrow-metadata-length-zero-first", "metadata length 0 before any schema",
+       patch(P, 4, "<i", 0), "schema metadata length -> 0 (an EOS marker first)")
+    pl("ndarray-invalid-arrow-body-length-2-40", "record batch bodyLength 2^40",
+       patch(P, rb.body_len_pos, "<q", 2**40), "Message.bodyLength -> 2^40", budget=HB,
+       tags=["hostile"])
+    pl("ndarray-invalid-arrow-body-length-negative", "record batch bodyLength -1",
+       patch(P, rb.body_len_pos, "<q", -1), "Message.bodyLength -> -1", tags=["hostile"])
+    pl("ndarray-invalid-arrow-body-length-swallows-eos", "bodyLength 8 longer, taking in the EOS",
+       patch(P, rb.body_len_pos, "<q", rb.body_len + 8), "Message.bodyLength + 8")
+    bufs = rb_buffers(P)
+    (off_pos, len_pos, vo, vl) = bufs[1]
+    pl("ndarray-invalid-arrow-buffer-past-body", "values buffer starting at the end of the body",
+       patch(P, off_pos, "<q", rb.body_len), f"Buffer[1].offset {vo} -> {rb.body_len}")
+    pl("ndarray-invalid-arrow-buffer-length-2-40", "values buffer length 2^40",
+       patch(P, len_pos, "<q", 2**40), "Buffer[1].length -> 2^40", budget=HB, tags=["hostile"])
+    pl("ndarray-invalid-arrow-buffer-offset-negative", "values buffer offset -8",
+       patch(P, off_pos, "<q", -8), "Buffer[1].offset -> -8", tags=["hostile"])
+    pl("ndarray-invalid-arrow-buffer-offset-2-63", "values buffer offset 2^63-1, overflowing a sum",
+       patch(P, off_pos, "<q", 2**63 - 1), "Buffer[1].offset -> 2^63-1", budget=HB, tags=["hostile"])
+    # A uint8 column whose values buffer moves 4 bytes into its padding: still
+    # inside the body and long enough, so only the alignment rule rejects it.
+    u8_expr = "np.array([1, 2, 3], dtype=np.uint8)"
+    U8 = producer_payload(run(u8_expr))
+    (u8_off_pos, _, u8_vo, u8_vl) = rb_buffers(U8)[1]
+    u8_body, u8_body_len = rb_body(U8)
+    assert u8_vo + 4 + u8_vl <= u8_body_len
+    S.invalid("ndarray-invalid-arrow-buffer-unaligned", "values buffer at an offset that is not a multiple of 8",
+              ["ndarray.arrow.stream"], J(env_arrow_raw(patch(U8, u8_off_pos, "<q", u8_vo + 4), [3], "uint8")),
+              "E_ARROW_PAYLOAD", src(u8_expr, f"Buffer[1].offset {u8_vo} -> {u8_vo + 4}"), schema_valid=True)
+    pl("ndarray-invalid-arrow-no-field-nodes", "record batch with no field node for the column",
+       patch(P, nodes_len_pos, "<I", 0), "RecordBatch.nodes length 1 -> 0")
+    buffers_len_pos = rb.header.vector(2)[0]
+    pl("ndarray-invalid-arrow-no-buffers", "record batch naming no buffers for a float64 column",
+       patch(P, buffers_len_pos, "<I", 0), "RecordBatch.buffers length 2 -> 0",
+       tags=["interpretation"])
+    pl("ndarray-invalid-arrow-values-buffer-short", "values buffer of 16 bytes for 3 float64 values",
+       patch(P, len_pos, "<q", 16), "Buffer[1].length 24 -> 16", tags=["interpretation"])
+
+    # Utf8 data that is not UTF-8, and offsets that leave the data buffer
+    for vid, desc, expr, n in [
+            ("ndarray-invalid-arrow-utf8-invalid-bytes", "Utf8 column holding the bytes ff fe",
+             "pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(np.array([0, 2], "
+             "dtype='<i4').tobytes()), pa.py_buffer(b'\\xff\\xfe')])", 1),
+            ("ndarray-invalid-arrow-utf8-surrogate", "Utf8 column holding an encoded surrogate",
+             "pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(np.array([0, 3], "
+             "dtype='<i4').tobytes()), pa.py_buffer(b'\\xed\\xa0\\x80')])", 1),
+    ]:
+        payload = column_stream(run(expr))
+        pl(vid, desc, payload, "", clauses=ST + ["ndarray.arrow.strings"], expr=expr, shape=(n,),
+           dtype="<U2", tags=["interpretation"],
+           source=src(expr, "array from buffers (UTF-8 not validated), written as a stream"))
+    # Contents are checked only after the type: the same broken Utf8 column
+    # under a float64 dtype is a type mismatch, not a malformed payload.
+    expr = ("pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(np.array([0, 2], "
+            "dtype='<i4').tobytes()), pa.py_buffer(b'\\xff\\xfe')])")
+    S.invalid("ndarray-invalid-arrow-type-before-contents",
+              "non-UTF-8 Utf8 column under dtype float64: the type is checked first",
+              ["ndarray.arrow.type", "ndarray.arrow.stream"],
+              J(env_arrow_raw(column_stream(run(expr)), [1], "float64")), "E_DTYPE_MISMATCH",
+              src(expr, "dtype float64 for a Utf8 column"), schema_valid=True, tags=["processing-order"])
+    # Buffers hold whole elements: an offsets buffer 3 bytes longer (still
+    # inside the body's padding) is malformed. arrow-rs asserted on this.
+    expr = "pa.array(['ab'])"
+    sp = column_stream(run(expr))
+    (o_off_pos, o_len_pos, o_vo, o_vl) = rb_buffers(sp)[1]
+    S.invalid("ndarray-invalid-arrow-offsets-buffer-partial-element",
+              "Utf8 offsets buffer of 11 bytes: not whole 4-byte offsets",
+              ["ndarray.arrow.stream"], J(env_arrow_raw(patch(sp, o_len_pos, "<q", o_vl + 3), [1], "<U2")),
+              "E_ARROW_PAYLOAD", src(expr, f"Buffer[1].length {o_vl} -> {o_vl + 3}; found by fuzzing"),
+              schema_valid=True)
+    expr = "np.array([1, 2, 3], dtype=np.int32)"
+    sp = producer_payload(run(expr))
+    (_, v_len_pos, _, v_vl) = rb_buffers(sp)[1]
+    S.invalid("ndarray-invalid-arrow-values-buffer-partial-element",
+              "int32 values buffer of 14 bytes: not whole 4-byte values",
+              ["ndarray.arrow.stream"], J(env_arrow_raw(patch(sp, v_len_pos, "<q", v_vl + 2), [3], "int32")),
+              "E_ARROW_PAYLOAD", src(expr, f"Buffer[1].length {v_vl} -> {v_vl + 2}"), schema_valid=True)
+    for vid, desc, expr, new_offsets in [
+            ("ndarray-invalid-arrow-utf8-offsets-past-data", "Utf8 offsets pointing past the data",
+             "pa.array(['ab'])", [0, 64]),
+            ("ndarray-invalid-arrow-utf8-offsets-decreasing", "Utf8 offsets that decrease",
+             "pa.array(['a', 'b'])", [0, 2, 1])]:
+        sp = column_stream(run(expr))
+        body, _ = rb_body(sp)
+        (_, _, oo, ol) = rb_buffers(sp)[1]
+        assert ol >= 4 * len(new_offsets)
+        for i, v in enumerate(new_offsets):
+            sp = patch(sp, body + oo + 4 * i, "<i", v)
+        pl(vid, desc, sp, "", clauses=ST + ["ndarray.arrow.strings"], expr=expr,
+           shape=(len(new_offsets) - 1,), dtype="<U2", tags=["interpretation"],
+           source=src(expr, f"offsets buffer patched to {new_offsets}"))
+
+    # more than one record batch
+    BA = ["ndarray.arrow.batches", "ndarray.arrow.stream"]
+    tx = "np.arange(4.0)"
+    t4 = pa.Table.from_arrays([pa.array(run(tx))], names=["value"])
+    two = write_stream(t4.schema, [t4], max_chunksize=2)
+    assert [m.kind for m in messages(two)] == ["schema", "recordbatch", "recordbatch", "eos"]
+    pl("ndarray-invalid-arrow-two-batches", "two record batches of two rows", two,
+       "write_table(table, max_chunksize=2)", clauses=BA, expr=tx, shape=(4,))
+    three = write_stream(t4.schema, [t4.slice(0, 3)], max_chunksize=1)
+    pl("ndarray-invalid-arrow-three-batches", "three record batches of one row", three,
+       "write_table(table.slice(0, 3), max_chunksize=1)", clauses=BA, expr=tx, shape=(3,))
+    rbx = "pa.record_batch([pa.array(np.arange(3.0))], names=['value'])"
+    full = run(rbx)
+    emptyb = full.slice(0, 0)
+    pl("ndarray-invalid-arrow-empty-then-full-batch", "an empty record batch before the full one",
+       write_stream(full.schema, batches=[emptyb, full]), "write_batch(empty); write_batch(batch)",
+       clauses=BA, expr=rbx)
+    pl("ndarray-invalid-arrow-two-empty-batches", "two empty record batches for shape [0]",
+       write_stream(full.schema, batches=[emptyb, emptyb]), "write_batch(empty) twice",
+       clauses=BA, expr=rbx, shape=(0,))
+    pl("ndarray-invalid-arrow-batches-before-type", "two record batches and a dtype that differs",
+       two, "write_table(table, max_chunksize=2); dtype int64", clauses=BA + ["ndarray.arrow.type"],
+       expr=tx, shape=(4,), dtype="int64", tags=["processing-order"])
+
+
+def schema_type_vectors(S: Suite):
+    x = "np.arange(3.0)"
+    SC = ["ndarray.arrow.schema"]
+
+    def col(vid, desc, payload, expr, m, code, clauses, shape=(3,), dtype="float64", tags=None,
+            source=None):
+        S.invalid(vid, desc, clauses, J(env_arrow_raw(payload, list(shape), dtype)), code,
+                  source or src(expr, m), schema_valid=True, tags=tags)
+
+    tx = "pa.Table.from_arrays([pa.array(np.arange(3.0)), pa.array(np.arange(3.0))], " \
+         "names=['value', 'other'])"
+    t = run(tx)
+    col("ndarray-invalid-arrow-schema-two-columns", "two columns, the first named value",
+        write_stream(t.schema, [t]), tx, "written as a stream", "E_ARROW_SCHEMA", SC)
+    tx2 = "pa.Table.from_arrays([pa.array(np.arange(3.0)), pa.array(np.arange(3.0))], " \
+          "names=['value', 'value'])"
+    t = run(tx2)
+    col("ndarray-invalid-arrow-schema-two-value-columns", "two columns both named value",
+        write_stream(t.schema, [t]), tx2, "written as a stream", "E_ARROW_SCHEMA", SC)
+    for slug, name in [("values", "values"), ("empty-name", ""), ("capitalised", "Value"),
+                       ("trailing-space", "value "), ("index-level", "__index_level_0__")]:
+        col(f"ndarray-invalid-arrow-schema-column-{slug}", f"one column named {json.dumps(name)}",
+            column_stream(pa.array(run(x)), name=name), x, f"column named {json.dumps(name)}",
+            "E_ARROW_SCHEMA", SC)
+    zx = "pa.schema([])"
+    col("ndarray-invalid-arrow-schema-no-columns", "schema with no fields and no batch",
+        write_stream(run(zx)), zx, "stream of an empty schema", "E_ARROW_SCHEMA", SC, shape=(0,))
+    dx = "pa.array([], pa.string()).dictionary_encode()"
+    dpay = column_stream(run(dx))
+    assert [m.kind for m in messages(dpay)] == ["schema", "eos"]
+    col("ndarray-invalid-arrow-schema-dictionary-field",
+        "dictionary-encoded field with zero rows, so no DictionaryBatch", dpay, dx,
+        "one-column stream; pyarrow writes no dictionary for zero rows", "E_ARROW_SCHEMA", SC,
+        shape=(0,), dtype="<U1")
+    col("ndarray-invalid-arrow-schema-before-type", "column named values and of type int32",
+        column_stream(pa.array(np.arange(3, dtype=np.int32)), name="values"),
+        "pa.array(np.arange(3, dtype=np.int32))", "column named values; dtype float64",
+        "E_ARROW_SCHEMA", SC + ["ndarray.arrow.type"], tags=["processing-order"])
+
+    TY = ["ndarray.arrow.type"]
+    for slug, expr, dtype in [
+            ("int32-as-float32", "pa.array(np.arange(3, dtype=np.int32))", "float32"),
+            ("int64-as-uint64", "pa.array(np.arange(3))", "uint64"),
+            ("uint64-as-int64", "pa.array(np.arange(3, dtype=np.uint64))", "int64"),
+            ("int32-as-int64", "pa.array(np.arange(3, dtype=np.int32))", "int64"),
+            ("int64-as-int32", "pa.array(np.arange(3))", "int32"),
+            ("int8-as-uint8", "pa.array(np.arange(3, dtype=np.int8))", "uint8"),
+            ("float64-as-float16", "pa.array(np.arange(3.0))", "float16"),
+            ("uint16-words-as-float16", "pa.array(np.array([15872, 49280, 0], dtype=np.uint16))",
+             "float16"),
+            ("float32-as-float64", "pa.array(np.arange(3, dtype=np.float32))", "float64"),
+            ("float16-as-float32", "pa.array(np.arange(3, dtype=np.float16))", "float32"),
+            ("float64-as-int64", "pa.array(np.arange(3.0))", "int64"),
+            ("bool-as-uint8", "pa.array(np.array([True, False, True]))", "uint8"),
+            ("uint8-as-bool", "pa.array(np.array([1, 0, 1], dtype=np.uint8))", "bool"),
+            ("timestamp-utc-as-datetime64-ns", "pa.array([0, 1, 2], pa.timestamp('ns', tz='UTC'))",
+             "datetime64[ns]"),
+            ("timestamp-ms-as-datetime64-ns", "pa.array([0, 1, 2], pa.timestamp('ms'))",
+             "datetime64[ns]"),
+            ("int64-as-datetime64-ns", "pa.array(np.arange(3))", "datetime64[ns]"),
+            ("timestamp-ns-as-int64", "pa.array([0, 1, 2], pa.timestamp('ns'))", "int64"),
+            ("timestamp-s-as-datetime64-d", "pa.array([0, 1, 2], pa.timestamp('s'))",
+             "datetime64[D]"),
+            ("date64-as-datetime64-d", "pa.array([0, 86400000, 172800000], pa.date64())",
+             "datetime64[D]"),
+            ("date32-as-datetime64-s", "pa.array([0, 1, 2], pa.date32())", "datetime64[s]"),
+            ("int32-as-datetime64-d", "pa.array(np.arange(3, dtype=np.int32))", "datetime64[D]"),
+            ("duration-ms-as-timedelta64-ns", "pa.array([0, 1, 2], pa.duration('ms'))",
+             "timedelta64[ns]"),
+            ("int64-as-timedelta64-s", "pa.array(np.arange(3))", "timedelta64[s]"),
+            ("timestamp-as-timedelta64-s", "pa.array([0, 1, 2], pa.timestamp('s'))",
+             "timedelta64[s]"),
+            ("duration-as-datetime64-s", "pa.array([0, 1, 2], pa.duration('s'))", "datetime64[s]"),
+            ("large-utf8-as-str", "pa.array(['a', 'bc', ''], pa.large_string())", "<U2"),
+            ("binary-as-str", "pa.array([b'a', b'bc', b''])", "<U2"),
+            ("utf8-view-as-str", "pa.array(['a', 'bc', ''], pa.string_view())", "<U2"),
+            ("utf8-as-bytes", "pa.array(['a', 'bc', ''])", "|S2"),
+            ("large-binary-as-bytes", "pa.array([b'a', b'bc', b''], pa.large_binary())", "|S2"),
+            ("fixed-size-binary-as-bytes", "pa.array([b'ab', b'cd', b'ef'], pa.binary(2))", "|S2"),
+            ("null-type-as-float64", "pa.nulls(3)", "float64"),
+            ("list-as-int64", "pa.array([[1], [2], [3]])", "int64"),
+            ("struct-as-int64", "pa.array([{'x': 1}, {'x': 2}, {'x': 3}])", "int64"),
+            ("decimal-as-float64", "pa.array([1, 2, 3], pa.decimal128(5, 2))", "float64")]:
+        col(f"ndarray-invalid-arrow-type-{slug}",
+            f"{slug.split('-as-')[0]} column with dtype {dtype}",
+            column_stream(run(expr)), expr, f"one-column stream; dtype {dtype}",
+            "E_DTYPE_MISMATCH", TY + (["vector.schema-valid"] if slug == "int32-as-float32" else []),
+            dtype=dtype)
+    col("ndarray-invalid-arrow-type-before-length", "int32 column of 3 with dtype float32, shape [5]",
+        column_stream(pa.array(np.arange(3, dtype=np.int32))), "pa.array(np.arange(3, dtype=np.int32))",
+        "dtype float32, shape [5]", "E_DTYPE_MISMATCH", TY + ["ndarray.arrow.length"], shape=(5,),
+        dtype="float32", tags=["processing-order"])
+    col("ndarray-invalid-arrow-type-null-before-nulls", "null-type column (all null) with dtype int64",
+        column_stream(pa.nulls(3)), "pa.nulls(3)", "dtype int64", "E_DTYPE_MISMATCH",
+        TY + ["ndarray.arrow.nulls"], dtype="int64", tags=["processing-order"])
+
+
+def length_null_string_vectors(S: Suite):
+    LE = ["ndarray.arrow.length"]
+
+    def pay(vid, desc, payload, expr, m, code, clauses, shape, dtype, tags=None, v0=False):
+        env = env_arrow_raw(payload, list(shape), dtype)
+        if v0:
+            env = without(env, "codecVersion")
+        S.invalid(vid, desc, clauses, J(env), code, src(expr, m), schema_valid=True, tags=tags)
+
+    for vid, desc, expr, shape in [
+            ("ndarray-invalid-arrow-length-5-rows-2x3", "5 rows for shape [2, 3]", "np.arange(5.0)",
+             (2, 3)),
+            ("ndarray-invalid-arrow-length-6-rows-7", "6 rows for shape [7]", "np.arange(6.0)", (7,)),
+            ("ndarray-invalid-arrow-length-no-batch-1", "no record batch for shape [1]",
+             "np.zeros((0,))", (1,)),
+            ("ndarray-invalid-arrow-length-no-batch-0d", "no record batch for shape []",
+             "np.zeros((0,))", ()),
+            ("ndarray-invalid-arrow-length-2-rows-0d", "2 rows for shape []", "np.arange(2.0)", ()),
+            ("ndarray-invalid-arrow-length-1-row-0", "1 row for shape [0]", "np.arange(1.0)", (0,)),
+            ("ndarray-invalid-arrow-length-6-rows-3x0", "6 rows for shape [3, 0]", "np.arange(6.0)",
+             (3, 0))]:
+        pay(vid, desc, producer_payload(run(expr)), expr, f"shape set to {list(shape)}",
+            "E_SHAPE_MISMATCH", LE, shape, "float64")
+    rbx = "pa.record_batch([pa.array([], pa.float64())], names=['value'])"
+    rb0 = run(rbx)
+    pay("ndarray-invalid-arrow-length-empty-batch-2", "one empty record batch for shape [2]",
+        write_stream(rb0.schema, batches=[rb0]), rbx, "write_batch; shape [2]", "E_SHAPE_MISMATCH",
+        LE + ["ndarray.arrow.batches"], (2,), "float64")
+    pay("ndarray-invalid-arrow-length-v0", "v0 envelope whose shape [4] disagrees with 3 rows",
+        producer_payload(run("np.arange(3.0)")), "np.arange(3.0)",
+        "codecVersion removed, shape [4]", "E_SHAPE_MISMATCH", LE + ["envelope.legacy-v0"], (4,),
+        "float64", v0=True)
+    pay("ndarray-invalid-arrow-length-before-nulls", "4 rows, one null, for shape [3]",
+        column_stream(pa.array([1.0, None, 3.0, 4.0])), "pa.array([1.0, None, 3.0, 4.0])",
+        "one-column stream; shape [3]", "E_SHAPE_MISMATCH", LE + ["ndarray.arrow.nulls"], (3,),
+        "float64", tags=["processing-order"])
+
+    NU = ["ndarray.arrow.nulls"]
+    for vid, desc, expr, dtype, shape in [
+            ("ndarray-invalid-arrow-nulls-int64", "int64 column 1, null, 3", "pa.array([1, None, 3])",
+             "int64", (3,)),
+            ("ndarray-invalid-arrow-nulls-float64", "float64 column with a null",
+             "pa.array([1.0, None])", "float64", (2,)),
+            ("ndarray-invalid-arrow-nulls-bool", "bool column with a null", "pa.array([True, None])",
+             "bool", (2,)),
+            ("ndarray-invalid-arrow-nulls-str", "Utf8 column with a null", "pa.array(['a', None])",
+             "<U1", (2,)),
+            ("ndarray-invalid-arrow-nulls-all", "float64 column all null",
+             "pa.array([None, None], pa.float64())", "float64", (2,)),
+            ("ndarray-invalid-arrow-nulls-0d", "0-d float64 whose one element is null",
+             "pa.array([None], pa.float64())", "float64", ())]:
+        pay(vid, desc, column_stream(run(expr)), expr, "one-column stream", "E_ARROW_NULLS", NU,
+            shape, dtype)
+    for vid, desc, expr, dtype in [
+            ("ndarray-invalid-arrow-nulls-nat", "datetime64[ns] with NaT, which pyarrow writes as null",
+             "np.array(['2024-01-01', 'NaT'], dtype='datetime64[ns]')", "datetime64[ns]"),
+            ("ndarray-invalid-arrow-nulls-nat-timedelta", "timedelta64[s] with NaT, written as null",
+             "np.array([1, 'NaT'], dtype='timedelta64[s]')", "timedelta64[s]")]:
+        a = run(expr)
+        S.invalid(vid, desc, NU, J(arrow_env(a)), "E_ARROW_NULLS",
+                  src(expr),
+                  schema_valid=True)
+    ex = "pa.array([1, None, 3])"
+    base = column_stream(run(ex))
+    (_, nc_pos), = rb_field_nodes(base)
+    pay("ndarray-invalid-arrow-null-count-zero", "bitmap marks a null while null_count says 0",
+        patch(base, nc_pos, "<q", 0), ex, "FieldNode null_count 1 -> 0", "E_ARROW_PAYLOAD",
+        ["ndarray.arrow.stream"] + NU, (3,), "int64", tags=["hostile"])
+    pay("ndarray-invalid-arrow-nulls-before-strings", "a null and a too-long string in <U2",
+        column_stream(pa.array([None, "abc"])), "pa.array([None, 'abc'])", "dtype <U2",
+        "E_ARROW_NULLS", NU + ["ndarray.arrow.strings"], (2,), "<U2", tags=["processing-order"])
+
+    SD = ["ndarray.arrow.strings"]
+    for vid, desc, payload, expr, m, dtype, n in [
+            ("ndarray-invalid-arrow-str-too-long", "\"abc\" in a <U2 column",
+             producer_payload(np.array(["abc"])), "np.array(['abc'])", "dtype <U3 -> <U2", "<U2", 1),
+            ("ndarray-invalid-arrow-str-too-many-emoji", "three emoji (3 code points) in <U2",
+             producer_payload(np.array(["\U0001f600" * 3])), "np.array(['\U0001f600' * 3])",
+             "dtype <U3 -> <U2", "<U2", 1),
+            ("ndarray-invalid-arrow-str-trailing-nul", "\"a\\x00\" in a <U2 column",
+             column_stream(pa.array(["a\x00"])), "pa.array(['a\\x00'])", "one-column stream", "<U2", 1),
+            ("ndarray-invalid-arrow-str-only-nul", "\"\\x00\" in a <U1 column",
+             column_stream(pa.array(["\x00"])), "pa.array(['\\x00'])", "one-column stream", "<U1", 1),
+            ("ndarray-invalid-arrow-bytes-trailing-zero", "b\"ab\\x00\" in a |S3 column",
+             column_stream(pa.array([b"ab\x00"])), "pa.array([b'ab\\x00'])", "one-column stream",
+             "|S3", 1),
+            ("ndarray-invalid-arrow-bytes-too-long", "b\"abc\" in a |S2 column",
+             producer_payload(np.array([b"abc"])), "np.array([b'abc'])", "dtype |S3 -> |S2", "|S2",
+             1),
+            ("ndarray-invalid-arrow-bytes-utf8-too-long", "2-byte UTF-8 e-acute in a |S1 column",
+             producer_payload(np.array(["\u00e9".encode()])), "np.array(['\u00e9'.encode()])",
+             "dtype |S2 -> |S1", "|S1", 1),
+            ("ndarray-invalid-arrow-bytes-only-zero", "b\"\\x00\" in a |S1 column",
+             column_stream(pa.array([b"\x00"])), "pa.array([b'\\x00'])", "one-column stream", "|S1", 1),
+            ("ndarray-invalid-arrow-str-second-too-long", "second of three strings too long for <U1",
+             producer_payload(np.array(["a", "bc", "d"])), "np.array(['a', 'bc', 'd'])",
+             "dtype <U2 -> <U1", "<U1", 3)]:
+        pay(vid, desc, payload, expr, m, "E_VALUE_DOMAIN", SD, (n,), dtype)
