@@ -37,6 +37,11 @@ const TOKENS: &[&str] = &[
     "\"ndarray\"", "\"arrow\"", "\"json\"", "\"float16\"", "\"int64\"", "\"uint8\"", "\"bool\"", "\"<U2\"", "null",
     "true", "false", "0", "-0", "1", "1.0", "1e400", "-1", "9007199254740993", "65504", "0.1", "[]", "{}", "[[]]", "\"\"",
     "\"\\u0000\"", "\"\\ud800\"", "[1,2]", ",", ":", "[", "]", "{", "}",
+    // scipy.sparse, torch.tensor, sklearn.estimator
+    "\"scipy.sparse\"", "\"format\"", "\"csr\"", "\"csc\"", "\"coo\"", "\"indices\"", "\"indptr\"", "\"row\"",
+    "\"col\"", "[0,0]", "[0,1,1]", "\"torch.tensor\"", "\"value\"", "\"device\"", "\"cpu\"", "\"torch.float32\"",
+    "\"sourceDtype\"", "\"torch.bfloat16\"", "\"sklearn.estimator\"", "\"className\"", "\"module\"",
+    "\"version\"", "\"params\"", "{\"__tywrap__\":\"ndarray\"}",
 ];
 
 /// One mutation of `input`, and what it was.
