@@ -10,9 +10,12 @@
 // Answers, one a line on stdout:
 //   {"ok": true,  "result": T, "parsed": P}  tywrap accepted; P is the input's
 //                                            own marker/dtype/shape/... as
-//                                            JSON.parse saw them, T tywrap's
-//                                            result as a tagged tree (see tag()),
-//                                            present for ndarray envelopes only
+//                                            JSON.parse saw them (for a
+//                                            torch.tensor also its nested
+//                                            value's), T tywrap's result as a
+//                                            tagged tree (see tag(), tagPlain()),
+//                                            present for the four markers
+//                                            sciwire defines only
 //   {"ok": false, "error": {"class", "name", "message", "codecPhase", "valueType"}}
 //                                            tywrap rejected the input
 //   {"crash": "..."}                         something else went wrong here
@@ -62,14 +65,39 @@ function tag(v, depth = 0) {
   return { object: v?.constructor?.name ?? 'Object', json: text?.slice(0, 2000) };
 }
 
-function describeParsed(p) {
+// Results that are objects (a sparse matrix, a tensor, an estimator): plain
+// objects become {"members": [[name, tagged], ...]} (in Object.entries order),
+// arrays stay arrays, everything else is tagged as tag() does.
+function tagPlain(v, depth = 0) {
+  if (depth > 1000) throw new RangeError('result nested more than 1000 deep');
+  if (Array.isArray(v)) return v.map(x => tagPlain(x, depth + 1));
+  if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v)) {
+    const proto = Object.getPrototypeOf(v);
+    if (proto === Object.prototype || proto === null) {
+      return { members: Object.entries(v).map(([k, x]) => [k, tagPlain(x, depth + 1)]) };
+    }
+  }
+  return tag(v, depth);
+}
+
+function describe(p, keys) {
   if (p === null || typeof p !== 'object' || Array.isArray(p)) return { kind: Array.isArray(p) ? 'array' : typeof p };
   const out = { kind: 'object' };
-  for (const k of ['__tywrap__', 'codecVersion', 'encoding', 'dtype', 'shape']) {
+  for (const k of keys) {
     if (Object.prototype.hasOwnProperty.call(p, k)) out[k] = p[k];
   }
   return out;
 }
+
+function describeParsed(p) {
+  const out = describe(p, ['__tywrap__', 'codecVersion', 'encoding', 'dtype', 'shape', 'format']);
+  if (out.__tywrap__ === 'torch.tensor' && Object.prototype.hasOwnProperty.call(p, 'value')) {
+    out.value = describe(p.value, ['__tywrap__', 'codecVersion', 'encoding', 'dtype', 'shape']);
+  }
+  return out;
+}
+
+const WITH_RESULT = new Set(['ndarray', 'scipy.sparse', 'torch.tensor', 'sklearn.estimator']);
 
 const codec = new BridgeCodec();
 const rl = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
@@ -101,11 +129,14 @@ for await (const line of rl) {
       const result = await codec.decodeResponseAsync(payload);
       if (!wrap) parsed = JSON.parse(text);
       answer = { ok: true, parsed: describeParsed(parsed) };
-      // Only an ndarray envelope's result can be a canonical value; tywrap
-      // returns anything else (plain JSON, unknown markers) as it came.
-      if (answer.parsed.__tywrap__ === 'ndarray') {
+      // Only the result of an envelope sciwire defines can be a canonical
+      // value; tywrap returns anything else (plain JSON, unknown markers, its
+      // dataframe and series) as it came, or as something sciwire has no
+      // value for.
+      const marker = answer.parsed.__tywrap__;
+      if (WITH_RESULT.has(marker)) {
         try {
-          answer.result = tag(result);
+          answer.result = marker === 'ndarray' ? tag(result) : tagPlain(result);
         } catch (e) {
           answer.untaggable = String(e);
         }
