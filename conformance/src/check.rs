@@ -82,6 +82,17 @@ impl Implementation for Reference {
     fn name(&self) -> String {
         format!("sciwire reference {}", env!("CARGO_PKG_VERSION"))
     }
+    fn capabilities(&self) -> JsonValue {
+        let both = |encodings: &[&str]| {
+            serde_json::json!({"directions": ["decode", "encode"], "encodings": encodings, "codecVersions": [0, 1]})
+        };
+        serde_json::json!({
+            "ndarray": both(&["arrow", "json"]),
+            "scipy.sparse": both(&["json"]),
+            "torch.tensor": both(&["arrow", "json"]),
+            "sklearn.estimator": both(&["json"]),
+        })
+    }
     fn last_stats(&self) -> Option<CaseStats> {
         self.last
     }

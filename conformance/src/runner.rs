@@ -182,7 +182,14 @@ pub fn covered(v: &Vector, caps: &JsonValue) -> Result<(), String> {
             need(&directions, "decode", "direction")?;
             // Classify by the input's own members when it parses at all.
             let Ok(JsonValue::Object(m)) = serde_json::from_slice::<JsonValue>(bytes) else { return Ok(()) };
-            if let Some(e) = m.get("encoding").and_then(JsonValue::as_str)
+            // The encoding that counts: a tensor's nested envelope's; json
+            // for the envelopes that have only json (harness.capabilities).
+            let encoding = match envelope {
+                "torch.tensor" => m.get("value").and_then(|v| v.get("encoding")).and_then(JsonValue::as_str),
+                "scipy.sparse" | "sklearn.estimator" => Some("json"),
+                _ => m.get("encoding").and_then(JsonValue::as_str),
+            };
+            if let Some(e) = encoding
                 && matches!(e, "arrow" | "json") {
                     need(&encodings, e, "encoding")?;
                 }

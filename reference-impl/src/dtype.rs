@@ -174,6 +174,35 @@ impl Dtype {
         )
     }
 
+    /// The torch dtype whose elements this dtype holds, as `str(t.dtype)`
+    /// spells it (`torch.float32`); `None` outside the torch dtype table
+    /// (`spec/src/torch-tensor.md#dtypes`), which pairs each of the twelve
+    /// `json`-capable dtypes with one torch dtype.
+    pub fn torch_name(&self) -> Option<&'static str> {
+        Some(match self {
+            Dtype::Bool => "torch.bool",
+            Dtype::Int8 => "torch.int8",
+            Dtype::Int16 => "torch.int16",
+            Dtype::Int32 => "torch.int32",
+            Dtype::Int64 => "torch.int64",
+            Dtype::UInt8 => "torch.uint8",
+            Dtype::UInt16 => "torch.uint16",
+            Dtype::UInt32 => "torch.uint32",
+            Dtype::UInt64 => "torch.uint64",
+            Dtype::Float16 => "torch.float16",
+            Dtype::Float32 => "torch.float32",
+            Dtype::Float64 => "torch.float64",
+            _ => return None,
+        })
+    }
+
+    /// The dtype a torch dtype name holds ([torch.dtype.table]); `None` for
+    /// any name outside the table (`torch.float`, `torch.bfloat16`, `float32`).
+    pub fn from_torch_name(name: &str) -> Option<Dtype> {
+        let d = Dtype::parse(name.strip_prefix("torch.")?)?;
+        (d.torch_name() == Some(name)).then_some(d)
+    }
+
     /// For integer dtypes, the inclusive range of values.
     pub fn int_range(&self) -> Option<(i128, i128)> {
         let signed = |bits: u32| Some((-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1));
@@ -260,5 +289,19 @@ mod tests {
         }
         assert_eq!(Dtype::parse("<U999999999").map(|d| d.itemsize()), Some(3_999_999_996));
         assert_eq!(Dtype::parse("<U1000000000"), None);
+    }
+
+    #[test]
+    fn torch_names_pair_with_the_json_dtypes_only() {
+        for d in [Dtype::Bool, Dtype::Int8, Dtype::UInt64, Dtype::Float16, Dtype::Float64] {
+            let name = d.torch_name().unwrap_or_default();
+            assert_eq!(name, format!("torch.{d}"));
+            assert_eq!(Dtype::from_torch_name(name), Some(d));
+        }
+        assert_eq!(Dtype::Date.torch_name(), None);
+        for bad in ["float32", "torch.float", "torch.half", "torch.long", "torch.bfloat16", "torch.complex64",
+                    "torch.datetime64[D]", "torch.<U2", "torch.qint8", "Torch.float32", "torch.float32 "] {
+            assert_eq!(Dtype::from_torch_name(bad), None, "{bad}");
+        }
     }
 }

@@ -42,12 +42,21 @@ pub enum Code {
     ArrowPayload,
     /// The Arrow schema is not exactly one plain column named `value`.
     ArrowSchema,
-    /// The Arrow column type is not the dtype's Arrow type.
+    /// The payload's type is not the type the envelope declares (the Arrow
+    /// column's type, a torch tensor's nested dtype).
     DtypeMismatch,
     /// The Arrow column has nulls.
     ArrowNulls,
     /// A limit was passed.
     LimitExceeded,
+    /// A sparse matrix's `format` is not `csr`, `csc` or `coo`.
+    FormatUnsupported,
+    /// A sparse matrix's index arrays are inconsistent.
+    SparseIndex,
+    /// A member holds an envelope where it must not, or not the one it must.
+    NestedEnvelope,
+    /// A tensor's `device` is not `cpu`.
+    DeviceUnsupported,
 }
 
 impl Code {
@@ -72,6 +81,10 @@ impl Code {
         Code::DtypeMismatch,
         Code::ArrowNulls,
         Code::LimitExceeded,
+        Code::FormatUnsupported,
+        Code::SparseIndex,
+        Code::NestedEnvelope,
+        Code::DeviceUnsupported,
     ];
 
     /// The code as the specification spells it, e.g. `"E_SHAPE_MISMATCH"`.
@@ -96,6 +109,10 @@ impl Code {
             Code::DtypeMismatch => "E_DTYPE_MISMATCH",
             Code::ArrowNulls => "E_ARROW_NULLS",
             Code::LimitExceeded => "E_LIMIT_EXCEEDED",
+            Code::FormatUnsupported => "E_FORMAT_UNSUPPORTED",
+            Code::SparseIndex => "E_SPARSE_INDEX",
+            Code::NestedEnvelope => "E_NESTED_ENVELOPE",
+            Code::DeviceUnsupported => "E_DEVICE_UNSUPPORTED",
         }
     }
 
@@ -135,6 +152,17 @@ impl Error {
     /// The same error, pointing at a member (a JSON Pointer such as `/shape/0`).
     pub fn at(mut self, path: impl Into<String>) -> Error {
         self.repr.path = Some(path.into());
+        self
+    }
+
+    /// The same error, reported from inside the member at `prefix` (a JSON
+    /// Pointer such as `/value`): its path moves under that member.
+    pub(crate) fn under(mut self, prefix: &str) -> Error {
+        let path = match self.repr.path.take() {
+            Some(p) => format!("{prefix}{p}"),
+            None => prefix.to_string(),
+        };
+        self.repr.path = Some(path);
         self
     }
 

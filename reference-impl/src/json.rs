@@ -5,14 +5,18 @@
 //! materialises only the top level: the members of a top-level object, with
 //! nested arrays and objects returned as validated, unparsed spans. Those
 //! spans are walked later with a [`Cursor`], so a large `data` array is never
-//! built as a tree.
+//! built as a tree. An object span's own members are read with
+//! [`object_members`] (a nested envelope), and [`Cursor`] walks arrays and
+//! objects at any depth (an estimator's parameters); neither validates
+//! again, and strings without escapes stay borrowed from the input.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
 
 use crate::error::{Code, Error, Result};
 
-/// A top-level member value. Arrays and objects are validated spans of the input.
+/// A member value. Arrays and objects are validated spans of the input,
+/// brackets included.
 #[derive(Debug, Clone)]
 pub(crate) enum Json<'a> {
     Null,
@@ -21,7 +25,7 @@ pub(crate) enum Json<'a> {
     Number(&'a str),
     String(Cow<'a, str>),
     Array(&'a str),
-    Object,
+    Object(&'a str),
 }
 
 impl Json<'_> {
@@ -33,7 +37,7 @@ impl Json<'_> {
             Json::Number(_) => "a number",
             Json::String(_) => "a string",
             Json::Array(_) => "an array",
-            Json::Object => "an object",
+            Json::Object(_) => "an object",
         }
     }
 }
@@ -44,7 +48,7 @@ pub(crate) fn number_value(text: &str) -> Option<f64> {
     text.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-/// A top-level member: name, value, and the value's text.
+/// An object member: name, value, and the value's text.
 pub(crate) type Member<'a> = (Cow<'a, str>, Json<'a>, &'a str);
 
 /// A parsed document: the members of a top-level object, or a note of what
@@ -139,7 +143,7 @@ impl<'a> Parser<'a> {
         match self.peek() {
             Some(b'{') => {
                 self.object(false)?;
-                Ok(Json::Object)
+                Ok(Json::Object(&self.s[start..self.pos]))
             }
             Some(b'[') => {
                 self.array()?;
@@ -361,6 +365,48 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// Writes `s` as a JSON string: quotes, `"` and `\\` escaped, control
+/// characters as `\\u00XX`, everything else as itself.
+pub(crate) fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        let esc = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            c if u32::from(c) < 0x20 => "",
+            _ => continue,
+        };
+        out.push_str(&s[run..i]);
+        if esc.is_empty() {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push_str(esc);
+        }
+        run = i + c.len_utf8();
+    }
+    out.push_str(&s[run..]);
+    out.push('"');
+}
+
+/// The members of an object span that [`parse_document`] validated, in
+/// document order, read shallowly: nested arrays and objects come back as
+/// spans, as the top-level members do.
+pub(crate) fn object_members(span: &str) -> Result<Vec<Member<'_>>> {
+    let mut c = Cursor::new(span);
+    let mut members = Vec::new();
+    c.open_object();
+    while let Some(name) = c.next_member()? {
+        let start = c.pos;
+        let value = c.value()?;
+        members.push((name, value, &span[start..c.pos]));
+    }
+    Ok(members)
+}
+
 /// A scalar read by a [`Cursor`]; arrays and objects are skipped.
 #[derive(Debug)]
 pub(crate) enum Scalar<'a> {
@@ -405,6 +451,68 @@ impl<'a> Cursor<'a> {
     pub(crate) fn open_array(&mut self) {
         self.ws();
         self.pos += 1;
+    }
+
+    /// Consumes `{`; the caller then calls [`Cursor::next_member`].
+    pub(crate) fn open_object(&mut self) {
+        self.open_array();
+    }
+
+    /// Reads the next member name of the open object (and its `:`), leaving
+    /// the cursor at its value; or consumes the closing `}` and returns `None`.
+    pub(crate) fn next_member(&mut self) -> Result<Option<Cow<'a, str>>> {
+        match self.peek() {
+            Some(b'}') => {
+                self.pos += 1;
+                return Ok(None);
+            }
+            Some(b',') => self.pos += 1,
+            _ => {}
+        }
+        let name = self.string()?;
+        if self.peek() == Some(b':') {
+            self.pos += 1;
+        }
+        self.ws();
+        Ok(Some(name))
+    }
+
+    /// Reads a string, unescaped; borrowed from the span when it has no escapes.
+    pub(crate) fn string(&mut self) -> Result<Cow<'a, str>> {
+        self.ws();
+        // The span is valid JSON, so the validating reader cannot fail here;
+        // it is reused rather than written twice.
+        let mut p = Parser { s: self.s, b: self.b(), pos: self.pos, depth: 0, max_depth: 0 };
+        let s = p.string()?;
+        self.pos = p.pos;
+        Ok(s)
+    }
+
+    /// Reads one value shallowly, as [`parse_document`] returns members:
+    /// arrays and objects are skipped and returned as spans.
+    pub(crate) fn value(&mut self) -> Result<Json<'a>> {
+        self.ws();
+        let start = self.pos;
+        Ok(match self.peek() {
+            Some(b'"') => Json::String(self.string()?),
+            Some(b'[') => {
+                self.skip();
+                Json::Array(&self.s[start..self.pos])
+            }
+            Some(b'{') => {
+                self.skip();
+                Json::Object(&self.s[start..self.pos])
+            }
+            Some(b't' | b'f') => {
+                self.scalar();
+                Json::Bool
+            }
+            Some(b'n') => {
+                self.scalar();
+                Json::Null
+            }
+            _ => Json::Number(self.number()),
+        })
     }
 
     /// Positions at the next item of the open array and returns true, or
@@ -457,12 +565,20 @@ impl<'a> Cursor<'a> {
 
     fn skip_string(&mut self) {
         self.pos += 1;
-        while let Some(&c) = self.b().get(self.pos) {
-            self.pos += 1;
-            match c {
-                b'\\' => self.pos += 1,
-                b'"' => return,
-                _ => {}
+        loop {
+            let rest = self.b().get(self.pos..).unwrap_or_default();
+            match rest.iter().position(|&c| c == b'"' || c == b'\\') {
+                None => {
+                    self.pos = self.s.len();
+                    return;
+                }
+                Some(i) => {
+                    self.pos += i + 1;
+                    if rest[i] == b'"' {
+                        return;
+                    }
+                    self.pos += 1; // the escaped character
+                }
             }
         }
     }
@@ -496,14 +612,16 @@ impl<'a> Cursor<'a> {
                 self.pos += 4;
                 Scalar::Null
             }
-            _ => {
-                let start = self.pos;
-                while let Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') = b.get(self.pos) {
-                    self.pos += 1;
-                }
-                Scalar::Number(&self.s[start..self.pos])
-            }
+            _ => Scalar::Number(self.number()),
         }
+    }
+
+    fn number(&mut self) -> &'a str {
+        let start = self.pos;
+        while let Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') = self.b().get(self.pos) {
+            self.pos += 1;
+        }
+        &self.s[start..self.pos]
     }
 }
 
@@ -549,6 +667,41 @@ mod tests {
         assert_eq!(number_value("-0").map(f64::to_bits), Some((-0.0f64).to_bits()));
         assert_eq!(number_value("9007199254740993"), Some(9007199254740992.0));
         assert_eq!(number_value("1e400"), None);
+    }
+
+    #[test]
+    fn object_spans_are_read_member_by_member() {
+        let text = br#"{"v": {"a\u0062": [1, {"x": "]"}], "s": "t\"u", "o": {"k": {}}, "n": -2.5e1, "t": true, "z": null}}"#;
+        let Ok(Document::Object(top)) = parse_document(text, 128) else { panic!("parse failed") };
+        let Json::Object(span) = top[0].1 else { panic!("not an object") };
+        let members = object_members(span).unwrap_or_else(|e| panic!("{e}"));
+        let shown: Vec<String> = members.iter().map(|(k, v, t)| format!("{k}={v:?}|{t}")).collect();
+        assert_eq!(
+            shown,
+            [
+                r#"ab=Array("[1, {\"x\": \"]\"}]")|[1, {"x": "]"}]"#,
+                r#"s=String("t\"u")|"t\"u""#,
+                r#"o=Object("{\"k\": {}}")|{"k": {}}"#,
+                r#"n=Number("-2.5e1")|-2.5e1"#,
+                "t=Bool|true",
+                "z=Null|null",
+            ]
+        );
+        // a string without escapes is borrowed from the input, however long
+        let long = format!(r#"{{"b64": "{}"}}"#, "A".repeat(1000));
+        let members = object_members(&long).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(&members[0].1, Json::String(Cow::Borrowed(b)) if b.len() == 1000));
+        assert!(object_members("{}").is_ok_and(|m| m.is_empty()));
+    }
+
+    #[test]
+    fn strings_are_written_as_json_reads_them() {
+        for s in ["", "plain", "q\"b\\s/", "tab\tnl\ncr\r", "\u{0}\u{1f}\u{7f}", "é€😀"] {
+            let mut out = String::new();
+            write_string(&mut out, s);
+            assert_eq!(serde_json::from_str::<String>(&out).ok().as_deref(), Some(s), "{out}");
+            assert_eq!(code(&format!("[{out}]")), None);
+        }
     }
 
     #[test]

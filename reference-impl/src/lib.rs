@@ -1,5 +1,8 @@
 //! The sciwire reference implementation: strict decoders and encoders for
-//! the envelopes of `spec/`, with the specification's error codes and limits.
+//! the envelopes of `spec/` (`ndarray`, `scipy.sparse`, `torch.tensor` and
+//! `sklearn.estimator`), with the specification's error codes and limits.
+//! [`decode`] reads any of them into a [`Value`]; [`Value::to_canonical`]
+//! gives the canonical value the conformance runner compares.
 //!
 //! ```
 //! let env = br#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"int8","shape":[2],"data":[1,-1]}"#;
@@ -25,4 +28,4 @@ pub use dtype::Dtype;
 pub use envelope::{Encoding, Version, decode, encode};
 pub use error::{Code, Error, Result};
 pub use limits::Limits;
-pub use value::{NdArray, Value};
+pub use value::{Estimator, NdArray, Sparse, SparseFormat, Tensor, TypedJson, Value};

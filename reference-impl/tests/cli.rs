@@ -68,3 +68,52 @@ fn validate_and_usage_errors() {
     assert_eq!(rc, 2);
     assert!(err.contains("reading /nonexistent/file"), "{err}");
 }
+
+/// The spec's example of each new envelope, and its canonical value.
+const EXAMPLES: &[(&str, &str)] = &[
+    (
+        r#"{"__tywrap__": "scipy.sparse", "codecVersion": 1, "encoding": "json", "format": "csr", "shape": [2, 3], "dtype": "float64", "data": [1.5, 2.0, -1.0], "indices": [1, 0, 2], "indptr": [0, 1, 3]}"#,
+        r#"{"dtype":"float64","format":"csr","hex":"000000000000f83f0000000000000040000000000000f0bf","indices":[1,0,2],"indptr":[0,1,3],"kind":"sparse","shape":[2,3]}"#,
+    ),
+    (
+        r#"{"__tywrap__": "torch.tensor", "codecVersion": 1, "encoding": "ndarray", "shape": [2], "dtype": "torch.float32", "device": "cpu", "value": {"__tywrap__": "ndarray", "codecVersion": 1, "encoding": "json", "data": [1.5, -2.0], "shape": [2], "dtype": "float32"}}"#,
+        r#"{"array":{"dtype":"float32","hex":"0000c03f000000c0","kind":"ndarray","shape":[2]},"dtype":"torch.float32","kind":"tensor"}"#,
+    ),
+    (
+        r#"{"__tywrap__": "sklearn.estimator", "codecVersion": 1, "encoding": "json", "className": "LogisticRegression", "module": "sklearn.linear_model._logistic", "version": "1.9.1", "params": {"C": 0.5, "max_iter": 200, "penalty": "l2", "class_weight": null}}"#,
+        r#"{"className":"LogisticRegression","kind":"estimator","module":"sklearn.linear_model._logistic","params":{"object":[["C",{"float":"3fe0000000000000"}],["class_weight",{"null":null}],["max_iter",{"int":200}],["penalty",{"string":"l2"}]]},"version":"1.9.1"}"#,
+    ),
+];
+
+#[test]
+fn the_new_envelopes_decode_and_encode() {
+    for (envelope, canonical) in EXAMPLES {
+        let (rc, out, _) = run(&["decode"], envelope);
+        assert_eq!((rc, out.trim()), (0, *canonical));
+        let (rc, env, _) = run(&["encode", "--encoding", "json"], canonical);
+        assert_eq!(rc, 0, "{canonical}");
+        assert_eq!(run(&["decode"], &env).1.trim(), *canonical);
+    }
+    // arrow means the nested encoding for a tensor, and is refused for the others
+    let (rc, env, _) = run(&["encode", "--encoding", "arrow"], EXAMPLES[1].1);
+    assert_eq!(rc, 0);
+    assert!(env.contains(r#""encoding":"ndarray""#) && env.contains(r#""encoding":"arrow""#), "{env}");
+    assert_eq!(run(&["decode"], &env).1.trim(), EXAMPLES[1].1);
+    for i in [0, 2] {
+        let (rc, out, _) = run(&["encode", "--encoding", "arrow"], EXAMPLES[i].1);
+        assert_eq!(rc, 1);
+        assert!(out.contains("E_ENCODING_UNSUPPORTED"), "{out}");
+    }
+}
+
+#[test]
+fn the_harness_declares_all_four_markers() {
+    let (rc, out, _) = run(&["harness"], "{\"cmd\":\"start\",\"id\":0,\"protocol\":1}\n{\"cmd\":\"stop\",\"id\":1}\n");
+    assert_eq!(rc, 0);
+    let reply: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let caps = &reply["capabilities"];
+    assert_eq!(caps["ndarray"]["encodings"], serde_json::json!(["arrow", "json"]));
+    assert_eq!(caps["torch.tensor"]["encodings"], serde_json::json!(["arrow", "json"]));
+    assert_eq!(caps["scipy.sparse"]["encodings"], serde_json::json!(["json"]));
+    assert_eq!(caps["sklearn.estimator"]["encodings"], serde_json::json!(["json"]));
+}

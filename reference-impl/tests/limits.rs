@@ -77,3 +77,65 @@ fn configurations_outside_the_bounds_are_refused() {
     assert!(Limits { max_elements: 1 << 53, ..Limits::default() }.check().is_err());
     assert!(Limits { max_decoded_bytes: 1, ..Limits::default() }.check().is_err());
 }
+
+fn coo(n: usize) -> String {
+    let zeros = vec!["0"; n].join(",");
+    format!(
+        r#"{{"__tywrap__":"scipy.sparse","codecVersion":1,"encoding":"json","format":"coo","shape":[1,1],"dtype":"float64","data":[{zeros}],"row":[{zeros}],"col":[{zeros}]}}"#
+    )
+}
+
+#[test]
+fn sparse_arrays_are_counted_against_the_element_and_byte_limits() {
+    let l = Limits { max_elements: Limits::MIN.max_elements, ..Limits::default() };
+    let n = l.max_elements as usize;
+    assert_eq!(code(&coo(n), &l), None);
+    assert_eq!(code(&coo(n + 1), &l), Some(Code::LimitExceeded));
+    // an index array alone past the limit, with a short data array
+    let long_col = coo(1).replace(r#""col":[0]"#, &format!(r#""col":[{}]"#, vec!["0"; n + 1].join(",")));
+    assert_eq!(code(&long_col, &l), Some(Code::LimitExceeded));
+    // nnz times the item size against max_decoded_bytes: float64 is 8 bytes
+    let l = Limits { max_decoded_bytes: Limits::MIN.max_decoded_bytes, ..Limits::default() };
+    let n = (l.max_decoded_bytes / 8) as usize;
+    assert_eq!(code(&coo(n), &l), None);
+    assert_eq!(code(&coo(n + 1), &l), Some(Code::LimitExceeded));
+    // the shape itself is not limited
+    let huge = coo(1).replace("[1,1]", "[9007199254740991,9007199254740991]");
+    assert_eq!(code(&huge, &Limits::default()), None);
+}
+
+#[test]
+fn tensor_limits_apply_to_the_outer_shape_and_the_nested_array() {
+    let tensor = |outer: &str, inner: &str| {
+        format!(
+            r#"{{"__tywrap__":"torch.tensor","codecVersion":1,"encoding":"ndarray","dtype":"torch.uint8","shape":{outer},"device":"cpu",
+               "value":{{"__tywrap__":"ndarray","codecVersion":1,"encoding":"arrow","dtype":"uint8","shape":{inner},"b64":""}}}}"#
+        )
+    };
+    let d = Limits::default();
+    let dims = |n: usize| format!("[{}]", vec!["1"; n].join(","));
+    assert_eq!(code(&tensor(&dims(64), "[0]"), &d), Some(Code::ArrowPayload)); // passes the limits, fails later
+    assert_eq!(code(&tensor(&dims(65), "[0]"), &d), Some(Code::LimitExceeded));
+    let err = sciwire::decode(tensor("[1]", "[1099511627776, 1099511627776]").as_bytes(), &d).err();
+    assert_eq!(err.as_ref().map(|e| e.code()), Some(Code::LimitExceeded));
+    assert_eq!(err.as_ref().and_then(|e| e.path()), Some("/value/shape"));
+}
+
+#[test]
+fn estimator_params_nest_up_to_the_depth_limit() {
+    let l = Limits { max_depth: 66, ..Limits::default() };
+    let params = |depth: usize| {
+        format!(
+            r#"{{"__tywrap__":"sklearn.estimator","codecVersion":1,"encoding":"json","className":"A","module":"m","version":null,"params":{{"a":{}1{}}}}}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        )
+    };
+    // the envelope is depth 1 and params 2, so 64 arrays reach depth 66
+    assert_eq!(code(&params(64), &l), None);
+    assert_eq!(code(&params(65), &l), Some(Code::LimitExceeded));
+    // the walk over params keeps its own stack: a deep tree costs no recursion
+    let deep = Limits { max_depth: 20_000, ..Limits::default() };
+    let decoding = std::thread::Builder::new().stack_size(8 << 20).spawn(move || code(&params(10_000), &deep)).unwrap();
+    assert_eq!(decoding.join().ok(), Some(None));
+}

@@ -1,11 +1,14 @@
 //! Property tests: any value encodes and decodes back to itself, bit for
 //! bit, in each encoding that can hold it; and the json encoder refuses,
-//! with the specified code, exactly the values it cannot hold.
+//! with the specified code, exactly the values it cannot hold. For each
+//! envelope: ndarray, scipy.sparse, torch.tensor (both nested encodings)
+//! and sklearn.estimator.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
 use sciwire::dtype::Unit;
+use sciwire::value::{Estimator, Sparse, SparseFormat, Tensor, TypedJson};
 use sciwire::{Code, Dtype, Encoding, Limits, NdArray, Value};
 
 fn dtypes() -> impl Strategy<Value = Dtype> {
@@ -63,11 +66,16 @@ fn json_refusal(a: &NdArray) -> Option<Code> {
     if !a.dtype.json_allowed() {
         return Some(Code::DtypeUnsupported);
     }
-    let w = a.dtype.itemsize() as usize;
-    let bad = a.data.chunks_exact(w).any(|el| {
+    elements_refusal(a.dtype, &a.data)
+}
+
+/// `E_VALUE_DOMAIN` when an element of a json-capable dtype has no json form.
+fn elements_refusal(dtype: Dtype, data: &[u8]) -> Option<Code> {
+    let w = dtype.itemsize() as usize;
+    let bad = data.chunks_exact(w).any(|el| {
         let mut b = [0u8; 8];
         b[..w].copy_from_slice(el);
-        match a.dtype {
+        match dtype {
             Dtype::Float16 => !half::f16::from_bits(u16::from_le_bytes([b[0], b[1]])).is_finite(),
             Dtype::Float32 => !f32::from_le_bytes([b[0], b[1], b[2], b[3]]).is_finite(),
             Dtype::Float64 => !f64::from_le_bytes(b).is_finite(),
@@ -109,5 +117,166 @@ proptest! {
     fn canonical_form_round_trips(a in arrays()) {
         let v = Value::NdArray(a);
         prop_assert_eq!(Value::from_canonical(&v.to_canonical()).ok(), Some(v));
+    }
+}
+
+// ---------------------------------------------------------------- scipy.sparse
+
+fn sparse_dtypes() -> impl Strategy<Value = Dtype> {
+    prop_oneof![
+        Just(Dtype::Bool),
+        Just(Dtype::Int8),
+        Just(Dtype::Int16),
+        Just(Dtype::Int32),
+        Just(Dtype::Int64),
+        Just(Dtype::UInt8),
+        Just(Dtype::UInt16),
+        Just(Dtype::UInt32),
+        Just(Dtype::UInt64),
+        Just(Dtype::Float32),
+        Just(Dtype::Float64),
+    ]
+}
+
+/// Index arrays that keep the sparse page's rules, for `nnz` entries:
+/// duplicates and unsorted indices included.
+fn sparse_formats(shape: [u64; 2]) -> BoxedStrategy<(SparseFormat, usize)> {
+    let [rows, cols] = shape;
+    let coo = if rows == 0 || cols == 0 {
+        Just((SparseFormat::Coo { row: vec![], col: vec![] }, 0)).boxed()
+    } else {
+        proptest::collection::vec((0..rows, 0..cols), 0..8)
+            .prop_map(|entries| {
+                let n = entries.len();
+                let (row, col) = entries.into_iter().unzip();
+                (SparseFormat::Coo { row, col }, n)
+            })
+            .boxed()
+    };
+    let compressed = |major: u64, minor: u64, csr: bool| {
+        // a line of a matrix with no minor dimension holds nothing
+        let line = if minor == 0 { Just(Vec::new()).boxed() } else { proptest::collection::vec(0..minor, 0..4).boxed() };
+        proptest::collection::vec(line, major as usize).prop_map(move |lines| {
+            let mut indptr = vec![0u64];
+            let mut indices = Vec::new();
+            for l in lines {
+                indices.extend(l);
+                indptr.push(indices.len() as u64);
+            }
+            let n = indices.len();
+            (if csr { SparseFormat::Csr { indices, indptr } } else { SparseFormat::Csc { indices, indptr } }, n)
+        })
+    };
+    prop_oneof![coo, compressed(rows, cols, true), compressed(cols, rows, false)].boxed()
+}
+
+fn sparse_matrices() -> impl Strategy<Value = Sparse> {
+    (sparse_dtypes(), 0u64..4, 0u64..4).prop_flat_map(|(dtype, rows, cols)| {
+        sparse_formats([rows, cols]).prop_flat_map(move |(format, nnz)| {
+            proptest::collection::vec(element(dtype), nnz)
+                .prop_map(move |els| Sparse { dtype, shape: [rows, cols], data: els.concat(), format: format.clone() })
+        })
+    })
+}
+
+// ---------------------------------------------------------------- torch.tensor
+
+fn tensors() -> impl Strategy<Value = Tensor> {
+    let devices = proptest::option::of(prop_oneof![Just("cuda:0".to_string()), Just("mps".to_string()), "\\PC{1,6}"]);
+    let plain = arrays().prop_filter("a torch dtype", |a| a.dtype.torch_name().is_some());
+    let bfloat16 = proptest::collection::vec(0u64..4, 0..3).prop_flat_map(|shape| {
+        let count = shape.iter().product::<u64>() as usize;
+        proptest::collection::vec(any::<u16>(), count).prop_map(move |highs| NdArray {
+            dtype: Dtype::Float32,
+            shape: shape.clone(),
+            // the upper 16 bits of a float32: a bfloat16 value
+            data: highs.iter().flat_map(|h| (u32::from(*h) << 16).to_le_bytes()).collect(),
+        })
+    });
+    prop_oneof![
+        (plain, devices.clone()).prop_map(|(array, source_device)| Tensor { array, from_bfloat16: false, source_device }),
+        (bfloat16, devices).prop_map(|(array, source_device)| Tensor { array, from_bfloat16: true, source_device }),
+    ]
+}
+
+// ---------------------------------------------------------------- sklearn.estimator
+
+fn typed_leaves() -> impl Strategy<Value = TypedJson> {
+    let safe = (1i64 << 53) - 1;
+    prop_oneof![
+        Just(TypedJson::Null),
+        any::<bool>().prop_map(TypedJson::Bool),
+        (-safe..=safe).prop_map(TypedJson::Int),
+        (-1000i64..1000).prop_map(TypedJson::Int),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(TypedJson::Float),
+        prop_oneof![Just(0.0), Just(-0.0), Just(1.0), Just(1e-6), Just(0.1), Just(1e300), Just(f64::MIN_POSITIVE)].prop_map(TypedJson::Float),
+        "\\PC{0,8}".prop_map(TypedJson::String),
+    ]
+}
+
+/// Object members sorted by name, names unique (as a decoder returns them);
+/// no name is long enough to be `__tywrap__`.
+fn members(node: impl Strategy<Value = TypedJson>) -> impl Strategy<Value = Vec<(String, TypedJson)>> {
+    proptest::collection::btree_map("[a-z_]{1,4}|\\PC{1,3}", node, 0..5).prop_map(|m| m.into_iter().collect())
+}
+
+fn typed_trees() -> impl Strategy<Value = TypedJson> + Clone {
+    typed_leaves().prop_recursive(4, 32, 5, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..5).prop_map(TypedJson::Array),
+            members(inner).prop_map(TypedJson::Object),
+        ]
+    })
+}
+
+fn estimators() -> impl Strategy<Value = Estimator> {
+    (
+        "[A-Za-z_][A-Za-z0-9_]{0,12}",
+        "[A-Za-z_][A-Za-z0-9_]{0,6}(\\.[A-Za-z_][A-Za-z0-9_]{0,6}){0,3}",
+        proptest::option::of("[0-9a-z.+]{1,8}"),
+        members(typed_trees()),
+    )
+        .prop_map(|(class_name, module, version, params)| Estimator { class_name, module, version, params })
+}
+
+fn round_trip(v: &Value, encoding: Encoding) -> Result<(), TestCaseError> {
+    let env = sciwire::encode(v, encoding).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let back = sciwire::decode(env.as_bytes(), &Limits::default()).map_err(|e| TestCaseError::fail(format!("{e}: {env}")))?;
+    prop_assert_eq!(&back, v, "{}", env);
+    let canonical = Value::from_canonical(&v.to_canonical()).ok();
+    prop_assert_eq!(canonical.as_ref(), Some(v));
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn sparse_round_trips_or_refuses_with_the_specified_code(s in sparse_matrices()) {
+        let refusal = elements_refusal(s.dtype, &s.data);
+        let v = Value::Sparse(s);
+        match refusal {
+            None => round_trip(&v, Encoding::Json)?,
+            Some(code) => prop_assert_eq!(sciwire::encode(&v, Encoding::Json).err().map(|e| e.code()), Some(code)),
+        }
+        prop_assert_eq!(sciwire::encode(&v, Encoding::Arrow).err().map(|e| e.code()), Some(Code::EncodingUnsupported));
+    }
+
+    #[test]
+    fn tensor_round_trips_in_both_nested_encodings(t in tensors()) {
+        let refusal = json_refusal(&t.array);
+        let v = Value::Tensor(t);
+        round_trip(&v, Encoding::Arrow)?;
+        match refusal {
+            None => round_trip(&v, Encoding::Json)?,
+            Some(code) => prop_assert_eq!(sciwire::encode(&v, Encoding::Json).err().map(|e| e.code()), Some(code)),
+        }
+    }
+
+    #[test]
+    fn estimator_round_trips_with_the_kind_of_every_number(e in estimators()) {
+        let v = Value::Estimator(e);
+        round_trip(&v, Encoding::Json)?;
+        prop_assert_eq!(sciwire::encode(&v, Encoding::Arrow).err().map(|e| e.code()), Some(Code::EncodingUnsupported));
     }
 }

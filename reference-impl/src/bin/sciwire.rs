@@ -26,7 +26,8 @@ enum Command {
     },
     /// Encode a canonical value as an envelope; print the envelope's JSON text.
     Encode {
-        /// The encoding to write.
+        /// The encoding to write: for a tensor, that of its nested ndarray
+        /// envelope; sparse matrices and estimators have only json.
         #[arg(long, value_parser = ["arrow", "json"])]
         encoding: String,
         /// The canonical value; `-` or nothing for standard input.
@@ -37,7 +38,7 @@ enum Command {
     Harness,
     /// Check a JSON document against one of the schemas in schemas/v1/.
     Validate {
-        /// The schema: envelope, ndarray, canonical-value, error, vector, equivalence.
+        /// The schema: envelope, ndarray, scipy-sparse, torch-tensor, sklearn-estimator, canonical-value, error, vector, equivalence.
         #[arg(long, default_value = "envelope")]
         schema: String,
         /// The document; `-` or nothing for standard input.
@@ -59,6 +60,20 @@ fn read_input(file: Option<&str>) -> Result<Vec<u8>, String> {
 fn print_line(v: &impl std::fmt::Display) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{v}");
+}
+
+/// What the harness decodes and encodes ([harness.capabilities]): for
+/// `torch.tensor` the encodings are those of the nested ndarray envelope.
+fn capabilities() -> serde_json::Value {
+    let both = |encodings: &[&str]| {
+        serde_json::json!({"directions": ["decode", "encode"], "encodings": encodings, "codecVersions": [0, 1]})
+    };
+    serde_json::json!({
+        "ndarray": both(&["arrow", "json"]),
+        "scipy.sparse": both(&["json"]),
+        "torch.tensor": both(&["arrow", "json"]),
+        "sklearn.estimator": both(&["json"]),
+    })
 }
 
 /// One protocol response for one request line.
@@ -86,7 +101,7 @@ fn respond(line: &str) -> Option<serde_json::Value> {
                 "language": "rust",
                 "homepage": env!("CARGO_PKG_REPOSITORY"),
             },
-            "capabilities": {"ndarray": {"directions": ["decode", "encode"], "encodings": ["arrow", "json"], "codecVersions": [0, 1]}},
+            "capabilities": capabilities(),
         })),
         Some("decode") => {
             let Some(Ok(input)) = req.get("input").and_then(|i| i.as_str()).map(|i| b64.decode(i)) else {

@@ -6,13 +6,13 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, BinaryArray, BooleanArray, StringArray, make_array};
 use arrow_buffer::Buffer;
 use arrow_data::ArrayData;
-use half::f16;
 
+use super::fields::{Unwritable, read_leaf, read_shape, write_leaf};
 use super::{Encoding, Members, Version, field_type, missing};
 use crate::dtype::Dtype;
 use crate::error::{Code, Error, Result};
-use crate::json::{Cursor, Json, Scalar, number_value};
-use crate::limits::{Limits, MAX_SAFE_INTEGER};
+use crate::json::{Cursor, Json};
+use crate::limits::Limits;
 use crate::payload::{arrow, base64};
 use crate::value::NdArray;
 
@@ -26,22 +26,22 @@ pub(crate) fn members(encoding: Encoding) -> &'static [&'static str] {
 
 pub(crate) fn decode(m: &Members<'_>, version: Version, encoding: Encoding, limits: &Limits) -> Result<NdArray> {
     let v0 = version == Version::V0;
-    let (req, v0c) = ("ndarray.required", "ndarray.legacy-v0");
-    let dtype_j = m.get("dtype");
-    if dtype_j.is_none() && (!v0 || encoding == Encoding::Json) {
-        return Err(missing(if v0 { v0c } else { req }, "dtype", if v0 { " with the json encoding" } else { "" }));
+    let (required, legacy) = ("ndarray.required", "ndarray.legacy-v0");
+    let dtype_member = m.get("dtype");
+    if dtype_member.is_none() && (!v0 || encoding == Encoding::Json) {
+        return Err(missing(if v0 { legacy } else { required }, "dtype", if v0 { " with the json encoding" } else { "" }));
     }
-    let shape_j = m.get("shape");
-    if shape_j.is_none() && !v0 {
-        return Err(missing(req, "shape", ""));
+    let shape_member = m.get("shape");
+    if shape_member.is_none() && !v0 {
+        return Err(missing(required, "shape", ""));
     }
     let payload_name = members(encoding)[2];
     let Some((payload, payload_text)) = m.get_with_text(payload_name) else {
-        return Err(missing(if v0 { v0c } else { req }, payload_name, ""));
+        return Err(missing(if v0 { legacy } else { required }, payload_name, ""));
     };
 
-    let dtype = dtype_j.map(parse_dtype).transpose()?;
-    let shape = shape_j.map(|j| parse_shape(j, limits)).transpose()?;
+    let dtype = dtype_member.map(parse_dtype).transpose()?;
+    let shape = shape_member.map(|j| read_shape(j, "ndarray.shape.items", limits)).transpose()?;
     if let Some(shape) = &shape {
         // With no dtype yet (v0 arrow), the byte limit is checked once the column gives one.
         limits.shape(shape, dtype.map_or(1, |d| d.itemsize()))?;
@@ -61,7 +61,7 @@ pub(crate) fn decode(m: &Members<'_>, version: Version, encoding: Encoding, limi
         Encoding::Arrow => decode_arrow(payload, dtype, shape, limits),
         Encoding::Json => match dtype {
             Some(dtype) => decode_json(payload_text, dtype, shape, limits),
-            None => Err(missing(v0c, "dtype", "")),
+            None => Err(missing(legacy, "dtype", "")),
         },
     }
 }
@@ -74,56 +74,6 @@ fn parse_dtype(j: &Json<'_>) -> Result<Dtype> {
         }),
         other => Err(field_type(clause, "dtype", "a string", other)),
     }
-}
-
-/// An integer in `[0, 2^53-1]`, from a number's text.
-fn dimension(text: &str) -> Option<u64> {
-    let v = number_value(text)?;
-    (v.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER as f64).contains(&v)).then_some(v as u64)
-}
-
-/// [ndarray.shape.items] then [limits.ndim], reading at most `max_ndim` entries into memory.
-fn parse_shape(j: &Json<'_>, limits: &Limits) -> Result<Vec<u64>> {
-    let clause = "ndarray.shape.items";
-    let Json::Array(span) = j else {
-        return Err(field_type(clause, "shape", "an array", j));
-    };
-    let mut c = Cursor::new(span);
-    let mut shape = Vec::new();
-    let mut n = 0usize;
-    c.open_array();
-    while c.next_item() {
-        let item = c.scalar();
-        let d = match item {
-            Scalar::Number(t) => dimension(t),
-            _ => None,
-        };
-        let Some(d) = d else {
-            let shown = match item {
-                Scalar::Number(t) => t.to_string(),
-                other => format!("{other:?}").to_lowercase(),
-            };
-            return Err(Error::new(
-                Code::ShapeInvalid,
-                clause,
-                format!("shape[{n}] is {shown}, not an integer in [0, 2^53-1]"),
-            )
-            .at(format!("/shape/{n}")));
-        };
-        if shape.len() < limits.max_ndim as usize {
-            shape.push(d);
-        }
-        n += 1;
-    }
-    if n > limits.max_ndim as usize {
-        return Err(Error::new(
-            Code::LimitExceeded,
-            "limits.ndim",
-            format!("shape has {n} dimensions, over the limit of {}", limits.max_ndim),
-        )
-        .at("/shape"));
-    }
-    Ok(shape)
 }
 
 // ---------------------------------------------------------------- arrow
@@ -342,7 +292,7 @@ fn decode_json(data: &str, dtype: Dtype, shape: Option<Vec<u64>>, limits: &Limit
                 c.next_item();
             }
             Some(_) => {
-                json_leaf(c.scalar(), dtype, &mut out).map_err(|why| {
+                read_leaf(c.scalar(), dtype, &mut out).map_err(|why| {
                     Error::new(Code::ValueDomain, "ndarray.json.values", format!("element {i} (C order) {why}"))
                         .at("/data")
                 })?;
@@ -351,64 +301,6 @@ fn decode_json(data: &str, dtype: Dtype, shape: Option<Vec<u64>>, limits: &Limit
         }
     }
     Ok(NdArray { dtype, shape, data: out })
-}
-
-/// [ndarray.json.values] and [ndarray.json.elements] for one leaf.
-fn json_leaf(leaf: Scalar<'_>, dtype: Dtype, out: &mut Vec<u8>) -> std::result::Result<(), String> {
-    let what = |l: &Scalar<'_>| match l {
-        Scalar::Null => "null".to_string(),
-        Scalar::Bool(b) => b.to_string(),
-        Scalar::Number(t) => (*t).to_string(),
-        Scalar::String => "a string".to_string(),
-        Scalar::Array => "an array".to_string(),
-        Scalar::Object => "an object".to_string(),
-    };
-    if dtype == Dtype::Bool {
-        return match leaf {
-            Scalar::Bool(b) => {
-                out.push(u8::from(b));
-                Ok(())
-            }
-            other => Err(format!("is {}; bool elements are true or false", what(&other))),
-        };
-    }
-    let Scalar::Number(text) = leaf else {
-        return Err(format!("is {}; {dtype} elements are numbers", what(&leaf)));
-    };
-    let v = number_value(text).ok_or_else(|| format!("{text} is beyond the range of binary64"))?;
-    if let Some((lo, hi)) = dtype.int_range() {
-        if v.fract() != 0.0 {
-            return Err(format!("{text} is not an integer"));
-        }
-        if v.abs() > MAX_SAFE_INTEGER as f64 {
-            return Err(format!("{text} is beyond ±(2^53-1), which JSON cannot carry exactly"));
-        }
-        let n = v as i64;
-        if !(lo..=hi).contains(&i128::from(n)) {
-            return Err(format!("{text} is outside the range of {dtype}"));
-        }
-        out.extend_from_slice(&n.to_le_bytes()[..dtype.itemsize() as usize]);
-        return Ok(());
-    }
-    match dtype {
-        Dtype::Float64 => out.extend_from_slice(&v.to_le_bytes()),
-        Dtype::Float32 => {
-            let f = v as f32;
-            if f64::from(f) != v {
-                return Err(format!("{text} is not exactly a float32"));
-            }
-            out.extend_from_slice(&f.to_le_bytes());
-        }
-        Dtype::Float16 => {
-            let f = f16::from_f64(v);
-            if f.to_f64() != v {
-                return Err(format!("{text} is not exactly a float16"));
-            }
-            out.extend_from_slice(&f.to_bits().to_le_bytes());
-        }
-        _ => return Err(format!("dtype {dtype} has no json form")),
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------- encode
@@ -520,61 +412,34 @@ fn write_json_data(a: &NdArray, out: &mut String) -> Result<()> {
         return Err(refuse(Code::DtypeUnsupported, format!("dtype {} has no json form; use arrow", a.dtype)));
     }
     let w = a.dtype.itemsize() as usize;
-    let mut leaves = Vec::with_capacity(a.data.len() / w.max(1));
-    for (i, el) in a.data.chunks_exact(w).enumerate() {
-        let mut b8 = [0u8; 8];
-        b8[..w].copy_from_slice(el);
-        let text = match a.dtype {
-            Dtype::Bool => match el[0] {
-                0 => "false".to_string(),
-                1 => "true".to_string(),
-                b => return Err(refuse(Code::ValueDomain, format!("bool element {i} is byte {b:02x}"))),
-            },
-            Dtype::Float16 | Dtype::Float32 | Dtype::Float64 => {
-                let v = match a.dtype {
-                    Dtype::Float16 => f16::from_bits(u16::from_le_bytes([el[0], el[1]])).to_f64(),
-                    Dtype::Float32 => f64::from(f32::from_le_bytes([el[0], el[1], el[2], el[3]])),
-                    _ => f64::from_le_bytes(b8),
-                };
-                let n = serde_json::Number::from_f64(v)
-                    .ok_or_else(|| refuse(Code::ValueDomain, format!("element {i} is {v}, which JSON cannot hold")))?;
-                n.to_string()
-            }
-            _ => {
-                let v: i128 = match a.dtype {
-                    Dtype::Int8 => i128::from(el[0] as i8),
-                    Dtype::Int16 => i128::from(i16::from_le_bytes([el[0], el[1]])),
-                    Dtype::Int32 => i128::from(i32::from_le_bytes([el[0], el[1], el[2], el[3]])),
-                    Dtype::Int64 => i128::from(i64::from_le_bytes(b8)),
-                    _ => i128::from(u64::from_le_bytes(b8)),
-                };
-                if v.unsigned_abs() > u128::from(MAX_SAFE_INTEGER) {
-                    return Err(refuse(
-                        Code::ValueDomain,
-                        format!("element {i} is {v}, beyond ±(2^53-1); use the arrow encoding"),
-                    ));
-                }
-                v.to_string()
-            }
-        };
-        leaves.push(text);
-    }
-    // Nest the leaves as the shape says.
-    fn nest(out: &mut String, shape: &[u64], leaves: &mut std::slice::Iter<'_, String>) {
+    let mut leaves = a.data.chunks_exact(w).enumerate();
+    // Nest the leaves as the shape says, writing each in C order.
+    fn nest<'d>(
+        out: &mut String,
+        dtype: Dtype,
+        shape: &[u64],
+        leaves: &mut impl Iterator<Item = (usize, &'d [u8])>,
+    ) -> std::result::Result<(), (usize, Unwritable)> {
         match shape.split_first() {
-            None => out.push_str(leaves.next().map(String::as_str).unwrap_or("null")),
+            None => match leaves.next() {
+                Some((i, el)) => write_leaf(dtype, el, out).map_err(|u| (i, u)),
+                None => Err((0, Unwritable::NoJsonForm)), // the length was checked first
+            },
             Some((&d, rest)) => {
                 out.push('[');
                 for k in 0..d {
                     if k > 0 {
                         out.push(',');
                     }
-                    nest(out, rest, leaves);
+                    nest(out, dtype, rest, leaves)?;
                 }
                 out.push(']');
+                Ok(())
             }
         }
     }
-    nest(out, &a.shape, &mut leaves.iter());
-    Ok(())
+    nest(out, a.dtype, &a.shape, &mut leaves).map_err(|(i, why)| {
+        let hint = if matches!(why, Unwritable::BeyondSafe(_)) { "; use the arrow encoding" } else { "" };
+        refuse(why.code(), format!("element {i} {why}{hint}"))
+    })
 }
