@@ -83,15 +83,7 @@ impl Implementation for Reference {
         format!("sciwire reference {}", env!("CARGO_PKG_VERSION"))
     }
     fn capabilities(&self) -> JsonValue {
-        let both = |encodings: &[&str]| {
-            serde_json::json!({"directions": ["decode", "encode"], "encodings": encodings, "codecVersions": [0, 1]})
-        };
-        serde_json::json!({
-            "ndarray": both(&["arrow", "json"]),
-            "scipy.sparse": both(&["json"]),
-            "torch.tensor": both(&["arrow", "json"]),
-            "sklearn.estimator": both(&["json"]),
-        })
+        sciwire::capabilities()
     }
     fn last_stats(&self) -> Option<CaseStats> {
         self.last

@@ -29,3 +29,20 @@ pub use envelope::{Encoding, Version, decode, encode};
 pub use error::{Code, Error, Result};
 pub use limits::Limits;
 pub use value::{Estimator, NdArray, Sparse, SparseFormat, Tensor, TypedJson, Value};
+
+/// What this implementation decodes and encodes, as the harness protocol's
+/// `start` reply declares it ([harness.capabilities]): every marker, both
+/// directions, codec versions 0 and 1; for `torch.tensor` the encodings are
+/// those of the nested ndarray envelope.
+pub fn capabilities() -> serde_json::Value {
+    let both = |encodings: &[&str]| {
+        serde_json::json!({"directions": ["decode", "encode"], "encodings": encodings, "codecVersions": [0, 1]})
+    };
+    serde_json::json!({
+        "ndarray": both(&["arrow", "json"]),
+        "scipy.sparse": both(&["json"]),
+        "torch.tensor": both(&["arrow", "json"]),
+        "sklearn.estimator": both(&["json"]),
+    })
+}
+

@@ -14,7 +14,7 @@ pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 pub struct Limits {
     /// Bytes of the envelope's JSON text. Default 256 MiB, at least 16 MiB.
     pub max_input_bytes: u64,
-    /// JSON nesting depth. Default 128, at least 66, at most 100000.
+    /// JSON nesting depth. Default 128, at least 66, at most 10000.
     pub max_depth: u32,
     /// Entries in a shape. Default 64, at least 32, at most 64.
     pub max_ndim: u32,
@@ -22,6 +22,9 @@ pub struct Limits {
     pub max_elements: u64,
     /// Bytes of a decoded value or base64 payload. Default 256 MiB, at least 16 MiB.
     pub max_decoded_bytes: u64,
+    /// Values in an estimator's `params`, `params` itself included
+    /// ([sklearn.params.size]). Default 2^20, at least 2^16, at most 2^28.
+    pub max_params_values: u64,
 }
 
 impl Default for Limits {
@@ -32,6 +35,7 @@ impl Default for Limits {
             max_ndim: 64,
             max_elements: 1 << 28,
             max_decoded_bytes: 256 << 20,
+            max_params_values: 1 << 20,
         }
     }
 }
@@ -44,6 +48,7 @@ impl Limits {
         max_ndim: 32,
         max_elements: 1 << 20,
         max_decoded_bytes: 16 << 20,
+        max_params_values: 1 << 16,
     };
 
     /// Checks that these limits lie within the specification's bounds
@@ -54,8 +59,8 @@ impl Limits {
         if self.max_input_bytes < m.max_input_bytes {
             return bad("max_input_bytes", format!("must be at least {}", m.max_input_bytes));
         }
-        if self.max_depth < m.max_depth || self.max_depth > 100_000 {
-            return bad("max_depth", format!("must be in [{}, 100000]", m.max_depth));
+        if self.max_depth < m.max_depth || self.max_depth > 10_000 {
+            return bad("max_depth", format!("must be in [{}, 10000]", m.max_depth));
         }
         if self.max_ndim < m.max_ndim || self.max_ndim > 64 {
             return bad("max_ndim", format!("must be in [{}, 64]", m.max_ndim));
@@ -65,6 +70,9 @@ impl Limits {
         }
         if self.max_decoded_bytes < m.max_decoded_bytes {
             return bad("max_decoded_bytes", format!("must be at least {}", m.max_decoded_bytes));
+        }
+        if self.max_params_values < m.max_params_values || self.max_params_values > 1 << 28 {
+            return bad("max_params_values", format!("must be in [{}, 2^28]", m.max_params_values));
         }
         Ok(())
     }

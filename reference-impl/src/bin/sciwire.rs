@@ -62,20 +62,6 @@ fn print_line(v: &impl std::fmt::Display) {
     let _ = writeln!(out, "{v}");
 }
 
-/// What the harness decodes and encodes ([harness.capabilities]): for
-/// `torch.tensor` the encodings are those of the nested ndarray envelope.
-fn capabilities() -> serde_json::Value {
-    let both = |encodings: &[&str]| {
-        serde_json::json!({"directions": ["decode", "encode"], "encodings": encodings, "codecVersions": [0, 1]})
-    };
-    serde_json::json!({
-        "ndarray": both(&["arrow", "json"]),
-        "scipy.sparse": both(&["json"]),
-        "torch.tensor": both(&["arrow", "json"]),
-        "sklearn.estimator": both(&["json"]),
-    })
-}
-
 /// One protocol response for one request line.
 fn respond(line: &str) -> Option<serde_json::Value> {
     use base64::Engine as _;
@@ -101,7 +87,7 @@ fn respond(line: &str) -> Option<serde_json::Value> {
                 "language": "rust",
                 "homepage": env!("CARGO_PKG_REPOSITORY"),
             },
-            "capabilities": capabilities(),
+            "capabilities": sciwire::capabilities(),
         })),
         Some("decode") => {
             let Some(Ok(input)) = req.get("input").and_then(|i| i.as_str()).map(|i| b64.decode(i)) else {

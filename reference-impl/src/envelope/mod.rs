@@ -228,7 +228,7 @@ pub(crate) fn decode_members(members: &Members<'_>, limits: &Limits) -> Result<V
         }
         Marker::Sparse => sparse::decode(members, version, limits).map(Value::Sparse),
         Marker::Tensor => torch::decode(members, version, limits).map(Value::Tensor),
-        Marker::Estimator => sklearn::decode(members, version).map(Value::Estimator),
+        Marker::Estimator => sklearn::decode(members, version, limits).map(Value::Estimator),
     }
 }
 

@@ -25,7 +25,7 @@ fn is_module(s: &str) -> bool {
     s.split('.').all(is_identifier)
 }
 
-pub(crate) fn decode(m: &Members<'_>, version: Version) -> Result<Estimator> {
+pub(crate) fn decode(m: &Members<'_>, version: Version, limits: &Limits) -> Result<Estimator> {
     // [sklearn.required], [sklearn.legacy-v0]: v0 may omit nothing.
     let clause = if version == Version::V0 { "sklearn.legacy-v0" } else { "sklearn.required" };
     if let Some(name) = MEMBERS.iter().find(|n| m.get(n).is_none()) {
@@ -65,6 +65,15 @@ pub(crate) fn decode(m: &Members<'_>, version: Version) -> Result<Estimator> {
     let Json::Object(span) = params else {
         return Err(field_type("sklearn.params", "params", "an object", params));
     };
+    // [sklearn.params.size], before anything is built from params.
+    if let Some(n) = count_values(span, limits.max_params_values) {
+        return Err(Error::new(
+            Code::LimitExceeded,
+            "sklearn.params.size",
+            format!("params holds more than {n} values, the limit"),
+        )
+        .at("/params"));
+    }
     let params = read_params(span).map_err(|e| e.under("/params"))?;
     Ok(Estimator { class_name: class_name.to_string(), module: module.to_string(), version, params })
 }
@@ -89,6 +98,40 @@ fn pointer(open: &[Open]) -> String {
             Open::Object(_, name) => token(name),
         })
         .collect()
+}
+
+/// [sklearn.params.size]: counts the values in a validated JSON span (the
+/// span's value and every array item and member value inside it) without
+/// building anything; `Some(limit)` as soon as the count passes `limit`. A
+/// value is the root, or follows a `,` or the opening of a non-empty array
+/// or object (a member's name is followed by `:`, not counted).
+fn count_values(span: &str, limit: u64) -> Option<u64> {
+    let b = span.as_bytes();
+    let mut n: u64 = 1;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b',' => n += 1,
+            b'[' | b'{' => {
+                let next = b[i + 1..].iter().find(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'));
+                if !matches!(next, Some(b']' | b'}')) {
+                    n += 1;
+                }
+            }
+            _ => {}
+        }
+        if n > limit {
+            return Some(limit);
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Reads `params` (a validated object span) as a typed tree
@@ -416,6 +459,19 @@ mod tests {
         assert_eq!(rejects(&params("[]")), Some((Code::FieldType, "sklearn.params")));
         assert_eq!(rejects(&params("null")), Some((Code::FieldType, "sklearn.params")));
         assert_eq!(decode(&params("{}")).map(|e| e.params).ok(), Some(vec![]));
+    }
+
+    #[test]
+    fn params_values_are_counted_before_anything_is_built() {
+        for (span, n) in [("{}", 1), (r#"{"a": 1}"#, 2), (r#"{"a": [], "b": {}}"#, 3), (r#"{"a": [0, [1, {"x": null}]]}"#, 7),
+                          (r#"{"a,[{": "]}\\", "b": "\",{"}"#, 3), ("{ \n }", 1), ("{\"a\": [ 0 , 0 ]}", 4)] {
+            assert_eq!(count_values(span, n), None, "{span} holds {n}");
+            assert_eq!(count_values(span, n - 1), Some(n - 1), "{span} holds more than {}", n - 1);
+        }
+        let big = params(&format!("{{\"a\": [{}0]}}", "0,".repeat(1 << 20)));
+        assert_eq!(rejects(&big), Some((Code::LimitExceeded, "sklearn.params.size")));
+        let fits = params(&format!("{{\"a\": [{}0]}}", "0,".repeat((1 << 20) - 3)));
+        assert_eq!(decode(&fits).map(|e| e.params.len()).ok(), Some(1));
     }
 
     #[test]

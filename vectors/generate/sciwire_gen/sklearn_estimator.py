@@ -101,7 +101,7 @@ def sanity_decode(vid, inp, value):
 ENVELOPE_OK = ["envelope.object", "envelope.marker", "envelope.codec-version", "envelope.encoding",
                "envelope.unknown-fields", "envelope.field-types", "envelope.required-fields"]
 SKLEARN_ALL = ["sklearn.encodings", "sklearn.required", "sklearn.no-code", "sklearn.class-name",
-               "sklearn.module", "sklearn.version", "sklearn.params", "sklearn.params.numbers",
+               "sklearn.module", "sklearn.version", "sklearn.params", "sklearn.params.size", "sklearn.params.numbers",
                "sklearn.params.no-envelope", "sklearn.params.value", "canonical.estimator",
                "canonical.typed-json"]
 DECODED = ["sklearn.class-name", "sklearn.module", "sklearn.version", "sklearn.params.numbers",

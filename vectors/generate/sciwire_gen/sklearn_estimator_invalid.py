@@ -17,7 +17,7 @@ import base64
 import json
 import pickle
 
-from .common import J, Suite, T, dumps_env, hand, with_, without
+from .common import HOSTILE_BUDGET, J, Suite, T, dumps_env, hand, with_, without
 from .sklearn_estimator_producer import estimator_env, src
 
 LOGREG = "LogisticRegression(C=0.5, max_iter=200)"
@@ -202,6 +202,8 @@ def params_vectors(S: Suite, base, user, run):
               "E_FIELD_TYPE", mut("params -> [the ndarray envelope of np.arange(3.0)]"), schema_valid=False,
               tags=["processing-order"])
 
+    size_vectors(S, base)
+
     NUM = ["sklearn.params.numbers"]
     p = base["params"]
     for vid, desc, params, m in [
@@ -284,3 +286,31 @@ def params_vectors(S: Suite, base, user, run):
               T(uplain.replace('"options": null',
                                '"options": ' + '{"d": ' * 120 + '{"__tywrap__": "ndarray"}' + "}" * 120)),
               "E_NESTED_ENVELOPE", hand(f"hand-edited JSON text of the producer's envelope for {USER}"))
+
+
+MAX_PARAMS_VALUES = 2**20  # spec/src/limits.md, the default
+
+
+def size_vectors(S: Suite, base):
+    """[sklearn.params.size]: one value past max_params_values, as a long array param (the
+    concat input form keeps the file small), alone and before a number fault."""
+    mut = lambda m: src(LOGREG, m)  # noqa: E731
+    p = base["params"]
+    # params itself, one value per member (the array is one), and the array's items
+    n = MAX_PARAMS_VALUES + 1 - 1 - len(p)
+    for vid, desc, extra, tags in [
+            ("size-over", f"params holding {MAX_PARAMS_VALUES + 1} values, one past max_params_values",
+             {}, None),
+            ("size-over-before-number", "params one value past max_params_values, with an integer "
+             "2^53 as well: the count comes first", {"max_iter": 2**53}, ["processing-order"])]:
+        head = dumps_env(with_(base, params={**p, **extra, "class_weight": "@ITEMS@"}))
+        before, after = head.split('"@ITEMS@"')
+        S.invalid(f"sklearn-invalid-params-{vid}", desc,
+                  ["sklearn.params.size", "limits.conformance-defaults"],
+                  {"concat": [{"text": before + "["}, {"text": "0,", "repeat": n - 1},
+                              {"text": "0]" + after}]},
+                  "E_LIMIT_EXCEEDED",
+                  mut(f"class_weight null -> an array of {n} zeros"
+                      + (", max_iter 200 -> 9007199254740992" if extra else "")),
+                  budget=HOSTILE_BUDGET, tags=tags)
+
