@@ -13,12 +13,13 @@ use arbitrary::{Arbitrary, Unstructured};
 use base64::Engine as _;
 use serde_json::{Value as JsonValue, json};
 use sciwire::schema::Schemas;
-use sciwire::{Code, Dtype, Encoding, Limits, NdArray, Value};
+use sciwire::{Code, Dtype, Encoding, Estimator, Limits, NdArray, Sparse, SparseFormat, Tensor, TypedJson, Value};
 
 /// Every target, by name.
 pub const TARGETS: &[&str] = &[
     "decode_envelope",
     "decode_ndarray_fields",
+    "decode_marker_fields",
     "arrow_payload",
     "canonical_value",
     "harness_reply",
@@ -31,6 +32,7 @@ pub fn run(name: &str, data: &[u8]) -> bool {
     match name {
         "decode_envelope" => decode_envelope(data),
         "decode_ndarray_fields" => decode_ndarray_fields(data),
+        "decode_marker_fields" => decode_marker_fields(data),
         "arrow_payload" => arrow_payload(data),
         "canonical_value" => canonical_value(data),
         "harness_reply" => harness_reply(data),
@@ -229,10 +231,19 @@ fn array_from(input: ArrayInput) -> Option<NdArray> {
     Some(NdArray { dtype, shape, data: bytes })
 }
 
-/// An arbitrary value → encode in each encoding → decode → the same value,
-/// bit for bit; or, for json, the refusal the spec names.
+/// An arbitrary value of any kind → encode in each encoding it has →
+/// decode → the same value, bit for bit; or, for json, the refusal the spec
+/// names.
 pub fn roundtrip(data: &[u8]) {
-    let Ok(input) = ArrayInput::arbitrary(&mut Unstructured::new(data)) else { return };
+    let mut u = Unstructured::new(data);
+    let Ok(kind) = u.int_in_range(0u8..=3) else { return };
+    match kind {
+        1 => return roundtrip_sparse(&mut u),
+        2 => return roundtrip_tensor(&mut u),
+        3 => return roundtrip_estimator(&mut u),
+        _ => {}
+    }
+    let Ok(input) = ArrayInput::arbitrary(&mut u) else { return };
     let Some(a) = array_from(input) else { return };
     let value = Value::NdArray(a);
     let env = sciwire::encode(&value, Encoding::Arrow).unwrap_or_else(|e| panic!("arrow encode refused {value:?}: {e}"));
@@ -264,6 +275,9 @@ const STRUCTURAL: &[Code] = &[
     Code::DtypeUnsupported,
     Code::ShapeInvalid,
     Code::Base64,
+    Code::FormatUnsupported,
+    Code::NestedEnvelope,
+    Code::DeviceUnsupported,
 ];
 
 /// Differential: the JSON Schema and the decoder agree on structure. The
@@ -271,7 +285,7 @@ const STRUCTURAL: &[Code] = &[
 /// a structural reason what the schema accepts.
 pub fn schema_vs_decoder(data: &[u8]) {
     let mut u = Unstructured::new(data);
-    let Ok(env) = envelope_from(&mut u) else { return };
+    let Ok(env) = any_envelope_from(&mut u) else { return };
     let text = env.to_string();
     let schema_ok = schemas().validate("envelope", &env).is_ok();
     match sciwire::decode(text.as_bytes(), &Limits::default()) {
@@ -279,9 +293,338 @@ pub fn schema_vs_decoder(data: &[u8]) {
         Err(e) if schema_ok && STRUCTURAL.contains(&e.code()) => {
             // A v0 arrow envelope without dtype whose column gives none is
             // E_MISSING_FIELD only after the payload is read: not structural.
-            let late = e.code() == Code::MissingField && e.clause() == "ndarray.legacy-v0" && env.get("dtype").is_none();
+            // So is a torch tensor's nested one (path /value).
+            let no_dtype = env.get("dtype").is_none() || env.get("value").is_some_and(|v| v.get("dtype").is_none());
+            let late = e.code() == Code::MissingField && e.clause() == "ndarray.legacy-v0" && no_dtype;
             assert!(late, "envelope.schema.json accepts what the decoder rejects as structural ({e}): {text}");
         }
         Err(_) => {}
     }
 }
+
+// ---------------------------------------------------------------- scipy.sparse, torch.tensor, sklearn.estimator
+
+/// Structured `scipy.sparse`, `torch.tensor` and `sklearn.estimator`
+/// envelopes (real member names, plausible index arrays, nested ndarray
+/// envelopes and parameter trees, occasionally wrong) through the decoder.
+pub fn decode_marker_fields(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let env = match u.int_in_range(0u8..=2) {
+        Ok(0) => sparse_from(&mut u),
+        Ok(1) => torch_from(&mut u),
+        Ok(_) => sklearn_from(&mut u),
+        Err(e) => Err(e),
+    };
+    if let Ok(env) = env {
+        let _ = sciwire::decode(env.to_string().as_bytes(), &Limits::default());
+    }
+}
+
+/// An envelope of any marker, as the structured targets make them.
+fn any_envelope_from(u: &mut Unstructured<'_>) -> arbitrary::Result<JsonValue> {
+    match u.int_in_range(0u8..=3)? {
+        0 => envelope_from(u),
+        1 => sparse_from(u),
+        2 => torch_from(u),
+        _ => sklearn_from(u),
+    }
+}
+
+/// `pick`, or now and then an arbitrary JSON value in its place.
+fn mostly(u: &mut Unstructured<'_>, pick: JsonValue) -> arbitrary::Result<JsonValue> {
+    if u.ratio(1, 16)? { any_json(u, 1) } else { Ok(pick) }
+}
+
+/// The common members, each now and then missing or wrong.
+fn common_members(u: &mut Unstructured<'_>, marker: &str, encoding: &str) -> arbitrary::Result<serde_json::Map<String, JsonValue>> {
+    let mut m = serde_json::Map::new();
+    if !u.ratio(1, 32)? {
+        m.insert("__tywrap__".into(), mostly(u, json!(marker))?);
+    }
+    if !u.ratio(1, 8)? {
+        m.insert("codecVersion".into(), mostly(u, json!(1))?);
+    }
+    if !u.ratio(1, 32)? {
+        m.insert("encoding".into(), mostly(u, json!(encoding))?);
+    }
+    Ok(m)
+}
+
+/// Drops a member now and then, and adds an unknown or extension one.
+fn perturb(u: &mut Unstructured<'_>, m: &mut serde_json::Map<String, JsonValue>) -> arbitrary::Result<()> {
+    if u.ratio(1, 10)? && !m.is_empty() {
+        let k = m.keys().nth(u.choose_index(m.len())?).cloned().unwrap_or_default();
+        m.remove(&k);
+    }
+    if u.ratio(1, 10)? {
+        let k: String = if u.arbitrary()? { format!("x-{}", u.arbitrary::<u8>()?) } else { u.arbitrary()? };
+        m.insert(k, any_json(u, 2)?);
+    }
+    Ok(())
+}
+
+/// Non-negative integers below `bound`, now and then out of range or not integers.
+fn indices(u: &mut Unstructured<'_>, n: usize, bound: u64) -> arbitrary::Result<JsonValue> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(match u.int_in_range(0u8..=15)? {
+            0 => any_json(u, 0)?,
+            1 => json!(bound),
+            _ => json!(u.int_in_range(0..=bound.saturating_sub(1))?),
+        });
+    }
+    Ok(JsonValue::Array(out))
+}
+
+fn sparse_from(u: &mut Unstructured<'_>) -> arbitrary::Result<JsonValue> {
+    const FORMATS: &[&str] = &["csr", "csc", "coo", "csr", "csc", "coo", "dia", "CSR"];
+    const SPARSE_DTYPES: &[&str] =
+        &["bool", "int8", "int32", "int64", "uint8", "uint64", "float32", "float64", "float16", "complex128", "<U2"];
+    let mut m = common_members(u, "scipy.sparse", "json")?;
+    let format = *u.choose(FORMATS)?;
+    m.insert("format".into(), mostly(u, json!(format))?);
+    let (rows, cols) = (u.int_in_range(0u64..=5)?, u.int_in_range(0u64..=5)?);
+    m.insert("shape".into(), mostly(u, json!([rows, cols]))?);
+    m.insert("dtype".into(), json!(*u.choose(SPARSE_DTYPES)?));
+    let nnz = if rows == 0 || cols == 0 { 0 } else { u.int_in_range(0usize..=6)? };
+    m.insert("data".into(), any_data(u, &[nnz as u64])?);
+    if format == "coo" {
+        m.insert("row".into(), indices(u, nnz, rows)?);
+        m.insert("col".into(), indices(u, nnz, cols)?);
+    } else {
+        let (major, minor) = if format == "csc" { (cols, rows) } else { (rows, cols) };
+        m.insert("indices".into(), indices(u, nnz, minor)?);
+        // indptr: 0, then non-decreasing cut points, then nnz; now and then broken.
+        let mut cuts: Vec<u64> = (1..major).map(|_| u.int_in_range(0..=nnz as u64)).collect::<arbitrary::Result<_>>()?;
+        cuts.sort_unstable();
+        let mut indptr = vec![0];
+        indptr.extend(cuts);
+        indptr.push(nnz as u64);
+        if u.ratio(1, 8)? {
+            let i = u.choose_index(indptr.len())?;
+            indptr[i] = u.int_in_range(0..=8)?;
+        }
+        m.insert("indptr".into(), json!(indptr));
+    }
+    perturb(u, &mut m)?;
+    Ok(JsonValue::Object(m))
+}
+
+const TORCH_DTYPES: &[&str] = &[
+    "torch.bool", "torch.uint8", "torch.int8", "torch.int16", "torch.int32", "torch.int64", "torch.uint16",
+    "torch.uint32", "torch.uint64", "torch.float16", "torch.float32", "torch.float64", "torch.bfloat16", "float32",
+    "torch.complex64",
+];
+
+fn torch_from(u: &mut Unstructured<'_>) -> arbitrary::Result<JsonValue> {
+    let mut inner = envelope_from(u)?;
+    let mut m = common_members(u, "torch.tensor", "ndarray")?;
+    let nested = inner.get("dtype").and_then(JsonValue::as_str).and_then(Dtype::parse).and_then(|d| d.torch_name());
+    let dtype = match nested {
+        Some(name) if !u.ratio(1, 6)? => name,
+        _ => *u.choose(TORCH_DTYPES)?,
+    };
+    m.insert("dtype".into(), json!(dtype));
+    if !u.ratio(1, 8)? {
+        let shape = inner.get("shape").cloned().unwrap_or(json!([]));
+        let shape = if u.ratio(1, 8)? { json!([1]) } else { shape };
+        m.insert("shape".into(), mostly(u, shape)?);
+    }
+    if !u.ratio(1, 10)? {
+        let device = if u.ratio(1, 10)? { json!("cuda:0") } else { json!("cpu") };
+        m.insert("device".into(), mostly(u, device)?);
+    }
+    if u.ratio(1, 6)? {
+        m.insert("sourceDtype".into(), mostly(u, json!("torch.bfloat16"))?);
+    }
+    if u.ratio(1, 8)? {
+        m.insert("sourceDevice".into(), mostly(u, json!("cuda:0"))?);
+    }
+    if u.ratio(1, 8)?
+        && let Some(o) = inner.as_object_mut()
+    {
+        o.remove("codecVersion");
+    }
+    m.insert("value".into(), if u.ratio(1, 16)? { any_json(u, 2)? } else { inner });
+    perturb(u, &mut m)?;
+    Ok(JsonValue::Object(m))
+}
+
+/// A parameter tree: [`any_json`], with integers past 2^53 and `__tywrap__`
+/// members now and then.
+fn params_from(u: &mut Unstructured<'_>, depth: u32) -> arbitrary::Result<JsonValue> {
+    match u.int_in_range(0u8..=9)? {
+        0 => Ok(json!(u.int_in_range(0u64..=4)? + (1 << 53))),
+        1 if depth > 0 => Ok(json!({"__tywrap__": "sklearn.estimator", "params": params_from(u, depth - 1)?})),
+        2 | 3 if depth > 0 => {
+            let n = u.int_in_range(0..=4)?;
+            let mut m = serde_json::Map::new();
+            for _ in 0..n {
+                m.insert(u.arbitrary()?, params_from(u, depth - 1)?);
+            }
+            Ok(JsonValue::Object(m))
+        }
+        4 if depth > 0 => {
+            let n = u.int_in_range(0..=4)?;
+            Ok(JsonValue::Array((0..n).map(|_| params_from(u, depth - 1)).collect::<arbitrary::Result<_>>()?))
+        }
+        _ => any_json(u, 0),
+    }
+}
+
+fn sklearn_from(u: &mut Unstructured<'_>) -> arbitrary::Result<JsonValue> {
+    const CLASSES: &[&str] = &["LogisticRegression", "My_Estimator2", "_X", "", "a b", "a.b", "1x"];
+    const MODULES: &[&str] = &["sklearn.linear_model._logistic", "__main__", "a", "a..b", ".a", "", "a b"];
+    let mut m = common_members(u, "sklearn.estimator", "json")?;
+    let (class, module) = (*u.choose(CLASSES)?, *u.choose(MODULES)?);
+    m.insert("className".into(), mostly(u, json!(class))?);
+    m.insert("module".into(), mostly(u, json!(module))?);
+    let version = match u.int_in_range(0u8..=5)? {
+        0 => JsonValue::Null,
+        1 => json!(""),
+        _ => json!("1.9.1"),
+    };
+    m.insert("version".into(), mostly(u, version)?);
+    let n = u.int_in_range(0..=5)?;
+    let mut params = serde_json::Map::new();
+    for _ in 0..n {
+        params.insert(u.arbitrary()?, params_from(u, 3)?);
+    }
+    m.insert("params".into(), mostly(u, JsonValue::Object(params))?);
+    perturb(u, &mut m)?;
+    Ok(JsonValue::Object(m))
+}
+
+/// Element bytes of `n` elements of `dtype` that every encoding can carry
+/// or the json encoding refuses with E_VALUE_DOMAIN (NaN, 2^60).
+fn elements(u: &mut Unstructured<'_>, dtype: Dtype, n: usize) -> arbitrary::Result<Vec<u8>> {
+    let size = n * dtype.itemsize() as usize;
+    let mut bytes: Vec<u8> = (0..size).map(|_| u.arbitrary::<u8>()).collect::<arbitrary::Result<_>>()?;
+    if dtype == Dtype::Bool {
+        bytes.iter_mut().for_each(|b| *b &= 1);
+    }
+    Ok(bytes)
+}
+
+fn check_roundtrip(value: &Value, encoding: Encoding, may_refuse: &[Code]) {
+    match sciwire::encode(value, encoding) {
+        Ok(env) => {
+            let back = sciwire::decode(env.as_bytes(), &Limits::default())
+                .unwrap_or_else(|e| panic!("{} round trip: {e}: {env}", encoding.as_str()));
+            assert_eq!(&back, value, "{} round trip changed the value: {env}", encoding.as_str());
+        }
+        Err(e) => assert!(may_refuse.contains(&e.code()), "{} encoder refused {value:?} with {e}", encoding.as_str()),
+    }
+}
+
+/// A valid sparse matrix (indices inside the shape, indptr rising from 0 to
+/// nnz; duplicates, zeros and unsorted indices allowed) round-trips, or is
+/// refused for a value JSON cannot carry.
+fn roundtrip_sparse(u: &mut Unstructured<'_>) {
+    const HELD: &[Dtype] = &[
+        Dtype::Bool, Dtype::Int8, Dtype::Int16, Dtype::Int32, Dtype::Int64, Dtype::UInt8, Dtype::UInt16,
+        Dtype::UInt32, Dtype::UInt64, Dtype::Float32, Dtype::Float64,
+    ];
+    let build = |u: &mut Unstructured<'_>| -> arbitrary::Result<Sparse> {
+        let dtype = *u.choose(HELD)?;
+        let big = |u: &mut Unstructured<'_>| -> arbitrary::Result<u64> {
+            Ok(if u.ratio(1, 8)? { 1 << 40 } else { u.int_in_range(0..=5)? })
+        };
+        let shape = [big(u)?, big(u)?];
+        let nnz = if shape.contains(&0) { 0 } else { u.int_in_range(0usize..=8)? };
+        let index = |u: &mut Unstructured<'_>, bound: u64| -> arbitrary::Result<Vec<u64>> {
+            (0..nnz).map(|_| u.int_in_range(0..=bound - 1)).collect()
+        };
+        let format = match u.int_in_range(0u8..=2)? {
+            2 => SparseFormat::Coo { row: index(u, shape[0])?, col: index(u, shape[1])? },
+            k => {
+                let (major, minor) = if k == 0 { (shape[0], shape[1]) } else { (shape[1], shape[0]) };
+                // A big major dimension would need 2^40 indptr entries: keep it small.
+                let major = major.min(6);
+                let mut cuts: Vec<u64> = (1..major).map(|_| u.int_in_range(0..=nnz as u64)).collect::<arbitrary::Result<_>>()?;
+                cuts.sort_unstable();
+                let mut indptr = vec![0];
+                indptr.extend(cuts);
+                indptr.push(nnz as u64);
+                let indices = if minor == 0 { Vec::new() } else { index(u, minor)? };
+                if k == 0 { SparseFormat::Csr { indices, indptr } } else { SparseFormat::Csc { indices, indptr } }
+            }
+        };
+        let mut shape = shape;
+        match &format {
+            SparseFormat::Csr { indptr, .. } => shape[0] = indptr.len() as u64 - 1,
+            SparseFormat::Csc { indptr, .. } => shape[1] = indptr.len() as u64 - 1,
+            SparseFormat::Coo { .. } => {}
+        }
+        Ok(Sparse { dtype, shape, data: elements(u, dtype, nnz)?, format })
+    };
+    let Ok(s) = build(u) else { return };
+    check_roundtrip(&Value::Sparse(s), Encoding::Json, &[Code::ValueDomain]);
+}
+
+/// A tensor of any torch dtype (bfloat16-sourced float32 included) round-trips
+/// in both nested encodings, or json refuses a value it cannot carry.
+fn roundtrip_tensor(u: &mut Unstructured<'_>) {
+    let Ok(input) = ArrayInput::arbitrary(u) else { return };
+    let Some(mut array) = array_from(input) else { return };
+    if array.dtype.torch_name().is_none() {
+        return;
+    }
+    let from_bfloat16 = array.dtype == Dtype::Float32 && u.arbitrary().unwrap_or(false);
+    if from_bfloat16 {
+        array.data.chunks_exact_mut(4).for_each(|el| {
+            el[0] = 0;
+            el[1] = 0;
+        });
+    }
+    let source_device = u.arbitrary::<bool>().unwrap_or(false).then(|| "cuda:0".to_string());
+    let value = Value::Tensor(Tensor { array, from_bfloat16, source_device });
+    check_roundtrip(&value, Encoding::Arrow, &[]);
+    check_roundtrip(&value, Encoding::Json, &[Code::ValueDomain]);
+}
+
+/// A parameter tree a decoder could give: members sorted and unique, no
+/// `__tywrap__`, integers within ±(2^53-1); floats may be NaN (refused).
+fn typed_from(u: &mut Unstructured<'_>, depth: u32) -> arbitrary::Result<TypedJson> {
+    Ok(match u.int_in_range(0u8..=7)? {
+        0 => TypedJson::Null,
+        1 => TypedJson::Bool(u.arbitrary()?),
+        2 => TypedJson::Int(u.int_in_range(-(1i64 << 53) + 1..=(1i64 << 53) - 1)?),
+        3 => TypedJson::Float(u.arbitrary()?),
+        4 => TypedJson::String(u.arbitrary()?),
+        5 if depth > 0 => {
+            let n = u.int_in_range(0..=4)?;
+            TypedJson::Array((0..n).map(|_| typed_from(u, depth - 1)).collect::<arbitrary::Result<_>>()?)
+        }
+        6 if depth > 0 => TypedJson::Object(members_from(u, depth - 1)?),
+        _ => TypedJson::Float(f64::from(u.arbitrary::<i32>()?) / 8.0),
+    })
+}
+
+fn members_from(u: &mut Unstructured<'_>, depth: u32) -> arbitrary::Result<Vec<(String, TypedJson)>> {
+    let n = u.int_in_range(0..=4)?;
+    let mut m: Vec<(String, TypedJson)> = Vec::new();
+    for _ in 0..n {
+        let name: String = u.arbitrary()?;
+        if name != "__tywrap__" && !m.iter().any(|(k, _)| *k == name) {
+            m.push((name, typed_from(u, depth)?));
+        }
+    }
+    m.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(m)
+}
+
+/// An estimator's metadata round-trips, or json refuses a NaN or infinite float.
+fn roundtrip_estimator(u: &mut Unstructured<'_>) {
+    let build = |u: &mut Unstructured<'_>| -> arbitrary::Result<Estimator> {
+        Ok(Estimator {
+            class_name: (*u.choose(&["LinearRegression", "_Private", "Est2"])?).to_string(),
+            module: (*u.choose(&["sklearn.linear_model._base", "__main__", "a.b_c.d"])?).to_string(),
+            version: if u.arbitrary()? { Some("1.9.1".to_string()) } else { None },
+            params: members_from(u, 3)?,
+        })
+    };
+    let Ok(e) = build(u) else { return };
+    check_roundtrip(&Value::Estimator(e), Encoding::Json, &[Code::ValueDomain]);
+}
+

@@ -238,6 +238,7 @@ fn fuzz_seeds(suite_root: &std::path::Path, out: &std::path::Path) -> Result<boo
                 put("decode_envelope", &v.id, bytes)?;
                 put("schema_vs_decoder", &v.id, bytes)?;
                 put("decode_ndarray_fields", &v.id, bytes)?;
+                put("decode_marker_fields", &v.id, bytes)?;
                 let b64 = v.json_input().and_then(|j| j.get("b64")).and_then(|b| b.as_str());
                 if let Some(Ok(payload)) = b64.map(|b| base64::engine::general_purpose::STANDARD.decode(b)) {
                     put("arrow_payload", &v.id, &[[11u8, 6].as_slice(), &payload].concat())?;
