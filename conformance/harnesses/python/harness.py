@@ -2,8 +2,9 @@
 """The sciwire-py conformance harness (spec/src/harness.md).
 
 JSON Lines on standard input and output: ``start``, ``decode``, ``encode``,
-``stop``. Run it from anywhere, without installing anything but numpy and
-pyarrow:
+``stop``. Run it from anywhere, without installing anything but numpy,
+pyarrow and scipy (torch is never imported: a decoded tensor's canonical
+value needs none):
 
     python3 conformance/harnesses/python/harness.py
 
@@ -32,12 +33,29 @@ IMPLEMENTATION = {
     "version": sw.__version__,
     "language": "python",
 }
+# [harness.capabilities]: for torch.tensor the encoding that counts is the
+# nested ndarray envelope's; scipy.sparse and sklearn.estimator have only json.
 CAPABILITIES = {
     "ndarray": {
         "directions": ["decode", "encode"],
         "encodings": ["arrow", "json"],
         "codecVersions": [0, 1],
-    }
+    },
+    "scipy.sparse": {
+        "directions": ["decode", "encode"],
+        "encodings": ["json"],
+        "codecVersions": [0, 1],
+    },
+    "torch.tensor": {
+        "directions": ["decode", "encode"],
+        "encodings": ["arrow", "json"],
+        "codecVersions": [0, 1],
+    },
+    "sklearn.estimator": {
+        "directions": ["decode", "encode"],
+        "encodings": ["json"],
+        "codecVersions": [0, 1],
+    },
 }
 
 # A request line longer than this has its base64 `input` located in the raw
@@ -97,8 +115,7 @@ def _encode(rid, req):
     if not isinstance(value, dict) or not isinstance(encoding, str):
         raise BadRequest("encode needs a canonical value and an encoding")
     try:
-        arr = sw.from_canonical(value)
-        text = sw.dumps(arr, encoding)
+        text = sw.encode_canonical(value, encoding)
     except sw.SciwireError as e:
         return {"id": rid, "error": e.to_dict()}
     except sw.UnrepresentableError as e:
@@ -192,10 +209,15 @@ class LineReader:
 
 def write_response(out, resp: dict) -> None:
     value = resp.get("value")
-    if isinstance(value, dict) and len(value.get("hex", "")) > BIG_LINE:
+    # the hex of an ndarray or sparse value, or of a tensor's array
+    holder = value.get("array") if isinstance(value, dict) and value.get("kind") == "tensor" else value
+    if isinstance(holder, dict) and isinstance(holder.get("hex"), str) and len(holder["hex"]) > BIG_LINE:
         # Splice the (large) hex in, rather than copying it through json.dumps.
-        hexstr = value["hex"]
-        head = dict(resp, value=dict(value, hex=""))
+        hexstr = holder["hex"]
+        if holder is value:
+            head = dict(resp, value=dict(value, hex=""))
+        else:
+            head = dict(resp, value=dict(value, array=dict(holder, hex="")))
         text = json.dumps(head, ensure_ascii=True, separators=(",", ":"))
         cut = text.rindex('"hex":""') + len('"hex":"')
         out.write(text[:cut].encode("ascii"))

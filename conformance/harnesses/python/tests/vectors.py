@@ -36,6 +36,8 @@ def load_all():
             groups[doc["id"]] = doc
         else:
             doc["_folder"] = path.parent.name
+            # the envelope: the first folder under vectors/v1 (ndarray, scipy.sparse, ...)
+            doc["_envelope"] = path.relative_to(VECTORS).parts[0]
             vectors[doc["id"]] = doc
     return vectors, groups
 
@@ -94,8 +96,7 @@ def judge(vec: dict, sw) -> tuple:
     exp = vec["expect"]
     try:
         if vec.get("direction", "decode") == "encode":
-            arr = sw.from_canonical(vec["input"]["value"])
-            out = sw.dumps(arr, vec["input"]["encoding"])
+            out = sw.encode_canonical(vec["input"]["value"], vec["input"]["encoding"])
             if "error" in exp:
                 return False, f"encoded, expected {exp['error']}"
             got = sw.decode(out.encode("utf-8")).canonical()
