@@ -24,6 +24,11 @@ pub struct NdArray {
 impl NdArray {
     /// The product of the shape (1 for 0-d). Saturates; a decoded array never does.
     pub fn element_count(&self) -> u64 {
+        // A 0 anywhere makes the product 0, whatever overflows before it
+        // ([limits.elements]: `[2^40, 2^40, 0]` holds no element).
+        if self.shape.contains(&0) {
+            return 0;
+        }
         self.shape.iter().try_fold(1u64, |p, &d| p.checked_mul(d)).unwrap_or(u64::MAX)
     }
 

@@ -893,6 +893,14 @@ def encode_vectors(S: Suite):
              "arrow encoder round trip: shape [2^40, 0] needs no payload",
              ["ndarray.encode.limits", "ndarray.encode.members", "ndarray.arrow.batches"], wide, "arrow",
              {"roundtrip": True}, hand("the same value as its json refusal; " + wide_expr))
+    huge0 = {"kind": "ndarray", "dtype": "float64", "shape": [2**40, 2**40, 0], "hex": ""}
+    S.encode("ndarray-encode-arrow-shape-2-40-by-2-40-by-0",
+             "arrow encoder round trip: shape [2^40, 2^40, 0] holds no element, though 2^80 overflows "
+             "before the 0 is reached", ["limits.elements", "ndarray.encode.members",
+                                         "canonical.ndarray.lowercase", "ndarray.arrow.batches"],
+             huge0, "arrow", {"roundtrip": True},
+             hand("numpy cannot build the shape (its size arithmetic overflows: canonical-value.md); "
+                  "the product is 0 by [limits.elements]"))
 
     good_expr = "np.arange(6.0).reshape(2, 3)"
     good = canon(run(good_expr))
