@@ -366,4 +366,23 @@ def encode_canonical(value: dict, encoding: str) -> str:
     if kind == "estimator":
         _json_only(encoding, "sklearn.estimator", "sklearn")
         return write_json(estimator.envelope(estimator.from_canonical(value)))
-    return dumps_ndarray(from_canonical(value), encoding)
+    try:
+        arr = from_canonical(value)
+    except UnrepresentableError as e:
+        return _dumps_empty_unrepresentable(value, encoding, e)
+    return dumps_ndarray(arr, encoding)
+
+
+def _dumps_empty_unrepresentable(value: dict, encoding: str, error: Exception) -> str:
+    """A valid empty array whose shape numpy cannot build ([2^40, 2^40, 0]:
+    canonical-value.md): its payload is that of any empty array of its dtype,
+    so encode an empty 1-d array and write the value's own shape. Anything
+    else numpy cannot represent is re-raised."""
+    shape = [int(s) for s in value["shape"]]
+    d = dtypes.lookup(value["dtype"])
+    if 0 not in shape or d is None or d.numpy() is None:
+        raise error
+    _check_envelope_size(shape, 0, encoding)
+    env = ndarray_envelope(np.empty((0,), dtype=d.numpy()), encoding)
+    env["shape"] = shape
+    return write_json(env)
