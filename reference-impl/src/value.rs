@@ -22,8 +22,13 @@ pub struct NdArray {
 }
 
 impl NdArray {
-    /// The product of the shape (1 for 0-d). Saturates; a decoded array never does.
+    /// The product of the shape (1 for 0-d; 0 when an entry is 0, whatever
+    /// the others, as [limits.elements] says). Saturates; a decoded array
+    /// never does.
     pub fn element_count(&self) -> u64 {
+        if self.shape.contains(&0) {
+            return 0;
+        }
         self.shape.iter().try_fold(1u64, |p, &d| p.checked_mul(d)).unwrap_or(u64::MAX)
     }
 
