@@ -2,8 +2,9 @@
 """The sciwire-py conformance harness (spec/src/harness.md).
 
 JSON Lines on standard input and output: ``start``, ``decode``, ``encode``,
-``stop``. Run it from anywhere, without installing anything but numpy and
-pyarrow:
+``stop``. Run it from anywhere, without installing anything but numpy,
+pyarrow and scipy (torch is never imported: a decoded tensor's canonical
+value needs none):
 
     python3 conformance/harnesses/python/harness.py
 
@@ -32,12 +33,31 @@ IMPLEMENTATION = {
     "version": sw.__version__,
     "language": "python",
 }
+# [harness.capabilities]: for torch.tensor the encoding that counts is the
+# nested ndarray envelope's; scipy.sparse and sklearn.estimator have json in
+# JSON text. "frame" (spec/src/frame.md) is an encoding of every marker: a
+# binary frame, read and written (an estimator's frame has no buffers).
 CAPABILITIES = {
     "ndarray": {
         "directions": ["decode", "encode"],
-        "encodings": ["arrow", "json"],
+        "encodings": ["arrow", "json", "frame"],
         "codecVersions": [0, 1],
-    }
+    },
+    "scipy.sparse": {
+        "directions": ["decode", "encode"],
+        "encodings": ["json", "frame"],
+        "codecVersions": [0, 1],
+    },
+    "torch.tensor": {
+        "directions": ["decode", "encode"],
+        "encodings": ["arrow", "json", "frame"],
+        "codecVersions": [0, 1],
+    },
+    "sklearn.estimator": {
+        "directions": ["decode", "encode"],
+        "encodings": ["json", "frame"],
+        "codecVersions": [0, 1],
+    },
 }
 
 # A request line longer than this has its base64 `input` located in the raw
@@ -97,13 +117,13 @@ def _encode(rid, req):
     if not isinstance(value, dict) or not isinstance(encoding, str):
         raise BadRequest("encode needs a canonical value and an encoding")
     try:
-        arr = sw.from_canonical(value)
-        text = sw.dumps(arr, encoding)
+        out = sw.encode_canonical(value, encoding)
     except sw.SciwireError as e:
         return {"id": rid, "error": e.to_dict()}
     except sw.UnrepresentableError as e:
         return {"id": rid, "skipped": True, "message": str(e)}
-    return {"id": rid, "output": binascii.b2a_base64(text.encode("utf-8"), newline=False).decode("ascii")}
+    data = out if isinstance(out, bytes) else out.encode("utf-8")  # a frame's bytes, or JSON text
+    return {"id": rid, "output": binascii.b2a_base64(data, newline=False).decode("ascii")}
 
 
 def _parse_line(line: bytes):
@@ -192,10 +212,15 @@ class LineReader:
 
 def write_response(out, resp: dict) -> None:
     value = resp.get("value")
-    if isinstance(value, dict) and len(value.get("hex", "")) > BIG_LINE:
+    # the hex of an ndarray or sparse value, or of a tensor's array
+    holder = value.get("array") if isinstance(value, dict) and value.get("kind") == "tensor" else value
+    if isinstance(holder, dict) and isinstance(holder.get("hex"), str) and len(holder["hex"]) > BIG_LINE:
         # Splice the (large) hex in, rather than copying it through json.dumps.
-        hexstr = value["hex"]
-        head = dict(resp, value=dict(value, hex=""))
+        hexstr = holder["hex"]
+        if holder is value:
+            head = dict(resp, value=dict(value, hex=""))
+        else:
+            head = dict(resp, value=dict(value, array=dict(holder, hex="")))
         text = json.dumps(head, ensure_ascii=True, separators=(",", ":"))
         cut = text.rindex('"hex":""') + len('"hex":"')
         out.write(text[:cut].encode("ascii"))

@@ -4,7 +4,7 @@
     python3 conformance/harnesses/python/mutants.py NAME     # the harness, with one fault
     python3 conformance/harnesses/python/mutants.py --list
     python3 conformance/harnesses/python/mutants.py --verify [NAME ...]
-    python3 conformance/harnesses/python/mutants.py --write-json
+    python3 conformance/harnesses/python/mutants.py --write-json [NAME ...]
 
 Each mutant is one fault a real implementation could plausibly have, applied
 by monkeypatching the (correct) package at run time: the package itself has
@@ -28,7 +28,7 @@ if HERE not in sys.path:
 import numpy as np  # noqa: E402
 
 import sciwire_py as sw  # noqa: E402
-from sciwire_py import arrow_ipc, decoder, encoder, jsontext  # noqa: E402
+from sciwire_py import arrow_ipc, decoder, encoder, estimator, frame, jsontext, sparse, tensor  # noqa: E402
 from sciwire_py.errors import SciwireError  # noqa: E402
 
 
@@ -54,11 +54,18 @@ MUTANTS = {}
 PREFER = {}
 
 
-def mutant(name, description, prefer=()):
-    """Register a mutant; ``prefer`` names vectors to list first in mutants.json."""
+SIDE = {}
+
+
+def mutant(name, description, prefer=(), prefix="ndarray-", side=None):
+    """Register a mutant; ``prefer`` names vectors (``prefix`` + name) to list
+    first in mutants.json; ``side`` ("decode" or "encode") says which vectors
+    can kill it through the runner, which judges an encoder's output with the
+    reference decoder (a decoder fault shows in decode vectors only)."""
     def register(fn):
         MUTANTS[name] = (description, fn)
-        PREFER[name] = ["ndarray-" + v for v in prefer]
+        PREFER[name] = [prefix + v for v in prefer]
+        SIDE[name] = side
         return fn
     return register
 
@@ -124,7 +131,7 @@ def _(p):
             raise SciwireError("E_FIELD_TYPE", "shape is not an array", "ndarray.shape.items")
         out = []
         for item in s:
-            if type(item) is not float or not np.isfinite(item) or int(item) < 0 or int(item) > 2**53 - 1:
+            if not isinstance(item, float) or not np.isfinite(item) or int(item) < 0 or int(item) > 2**53 - 1:
                 raise SciwireError("E_SHAPE_INVALID", "bad shape entry", "ndarray.shape.items")
             out.append(int(item))
         return tuple(out)
@@ -186,7 +193,7 @@ def _(p):
         if dtype.kind == "bool":
             if isinstance(leaves, np.ndarray):
                 leaves = leaves.tolist()
-            leaves = [bool(x) if type(x) is float and x in (0.0, 1.0) else x for x in leaves]
+            leaves = [bool(x) if isinstance(x, float) and x in (0.0, 1.0) else x for x in leaves]
         return orig(leaves, dtype)
     p.set(decoder, "json_values", json_values)
 
@@ -396,6 +403,371 @@ def _(p):
     p.set(encoder, "arrow_column", arrow_column)
 
 
+# --- scipy.sparse ---------------------------------------------------------------------
+
+@mutant("sparse-indptr-not-monotonic", "indptr is checked only at its ends (starts at 0, ends at nnz): a "
+        "decreasing step inside is accepted", side="decode")
+def _(p):
+    def check_indptr(indptr, nnz):
+        if indptr[0] != 0 or indptr[-1] != nnz:
+            raise SciwireError("E_SPARSE_INDEX", "indptr does not run from 0 to nnz", "sparse.indptr")
+    p.set(sparse, "check_indptr", check_indptr)
+
+
+@mutant("sparse-index-range-off-by-one", "indices are compared with the shape using <= instead of <: an index "
+        "equal to the dimension is accepted", side="decode")
+def _(p):
+    def check_index_range(fmt, shape, index1, index2):
+        pairs = {"csr": [(index1, shape[1])], "csc": [(index1, shape[0])],
+                 "coo": [(index1, shape[0]), (index2, shape[1])]}[fmt]
+        for arr, bound in pairs:
+            if arr.size and int(arr.max()) > bound:
+                raise SciwireError("E_SPARSE_INDEX", "index outside the shape", "sparse.index-range")
+    p.set(sparse, "check_index_range", check_index_range)
+
+
+@mutant("sparse-sum-duplicates", "the decoder puts the matrix in canonical format (scipy's sum_duplicates(): "
+        "duplicates summed, indices sorted) instead of keeping the stored entries", side="decode")
+def _(p):
+    def stored_entries(fmt, shape, data, index1, index2):
+        m = sparse.to_scipy(fmt, shape, data, index1, index2)
+        m.sum_duplicates()
+        if fmt == "coo":
+            return np.asarray(m.data), np.asarray(m.row, dtype=np.int64), np.asarray(m.col, dtype=np.int64)
+        return np.asarray(m.data), np.asarray(m.indices, dtype=np.int64), np.asarray(m.indptr, dtype=np.int64)
+    p.set(sparse, "stored_entries", stored_entries)
+
+
+@mutant("sparse-unsafe-integers", "int64/uint64 sparse values are range-checked against the dtype only (tywrap "
+        "checks 8/16/32-bit integers): values beyond +-(2^53-1) are accepted", side="decode")
+def _(p):
+    orig = sparse.data_values
+
+    def data_values(data, dtype):
+        if dtype.name in ("int64", "uint64"):
+            saved = decoder.json_int_range
+            decoder.json_int_range = lambda d: d.int_range()
+            try:
+                return orig(data, dtype)
+            finally:
+                decoder.json_int_range = saved
+        return orig(data, dtype)
+    p.set(sparse, "data_values", data_values)
+
+
+@mutant("sparse-v0-lenient", "a legacy v0 sparse envelope without dtype or shape is accepted, as tywrap reads it: "
+        "dtype float64, shape from the largest indices", side="decode")
+def _(p):
+    orig = sparse.decode_sparse
+
+    def decode_sparse(v, version, limits=sw.Limits()):
+        if version == 0 and isinstance(v, dict) and ("dtype" not in v or "shape" not in v):
+            v = dict(v)
+            v.setdefault("dtype", "float64")
+            if "shape" not in v:
+                def top(name):
+                    arr = v.get(name)
+                    items = arr.items() if isinstance(arr, jsontext.NumberArray) else (arr or [])
+                    return int(max(items, default=-1)) + 1
+                fmt = v.get("format")
+                if fmt == "coo":
+                    v["shape"] = [jsontext.JsonInt(top("row")), jsontext.JsonInt(top("col"))]
+                elif fmt == "csr":
+                    v["shape"] = [jsontext.JsonInt(max(len(v.get("indptr") or [0]) - 1, 0)),
+                                  jsontext.JsonInt(top("indices"))]
+                else:
+                    v["shape"] = [jsontext.JsonInt(top("indices")),
+                                  jsontext.JsonInt(max(len(v.get("indptr") or [0]) - 1, 0))]
+        return orig(v, version, limits)
+    p.set(sparse, "decode_sparse", decode_sparse)
+
+
+# --- torch.tensor ----------------------------------------------------------------------
+
+@mutant("torch-scalar-shape-exception", "outer shape [] is accepted over a nested [1] and the reverse (tywrap's "
+        "decoder lets one stand for the other)", side="decode")
+def _(p):
+    orig = tensor.check_shape_agreement
+
+    def check_shape_agreement(shape, nested_shape):
+        if shape is not None and {tuple(shape), tuple(nested_shape)} == {(), (1,)}:
+            return
+        orig(shape, nested_shape)
+    p.set(tensor, "check_shape_agreement", check_shape_agreement)
+
+
+@mutant("torch-no-dtype-agreement", "the torch dtype is not compared with the nested array's dtype (tywrap 0.10)", side="decode")
+def _(p):
+    p.set(tensor, "check_dtype_agreement", lambda dtype, nested_dtype: None)
+
+
+@mutant("torch-any-device", "device is checked to be a string only: cuda:0 and other devices are accepted "
+        "(tywrap 0.10)", side="decode")
+def _(p):
+    def check_device(v):
+        if "device" in v and not isinstance(v["device"], str):
+            raise SciwireError("E_FIELD_TYPE", "device is not a string", "torch.device")
+    p.set(tensor, "check_device", check_device)
+
+
+@mutant("torch-nested-v0-in-v1", "a version 1 torch.tensor envelope may hold a legacy v0 ndarray envelope (no "
+        "nested codecVersion required)", side="decode")
+def _(p):
+    p.set(tensor, "check_nested_version", lambda nested, version: None)
+
+
+@mutant("torch-no-bfloat16-check", "sourceDtype torch.bfloat16 is taken on trust: float32 elements that are not "
+        "bfloat16 values are accepted", side="decode")
+def _(p):
+    p.set(tensor, "check_bfloat16", lambda arr: None)
+
+
+# --- sklearn.estimator -----------------------------------------------------------------
+
+@mutant("sklearn-int-float-conflated", "params numbers lose their kind, as in JavaScript: a float with an "
+        "integral value (1.0, -0.0) is read as the integer", side="decode")
+def _(p):
+    orig = estimator.plain
+
+    def plain(x):
+        out = orig(x)
+
+        def conflate(y):
+            if isinstance(y, dict):
+                return {k: conflate(z) for k, z in y.items()}
+            if isinstance(y, list):
+                return [conflate(z) for z in y]
+            if type(y) is float and y.is_integer():
+                return int(y)
+            return y
+        return conflate(out)
+    p.set(estimator, "plain", plain)
+
+
+@mutant("sklearn-version-null-rejected", "\"version\": null is rejected as not a string (tywrap's decoder "
+        "rejects its own producer's envelope)", side="decode")
+def _(p):
+    orig = estimator.check_version
+
+    def check_version(v):
+        if v["version"] is None:
+            raise SciwireError("E_FIELD_TYPE", "version is not a string", "sklearn.version", "/version")
+        return orig(v)
+    p.set(estimator, "check_version", check_version)
+
+
+@mutant("sklearn-nested-envelope-accepted", "objects with a __tywrap__ member inside params are kept as plain "
+        "objects (tywrap 0.10)", side="decode")
+def _(p):
+    p.set(estimator, "check_no_envelope", lambda params: None)
+
+
+@mutant("sklearn-class-name-unchecked", "className and module are checked to be non-empty strings only, not "
+        "identifiers (tywrap 0.10)", side="decode")
+def _(p):
+    def loose(member, clause):
+        def check(v):
+            x = v[member]
+            if not isinstance(x, str):
+                raise SciwireError("E_FIELD_TYPE", f"{member} is not a string", clause)
+            if not x:
+                raise SciwireError("E_VALUE_DOMAIN", f"{member} is empty", clause)
+            return x
+        return check
+    p.set(estimator, "check_class_name", loose("className", "sklearn.class-name"))
+    p.set(estimator, "check_module", loose("module", "sklearn.module"))
+
+
+@mutant("sklearn-no-params-size-limit", "params are read whatever their size: no max_params_values (the whole "
+        "tree is built)", side="decode")
+def _(p):
+    p.set(estimator, "check_params_size", lambda params, limits: None)
+
+
+@mutant("sklearn-unsafe-integers", "integers in params are not range-checked: beyond +-(2^53-1) they are "
+        "accepted (and rounded by a JavaScript reader)", side="decode")
+def _(p):
+    def number_ok(x):
+        return isinstance(x, jsontext.JsonInt) or np.isfinite(x)
+    p.set(estimator, "number_ok", number_ok)
+
+
+# --- encoders of the new envelopes ----------------------------------------------------
+
+@mutant("sparse-encoder-unsafe-integers", "the sparse encoder writes int64/uint64 values beyond +-(2^53-1) as raw "
+        "JSON integers (tywrap 0.10's producer) instead of refusing them", side="encode")
+def _(p):
+    orig = sparse.json_refuse
+
+    def json_refuse(data, dtype):
+        if dtype.kind != "float":
+            return
+        orig(data, dtype)
+    p.set(sparse, "json_refuse", json_refuse)
+
+
+@mutant("torch-encoder-no-dtype-agreement", "the torch encoder writes the tensor's dtype over a nested array of "
+        "another dtype instead of refusing the value", side="encode")
+def _(p):
+    p.set(tensor, "encode_dtype_agreement", lambda dtype, array_dtype: None)
+
+
+@mutant("sklearn-encoder-integral-floats-as-integers", "the estimator encoder writes a float with an integral "
+        "value as an integer (1.0 as 1), as JavaScript's JSON.stringify does", side="encode")
+def _(p):
+    orig = estimator._json_ready
+
+    def json_ready(x):
+        out = orig(x)
+
+        def conflate(y):
+            if isinstance(y, dict):
+                return {k: conflate(z) for k, z in y.items()}
+            if isinstance(y, list):
+                return [conflate(z) for z in y]
+            if type(y) is float and y.is_integer():
+                return int(y)
+            return y
+        return conflate(out)
+    p.set(estimator, "_json_ready", json_ready)
+
+
+# --- binary frames (spec/src/frame.md) ----------------------------------------------
+
+@mutant("frame-padding-unchecked", "the padding after the header and between buffers is skipped, not checked to "
+        "be zero", prefer=("padding-byte-01", "padding-space"), prefix="ndarray-frame-invalid-", side="decode")
+def _(p):
+    p.set(frame, "check_padding", lambda mem, h, d, buffers: None)
+
+
+@mutant("frame-trailing-bytes-ignored", "bytes after the last buffer are ignored (a reader that stops where the "
+        "envelope's buffers end)", side="decode")
+def _(p):
+    orig = frame.check_layout
+
+    def check_layout(buffers, h, size):
+        end = 0
+        for off, length in buffers:
+            end = off + length
+        d = frame.align(frame.PREFIX + h)
+        return orig(buffers, h, min(size, d + end))
+    p.set(frame, "check_layout", check_layout)
+
+
+@mutant("frame-alignment-unchecked", "a buffer may start anywhere at or after the end of the one before (and "
+        "buffer 0 anywhere): offsets are not checked against the 64-byte layout", side="decode")
+def _(p):
+    def check_layout(buffers, h, size):
+        d = frame.align(frame.PREFIX + h)
+        end = 0
+        for k, (off, length) in enumerate(buffers):
+            if off < end:
+                raise SciwireError("E_FRAME_LAYOUT", f"buffers[{k}] overlaps the one before", "frame.buffers")
+            end = off + length
+        if d + end != size:
+            raise SciwireError("E_FRAME_LAYOUT", "the frame does not end where its last buffer ends",
+                               "frame.buffers")
+        return d
+    p.set(frame, "check_layout", check_layout)
+
+    def check_padding(mem, h, d, buffers):  # the gaps it does know about are still checked
+        gaps, end = [(frame.PREFIX + h, d)], 0
+        for off, length in buffers:
+            gaps.append((d + end, d + off))
+            end = off + length
+        for a, b in gaps:
+            if b > a and bytes(mem[a:b]).count(0) != b - a:
+                raise SciwireError("E_FRAME_LAYOUT", "non-zero padding", "frame.padding")
+    p.set(frame, "check_padding", check_padding)
+
+
+@mutant("frame-buffer-overlap-accepted", "buffers are checked one by one (aligned, inside the input), not against "
+        "each other: overlapping and out-of-order buffers are accepted", side="decode")
+def _(p):
+    def check_layout(buffers, h, size):
+        d = frame.align(frame.PREFIX + h)
+        end = 0
+        for k, (off, length) in enumerate(buffers):
+            if off % frame.ALIGN or d + off + length > size:
+                raise SciwireError("E_FRAME_LAYOUT", f"buffers[{k}] is misplaced", "frame.buffers")
+            end = max(end, off + length)
+        if d + end != size:
+            raise SciwireError("E_FRAME_LAYOUT", "the frame does not end where its buffers end", "frame.buffers")
+        return d
+    p.set(frame, "check_layout", check_layout)
+    p.set(frame, "check_padding", lambda mem, h, d, buffers: None)  # the gaps are not known
+
+
+@mutant("frame-header-length-unchecked", "H is not checked against the input's length: the header is the slice "
+        "input[16:16+H], which Python cuts short at the end of the input", side="decode")
+def _(p):
+    def check_header_length(mem):
+        if len(mem) < frame.PREFIX:
+            raise SciwireError("E_FRAME_LAYOUT", "no room for the prefix", "frame.header-length")
+        return int.from_bytes(bytes(mem[12:16]), "little")
+    p.set(frame, "check_header_length", check_header_length)
+
+
+@mutant("frame-limits-after-layout", "the sum of the buffers' lengths is compared with max_decoded_bytes only "
+        "after the layout is compared with the input (a huge claim is a layout error, not a limit)", side="decode")
+def _(p):
+    orig_limits, orig_layout = frame.check_buffer_limits, frame.check_layout
+
+    def check_layout(buffers, h, size):
+        d = orig_layout(buffers, h, size)
+        orig_limits(buffers, sw.Limits())
+        return d
+    p.set(frame, "check_buffer_limits", lambda buffers, limits: None)
+    p.set(frame, "check_layout", check_layout)
+
+
+@mutant("frame-bool-bytes-unchecked", "bool element bytes in a frame are not checked: 02 and ff are kept (numpy "
+        "reads them as True)", side="decode")
+def _(p):
+    p.set(frame, "check_bool_bytes", lambda raw, path: None)
+
+
+@mutant("frame-buffer-index-wraps", "a buffer index is not range-checked: it is taken modulo the number of "
+        "buffers, so -1 is the last buffer (Python's list indexing) and one past the end is the first",
+        side="decode")
+def _(p):
+    orig = frame.reference
+
+    def reference(v, name, path_prefix=""):
+        fr = frame.active()
+        x = v[name]
+        if decoder.is_integer_value(x) and len(fr):
+            v = dict(v)
+            v[name] = jsontext.JsonInt(int(x) % len(fr))
+        return orig(v, name, path_prefix)
+    p.set(frame, "reference", reference)
+
+
+@mutant("frame-buffer-referred-twice", "a buffer may be referred to by two members (no record of which buffers "
+        "are taken)", side="decode")
+def _(p):
+    p.set(frame, "check_not_referred", lambda fr, i, name, path: None)
+
+
+@mutant("frame-unreferenced-buffer-accepted", "a buffer that no member refers to is accepted (the frame carries "
+        "bytes its envelope does not name)", side="decode")
+def _(p):
+    p.set(frame, "check_all_referred", lambda fr: None)
+
+
+@mutant("frame-writer-pads-to-8", "the frame writer aligns the header's end and each buffer to 8 bytes instead "
+        "of 64", side="encode")
+def _(p):
+    p.set(frame, "writer_align", lambda n: -(-n // 8) * 8)
+
+
+@mutant("frame-writer-spaced-header", "the frame writer writes the header with spaces after ':' and ',' (Python's "
+        "json.dumps default) instead of no whitespace", side="encode")
+def _(p):
+    p.set(frame, "header_text", lambda header: json.dumps(header, ensure_ascii=False, allow_nan=False)
+          .encode("utf-8"))
+
+
 # -----------------------------------------------------------------------------------
 
 @contextmanager
@@ -431,13 +803,29 @@ def verify(names=None, full=True, out=sys.stdout):
     return result
 
 
-def write_json(path=os.path.join(HERE, "mutants.json"), per=5):
+def write_json(path=os.path.join(HERE, "mutants.json"), per=5, names=None):
     """mutants.json from a full run: each mutant's kills are a handful of the
-    vectors that fail under it, chosen to spread over clauses."""
-    res = verify(out=sys.stderr)
+    vectors that fail under it, chosen to spread over clauses (and, for a
+    mutant with a ``side``, among the vectors of that direction). With
+    ``names``, only those mutants' entries are rewritten; the others keep
+    theirs."""
+    old = {}
+    if names and os.path.exists(path):
+        with open(path) as f:
+            old = {m["name"]: m for m in json.load(f)}
+    res = verify(names=names, out=sys.stderr)
+    V = _vectors()
+    vecs, _groups = V.load_all()
     doc = []
     for name, (desc, _fn) in MUTANTS.items():
+        if names and name not in names:
+            if name in old:
+                doc.append(old[name])
+            continue
         fails = res[name]
+        if SIDE.get(name):
+            same = [v for v in fails if vecs[v].get("direction", "decode") == SIDE[name]]
+            fails = same or fails
         picked, seen = [v for v in PREFER[name] if v in fails][:per], set()
         for vid in fails:   # prefer variety: one per id stem first
             stem = re.sub(r"-[^-]+$", "", vid)
@@ -470,7 +858,7 @@ def main(argv):
         res = verify(argv[1:] or None)
         return 1 if any(not f for f in res.values()) else 0
     if argv[0] == "--write-json":
-        write_json()
+        write_json(names=argv[1:] or None)
         return 0
     name = argv[0]
     if name not in MUTANTS:

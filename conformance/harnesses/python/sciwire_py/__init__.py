@@ -1,7 +1,10 @@
-"""sciwire-py: a Python codec for sciwire ndarray envelopes.
+"""sciwire-py: a Python codec for sciwire envelopes.
 
 A second, independent implementation of the sciwire specification
-(``spec/src/``), written from the specification's text alone.
+(``spec/src/``), written from the specification's text alone. It carries
+numpy arrays (``ndarray``), scipy sparse matrices (``scipy.sparse``), torch
+tensors (``torch.tensor``; torch itself is optional) and scikit-learn
+estimator metadata (``sklearn.estimator``; never code or fitted state).
 
     >>> import numpy as np, sciwire_py
     >>> text = sciwire_py.dumps(np.arange(6.0).reshape(2, 3), encoding="json")
@@ -14,33 +17,55 @@ from __future__ import annotations
 
 from typing import Union
 
-import numpy as np
-
 from .decoder import Decoded, decode as _decode
-from .encoder import dumps, from_canonical, to_canonical
+from .encoder import dumps, encode_canonical, from_canonical, to_canonical
 from .errors import CODES, SciwireError, UnrepresentableError
+from .estimator import Estimator
 from .limits import DEFAULT_LIMITS, Limits
+from .sparse import DecodedSparse
+from .tensor import DecodedTensor, Tensor
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-__all__ = ["loads", "dumps", "decode", "to_canonical", "from_canonical", "Limits", "SciwireError",
-           "UnrepresentableError", "Decoded", "CODES", "__version__"]
+__all__ = ["loads", "dumps", "decode", "to_canonical", "from_canonical", "encode_canonical", "Limits",
+           "SciwireError", "UnrepresentableError", "Decoded", "DecodedSparse", "DecodedTensor", "Tensor",
+           "Estimator", "CODES", "__version__"]
 
 
-def decode(data: Union[bytes, str], limits: Limits = DEFAULT_LIMITS) -> Decoded:
-    """Decode an envelope into a :class:`Decoded` (dtype, shape, array).
+def decode(data: Union[bytes, str], limits: Limits = DEFAULT_LIMITS):
+    """Decode an envelope into its decoded record, which has ``canonical()``
+    and ``to_python()``:
 
-    Unlike :func:`loads` this never needs numpy to represent the dtype, so it
-    also returns the (valid, empty) arrays of ``<U{n}`` dtypes wider than
-    numpy allows; ``Decoded.canonical()`` gives the canonical value.
+    * ``ndarray``: :class:`Decoded` (dtype, shape, array). Unlike
+      :func:`loads` this never needs numpy to represent the dtype, so it also
+      returns the (valid, empty) arrays of ``<U{n}`` dtypes wider than numpy
+      allows;
+    * ``scipy.sparse``: :class:`DecodedSparse` (format, dtype, shape, data
+      and the two index arrays, exactly as stored);
+    * ``torch.tensor``: :class:`DecodedTensor` (torch dtype, the nested
+      :class:`Decoded`, sourceDtype, sourceDevice);
+    * ``sklearn.estimator``: an :class:`Estimator` record.
     """
     return _decode(data, limits)
 
 
-def loads(data: Union[bytes, str], limits: Limits = DEFAULT_LIMITS) -> np.ndarray:
-    """Decode an ndarray envelope (JSON text as bytes or str) into a numpy array.
+def loads(data: Union[bytes, str], limits: Limits = DEFAULT_LIMITS):
+    """Decode an envelope (JSON text as bytes or str, or a binary frame as
+    bytes starting with c1) into a Python value:
+
+    * ``ndarray``: a numpy array, C-contiguous, little-endian; from JSON text
+      it owns its data, from a frame it is a view of the input's memory
+      (read-only for ``bytes``) when the buffer is aligned, else one copy;
+    * ``scipy.sparse``: a scipy ``csr_array``, ``csc_array`` or ``coo_array``
+      holding the stored entries exactly as stored (duplicates, explicit
+      zeros and unsorted indices kept);
+    * ``torch.tensor``: a ``torch.Tensor`` when torch can be imported (a
+      bfloat16 tensor again when ``sourceDtype`` says so), else a
+      :class:`Tensor` record;
+    * ``sklearn.estimator``: an :class:`Estimator` record. Nothing is
+      imported or instantiated.
 
     Raises :class:`SciwireError` with the specification's code when the input
-    breaks a rule. The array is C-contiguous, little-endian and owns its data.
+    breaks a rule.
     """
-    return _decode(data, limits).to_numpy()
+    return _decode(data, limits).to_python()

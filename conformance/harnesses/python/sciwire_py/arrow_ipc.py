@@ -309,9 +309,13 @@ def _parse_field(t: _Table) -> ArrowField:
         dictionary = {"id": d.scalar(0, "i64", 0)}
         it = d.table(1, "dictionary index type")
         if it is not None:
-            dictionary["indexType"] = (it.scalar(0, "i32", 0), it.scalar(1, "bool", False))
+            # an Int table: its bitWidth is 8, 16, 32 or 64 like any Int's
+            ip = _parse_type(T["Int"], it)
+            dictionary["indexType"] = (ip["bitWidth"], ip["is_signed"])
         dictionary["isOrdered"] = d.scalar(2, "bool", False)
         dictionary["kind"] = d.scalar(3, "i16", 0)
+        if dictionary["kind"] != 0:  # DictionaryKind defines DenseArray (0) only
+            _bad(f"field {name!r} has dictionary kind {dictionary['kind']}, which the Arrow format does not define")
     children = [_parse_field(c) for c in t.tables(5, "field children")]
     # List-like types and Map have exactly one child in the Arrow format.
     if type_id in (12, 16, 17, 21, 25, 26) and len(children) != 1:

@@ -1,5 +1,6 @@
 """The decoder: [json.*], [envelope.*], [limits.*] and [ndarray.*] in
-processing order.
+processing order. After the envelope's checks, :func:`decode_value` hands the
+other markers to their pages: sparse.py, tensor.py and estimator.py.
 
 Each clause is one module-level function, called through the module's
 globals, in the order the specification lists the clauses. That makes the
@@ -20,10 +21,37 @@ from .dtypes import DType
 from .errors import SciwireError, UnrepresentableError, pointer
 from .limits import DEFAULT_LIMITS, MAX_SAFE_INTEGER, Limits
 
-MARKERS = {"ndarray": ("arrow", "json")}
+#: marker -> the encodings its page lists ([envelope.marker], [envelope.encoding])
+MARKERS = {
+    "ndarray": ("arrow", "json"),
+    "scipy.sparse": ("json",),
+    "torch.tensor": ("ndarray",),
+    "sklearn.estimator": ("json",),
+}
+#: marker -> the encodings its page lists in a frame's header ([frame.envelope]):
+#: "frame" for the markers with a payload, the unchanged nested "ndarray" of a
+#: tensor, and json for an estimator, whose payload is plain JSON.
+FRAME_ENCODINGS = {
+    "ndarray": ("frame",),
+    "scipy.sparse": ("frame",),
+    "torch.tensor": ("ndarray",),
+    "sklearn.estimator": ("json",),
+}
+#: marker -> the prefix of its page's clause ids
+PAGE = {"ndarray": "ndarray", "scipy.sparse": "sparse", "torch.tensor": "torch", "sklearn.estimator": "sklearn"}
 COMMON_MEMBERS = ("__tywrap__", "codecVersion", "encoding")
-NDARRAY_MEMBERS = {"arrow": ("dtype", "shape", "b64"), "json": ("dtype", "shape", "data")}
-PAYLOAD_MEMBER = {"arrow": "b64", "json": "data"}
+NDARRAY_MEMBERS = {"arrow": ("dtype", "shape", "b64"), "json": ("dtype", "shape", "data"),
+                   "frame": ("dtype", "shape", "data")}
+PAYLOAD_MEMBER = {"arrow": "b64", "json": "data", "frame": "data"}
+#: marker -> encoding -> the members its page lists ([envelope.unknown-fields])
+MEMBERS = {
+    "ndarray": NDARRAY_MEMBERS,
+    # all eight for the json encoding; [sparse.members] narrows them by format
+    "scipy.sparse": {"json": ("format", "shape", "dtype", "data", "indices", "indptr", "row", "col"),
+                     "frame": ("format", "shape", "dtype", "data", "indices", "indptr", "row", "col")},
+    "torch.tensor": {"ndarray": ("value", "shape", "dtype", "device", "sourceDtype", "sourceDevice")},
+    "sklearn.estimator": {"json": ("className", "module", "version", "params")},
+}
 
 
 @dataclass
@@ -47,6 +75,9 @@ class Decoded:
         else:
             hexstr = canonical_bytes(self.array).hex()
         return {"kind": "ndarray", "dtype": self.dtype.name, "shape": list(self.shape), "hex": hexstr}
+
+    def to_python(self) -> np.ndarray:
+        return self.to_numpy()
 
     def to_numpy(self) -> np.ndarray:
         if self.array is None:
@@ -98,19 +129,36 @@ def parse_text(data, limits: Limits):
 # ---------------------------------------------------------------------------
 
 def is_number(v) -> bool:
-    return type(v) is float
+    """A JSON number, of either kind (jsontext.JsonInt is a float)."""
+    return isinstance(v, float)
 
 
 def is_integer_value(v) -> bool:
     """A JSON number whose value is a whole number (no value -> False)."""
-    return type(v) is float and v == v and v not in (float("inf"), float("-inf")) and v.is_integer()
+    return isinstance(v, float) and v == v and v not in (float("inf"), float("-inf")) and v.is_integer()
+
+
+def _kind(v) -> str:
+    """The JSON type of a parsed value, for messages."""
+    if jsontext.is_array(v):
+        return "an array"
+    if isinstance(v, dict):
+        return "an object"
+    if isinstance(v, bool):
+        return "a boolean"
+    if isinstance(v, float):
+        return "a number"
+    if isinstance(v, str):
+        return "a string"
+    if v is None:
+        return "null"
+    return type(v).__name__
 
 
 def check_object(v) -> None:
     """[envelope.object]"""
     if not isinstance(v, dict):
-        kind = "an array" if jsontext.is_array(v) else {str: "a string", bool: "a boolean", float: "a number",
-                                                       type(None): "null"}.get(type(v), type(v).__name__)
+        kind = _kind(v)
         raise SciwireError("E_NOT_ENVELOPE", f"the JSON value is {kind}, not an envelope object", "envelope.object")
     if "__tywrap__" not in v:
         raise SciwireError("E_NOT_ENVELOPE", "the object has no __tywrap__ member", "envelope.object")
@@ -138,27 +186,49 @@ def check_codec_version(v) -> int:
     return 1
 
 
+def listed_encodings(marker: str):
+    """The encodings the marker's page lists where the envelope is: in JSON
+    text, or in a frame's header ([envelope.encoding], [frame.envelope])."""
+    from . import frame
+    return FRAME_ENCODINGS[marker] if frame.active() is not None else MARKERS[marker]
+
+
 def check_encoding(v, marker: str) -> str:
-    """[envelope.encoding] and [ndarray.encodings]"""
+    """[envelope.encoding], with the page's list: [ndarray.encodings],
+    [sparse.encodings], [torch.encodings], [sklearn.encodings]; "frame" is
+    listed only in a frame's header, and there it is the only payload
+    encoding ([frame.envelope])"""
     if "encoding" not in v:
         raise SciwireError("E_MISSING_FIELD", "encoding is missing", "envelope.encoding", "/encoding")
     e = v["encoding"]
     if not isinstance(e, str):
         raise SciwireError("E_FIELD_TYPE", "encoding is not a string", "envelope.encoding", "/encoding")
-    if e not in MARKERS[marker]:
-        raise SciwireError("E_ENCODING_UNSUPPORTED", f"encoding {e!r} is not one of {', '.join(MARKERS[marker])}",
-                           "ndarray.encodings", "/encoding")
+    listed = listed_encodings(marker)
+    if e not in listed:
+        where = "in a frame's header" if listed is FRAME_ENCODINGS[marker] else "in JSON text"
+        raise SciwireError("E_ENCODING_UNSUPPORTED", f"encoding {e!r} is not one of {', '.join(listed)} "
+                           f"for {marker} {where}", f"{PAGE[marker]}.encodings", "/encoding")
     return e
+
+
+def check_frame_codec_version(version: int) -> None:
+    """[frame.codec-version]: a frame's header has codecVersion (frames have
+    no legacy v0 form), checked at the point of [envelope.codec-version]."""
+    from . import frame
+    if version == 0 and frame.active() is not None:
+        raise SciwireError("E_CODEC_VERSION", "a frame's header has no codecVersion; frames have no legacy v0 form",
+                           "frame.codec-version", "/codecVersion")
 
 
 def check_members(v, marker: str, encoding: str) -> None:
     """[envelope.unknown-fields], [ndarray.members]; extension members
-    ([envelope.extension-members]) are ignored."""
-    allowed = COMMON_MEMBERS + NDARRAY_MEMBERS[encoding]
+    ([envelope.extension-members]) are ignored. (sklearn's pickle, joblib or
+    state are unknown members too: [sklearn.no-code].)"""
+    allowed = COMMON_MEMBERS + MEMBERS[marker][encoding]
     for name in v:
         if name in allowed or name.startswith("x-"):
             continue
-        other = [e for e, ms in NDARRAY_MEMBERS.items() if name in ms and e != encoding]
+        other = [e for e, ms in MEMBERS[marker].items() if name in ms and e != encoding]
         if other:
             raise SciwireError("E_UNKNOWN_FIELD", f"member {name!r} belongs to the {other[0]} encoding, "
                                f"not {encoding}", "ndarray.members", pointer(name))
@@ -348,7 +418,7 @@ def json_values(leaves, dtype: DType) -> np.ndarray:
         return np.array(leaves, dtype=np.bool_)
     if not numbers:
         for x in leaves:
-            if type(x) is not float:
+            if not isinstance(x, float):
                 raise _domain(f"{_show(x)} is not a number")
     a = leaves if numbers else np.array(leaves, dtype=np.float64)
     if a.size and not np.isfinite(a).all():
@@ -616,8 +686,10 @@ def decode_arrow(v, version, dtype: Optional[DType], shape, limits: Limits) -> D
 # The whole decoder
 # ---------------------------------------------------------------------------
 
-def decode(data, limits: Limits = DEFAULT_LIMITS) -> Decoded:
-    """Decode one envelope (bytes or str) into a :class:`Decoded`."""
+def decode(data, limits: Limits = DEFAULT_LIMITS):
+    """Decode one envelope (bytes or str): see :func:`decode_value`. Bytes
+    whose first byte is c1 are a frame ([frame.detect]), read over the
+    input's memory without a copy; anything else is JSON text."""
     if isinstance(data, str):
         # every character is at least one UTF-8 byte: a cheap first bound
         check_input_bytes(len(data), limits)
@@ -629,6 +701,9 @@ def decode(data, limits: Limits = DEFAULT_LIMITS) -> Decoded:
         src = data
     elif isinstance(data, (bytes, bytearray, memoryview)):
         check_input_bytes(len(data) if not isinstance(data, memoryview) else data.nbytes, limits)
+        from . import frame
+        if frame.is_frame(data):
+            return frame.decode_frame(data, limits)
         src = bytes(data)
     else:
         raise TypeError(f"decode() takes bytes or str, not {type(data).__name__}")
@@ -636,13 +711,30 @@ def decode(data, limits: Limits = DEFAULT_LIMITS) -> Decoded:
     return decode_value(value, limits)
 
 
-def decode_value(v, limits: Limits = DEFAULT_LIMITS) -> Decoded:
-    """The envelope checks and the payload, on an already parsed JSON value."""
+def decode_value(v, limits: Limits = DEFAULT_LIMITS):
+    """The envelope checks and the marker's page, on an already parsed JSON
+    value: a :class:`Decoded` for ndarray, and the decoded records of
+    sparse.py, tensor.py and estimator.py for the other markers."""
     check_object(v)
     marker = check_marker(v)
     version = check_codec_version(v)
+    check_frame_codec_version(version)
     encoding = check_encoding(v, marker)
     check_members(v, marker, encoding)
+    if marker == "ndarray":
+        return decode_ndarray(v, version, encoding, limits)
+    if marker == "scipy.sparse":
+        from . import sparse
+        return sparse.decode_sparse(v, version, limits)
+    if marker == "torch.tensor":
+        from . import tensor
+        return tensor.decode_tensor(v, version, limits)
+    from . import estimator
+    return estimator.decode_estimator(v, version, limits)
+
+
+def decode_ndarray(v, version: int, encoding: str, limits: Limits) -> Decoded:
+    """The ndarray page, after the envelope's checks."""
     check_required(v, version, encoding)
     dtype = check_dtype(v)
     shape = check_shape(v)
@@ -650,7 +742,20 @@ def decode_value(v, limits: Limits = DEFAULT_LIMITS) -> Decoded:
         check_shape_limits(shape, dtype, limits)
     if encoding == "json":
         return decode_json(v, version, dtype, shape, limits)
+    if encoding == "frame":
+        return decode_frame_payload(v, dtype, shape, limits)
     return decode_arrow(v, version, dtype, shape, limits)
+
+
+def decode_frame_payload(v, dtype: DType, shape, limits: Limits) -> Decoded:
+    """The frame encoding ([ndarray.encodings] lists it only in a frame's
+    header): after the shape and its limits, [frame.references],
+    [frame.lengths], [frame.values]. The elements are the buffer's bytes,
+    viewed in place when they can be ([frame.view])."""
+    from . import frame
+    count = element_count(shape, limits)
+    flat = frame.ndarray_payload(v, dtype, shape, count)
+    return Decoded(dtype, tuple(shape), shaped(flat, dtype, shape))
 
 
 def _show(v) -> str:

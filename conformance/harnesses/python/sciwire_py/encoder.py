@@ -36,7 +36,7 @@ def _as_array(arr) -> np.ndarray:
 # Canonical value
 # ---------------------------------------------------------------------------
 
-def to_canonical(arr) -> dict:
+def ndarray_to_canonical(arr) -> dict:
     """The canonical value of a numpy array ([canonical.ndarray]).
 
     Refuses (E_DTYPE_UNSUPPORTED) dtypes outside the table, as an encoder does.
@@ -58,7 +58,7 @@ def _normal_bool(arr: np.ndarray) -> np.ndarray:
 _HEX = re.compile(r"(?:[0-9a-f]{2})*")
 
 
-def from_canonical(value: dict) -> np.ndarray:
+def ndarray_from_canonical(value: dict) -> np.ndarray:
     """The numpy array a canonical value denotes.
 
     A ``hex`` of the wrong length (or not lowercase hex) is E_SHAPE_MISMATCH
@@ -116,14 +116,63 @@ def from_canonical(value: dict) -> np.ndarray:
 # Encoding
 # ---------------------------------------------------------------------------
 
-def dumps(arr, encoding: str = "arrow") -> str:
-    """Encode a numpy array as an ndarray envelope (JSON text).
-
-    ``encoding`` is ``"arrow"`` (every table dtype) or ``"json"`` (bool, int,
-    uint and float dtypes whose values JSON carries exactly). A value the
-    encoding cannot carry is refused with :class:`SciwireError`; the encoder
-    never substitutes a value or falls back to the other encoding.
+def dumps_ndarray(arr, encoding: str = "arrow"):
+    """Encode a numpy array as an ndarray envelope: JSON text (``str``) for
+    ``"arrow"`` (every table dtype) or ``"json"`` (bool, int, uint and float
+    dtypes whose values JSON carries exactly), the frame's ``bytes`` for
+    ``"frame"`` (every table dtype, every value). A value the encoding cannot
+    carry is refused with :class:`SciwireError`; the encoder never
+    substitutes a value or falls back to another encoding.
     """
+    if encoding == "frame":
+        from . import frame
+        header, buf = ndarray_frame_parts(arr)
+        return frame.write(header, [buf])
+    return write_json(ndarray_envelope(arr, encoding))
+
+
+def ndarray_frame_parts(arr):
+    """The header of an ndarray frame ([frame.encode]: ``__tywrap__``,
+    ``codecVersion``, ``encoding``, ``dtype``, ``shape``, ``data``; without
+    ``buffers``) and its one buffer: the element bytes of
+    [canonical.ndarray.bytes], C order, little-endian. Refuses a ``<U{n}``
+    unit that is not a Unicode scalar value (E_VALUE_DOMAIN); NaN, large
+    integers, datetimes and strings are written as they are."""
+    arr = _as_array(arr)
+    d = dtypes.of_numpy(arr.dtype)
+    arr = np.asarray(arr, order="C").astype(d.numpy(), order="C", copy=False)
+    if d.kind == "bool":
+        arr = _normal_bool(arr)
+    return ndarray_frame_header(d, [int(x) for x in arr.shape]), _element_bytes(arr, d)
+
+
+def ndarray_frame_header(d: DType, shape) -> dict:
+    return {"__tywrap__": "ndarray", "codecVersion": 1, "encoding": "frame", "dtype": d.name, "shape": list(shape),
+            "data": 0}
+
+
+def _element_bytes(arr: np.ndarray, d: DType):
+    """The element bytes of a C-ordered little-endian array, without a copy
+    when it is contiguous; <U units checked ([frame.values])."""
+    from . import frame
+    flat = np.ascontiguousarray(arr).reshape(-1)
+    raw = memoryview(flat.view(np.uint8)) if flat.size else memoryview(b"")
+    if d.kind == "str":
+        try:
+            frame.check_str_units(raw, "/hex")
+        except SciwireError as e:
+            raise SciwireError(e.code, e.message, "frame.encode", e.path) from None
+    return raw
+
+
+def write_json(env: dict) -> str:
+    """An envelope's JSON text: ASCII, every float as Python's repr (the
+    shortest text that denotes it exactly), integers as integers."""
+    return json.dumps(env, allow_nan=False, ensure_ascii=True, separators=(", ", ": "))
+
+
+def ndarray_envelope(arr, encoding: str = "arrow") -> dict:
+    """The ndarray envelope of a numpy array, as a dict ready for json.dumps."""
     arr = _as_array(arr)
     if encoding not in ("arrow", "json"):
         raise SciwireError("E_ENCODING_UNSUPPORTED", f"encoding {encoding!r} is not 'arrow' or 'json'",
@@ -140,7 +189,7 @@ def dumps(arr, encoding: str = "arrow") -> str:
         env["data"] = json_payload(arr, d)
     else:
         env["b64"] = base64.b64encode(arrow_payload(arr, d)).decode("ascii")
-    return json.dumps(env, allow_nan=False, ensure_ascii=True, separators=(", ", ": "))
+    return env
 
 
 def _check_envelope_size(shape, nbytes: int, encoding: str) -> None:
@@ -244,3 +293,157 @@ def arrow_payload(arr: np.ndarray, d: DType) -> bytes:
         if len(col):
             w.write_batch(pa.record_batch([col], schema=schema))
     return sink.getvalue().to_pybytes()
+
+
+# ---------------------------------------------------------------------------
+# Every envelope: dispatch on the Python value (or the canonical kind)
+# ---------------------------------------------------------------------------
+
+def _kind_of(obj) -> str:
+    from . import estimator, sparse, tensor
+    if isinstance(obj, (np.ndarray, np.generic)):
+        return "ndarray"
+    if sparse.is_scipy_sparse(obj):
+        return "sparse"
+    if isinstance(obj, tensor.Tensor) or tensor.is_torch_tensor(obj):
+        return "tensor"
+    if isinstance(obj, estimator.Estimator) or estimator.is_estimator_object(obj):
+        return "estimator"
+    raise TypeError(f"sciwire carries numpy arrays, scipy.sparse csr/csc/coo matrices, torch tensors (or "
+                    f"sciwire_py.Tensor records) and scikit-learn estimator metadata (sciwire_py.Estimator), "
+                    f"not {type(obj).__name__}")
+
+
+def _json_only(encoding, marker: str, page: str) -> None:
+    if encoding not in (None, "json"):
+        raise SciwireError("E_ENCODING_UNSUPPORTED", f"{marker} envelopes have only the json encoding, not "
+                           f"{encoding!r}", f"{page}.encodings")
+
+
+def dumps(obj, encoding=None, *, copy_to_host: bool = False):
+    """Encode a value as its envelope's JSON text (``str``), or, with
+    ``encoding="frame"``, as a binary frame (``bytes``, spec/src/frame.md:
+    every marker; for a tensor the nested array is frame-encoded, an
+    estimator's frame has no buffers).
+
+    * numpy array: an ``ndarray`` envelope, ``encoding`` ``"arrow"`` (the
+      default) or ``"json"``;
+    * scipy.sparse csr/csc/coo (``*_array`` or ``*_matrix``): a
+      ``scipy.sparse`` envelope (``json`` only);
+    * ``torch.Tensor`` or :class:`sciwire_py.Tensor`: a ``torch.tensor``
+      envelope whose nested ndarray is in ``encoding`` (``"arrow"``, the
+      default, or ``"json"``); a tensor on another device is refused unless
+      ``copy_to_host``;
+    * :class:`sciwire_py.Estimator` or a live scikit-learn estimator: a
+      ``sklearn.estimator`` envelope (``json`` only) of its metadata.
+
+    A value the envelope cannot carry exactly is refused with
+    :class:`SciwireError`; nothing is converted, densified or dropped.
+    """
+    from . import estimator, frame, sparse, tensor
+    kind = _kind_of(obj)
+    if kind == "ndarray":
+        return dumps_ndarray(obj, "arrow" if encoding is None else encoding)
+    if kind == "sparse":
+        p = sparse.parts_from_scipy(obj)
+        if encoding == "frame":
+            return frame.write(*sparse.frame_parts(p))
+        _json_only(encoding, "scipy.sparse", "sparse")
+        return write_json(sparse.envelope(p))
+    if kind == "tensor":
+        rec = obj if isinstance(obj, tensor.Tensor) else tensor.from_torch(obj, copy_to_host=copy_to_host)
+        if encoding == "frame":
+            return frame.write(*tensor.frame_parts(rec))
+        return write_json(tensor.envelope(rec, "arrow" if encoding is None else encoding))
+    rec = obj if isinstance(obj, estimator.Estimator) else estimator.Estimator.from_sklearn(obj)
+    if encoding == "frame":
+        return frame.write(estimator.envelope(rec), [])
+    _json_only(encoding, "sklearn.estimator", "sklearn")
+    return write_json(estimator.envelope(rec))
+
+
+def to_canonical(obj) -> dict:
+    """The canonical value ([canonical.*]) of a numpy array, a scipy sparse
+    matrix, a torch tensor or :class:`Tensor` record, or an
+    :class:`Estimator` record (or live estimator). Refuses, with the
+    encoder's codes, what no envelope can carry."""
+    from . import estimator, sparse, tensor
+    if isinstance(obj, np.ma.MaskedArray):
+        return ndarray_to_canonical(obj)
+    kind = _kind_of(obj)
+    if kind == "ndarray":
+        return ndarray_to_canonical(obj)
+    if kind == "sparse":
+        return sparse.parts_to_canonical(sparse.parts_from_scipy(obj))
+    if kind == "tensor":
+        return tensor.to_canonical(obj if isinstance(obj, tensor.Tensor) else tensor.from_torch(obj))
+    rec = obj if isinstance(obj, estimator.Estimator) else estimator.Estimator.from_sklearn(obj)
+    return estimator.to_canonical(rec)
+
+
+def from_canonical(value: dict):
+    """The Python value a canonical value denotes: a numpy array (``ndarray``),
+    a scipy ``*_array`` (``sparse``), a :class:`Tensor` record (``tensor``:
+    a record, since a torch.Tensor cannot keep sourceDevice; ``.to_torch()``
+    converts) or an :class:`Estimator` record (``estimator``)."""
+    from . import estimator, sparse, tensor
+    kind = value.get("kind") if isinstance(value, dict) else None
+    if kind == "ndarray":
+        return ndarray_from_canonical(value)
+    if kind == "sparse":
+        return sparse.from_canonical(value)
+    if kind == "tensor":
+        return tensor.from_canonical(value)
+    if kind == "estimator":
+        return estimator.from_canonical(value)
+    raise SciwireError("E_FIELD_TYPE", "a canonical value is an object whose kind is ndarray, sparse, tensor or "
+                       "estimator", None, "/kind")
+
+
+def encode_canonical(value: dict, encoding: str):
+    """A canonical value's envelope, as the harness's ``encode`` asks: JSON
+    text (``str``), or the frame's ``bytes`` when ``encoding`` is ``"frame"``.
+    ``encoding`` is the envelope's (for a tensor, the nested ndarray's).
+    The value's rules are checked in the decoder's processing order."""
+    from . import estimator, frame, sparse, tensor
+    kind = value.get("kind") if isinstance(value, dict) else None
+    if kind == "sparse":
+        p = sparse.parts_from_canonical(value)
+        if encoding == "frame":
+            return frame.write(*sparse.frame_parts(p))
+        _json_only(encoding, "scipy.sparse", "sparse")
+        return write_json(sparse.envelope(p))
+    if kind == "tensor":
+        rec = tensor.from_canonical(value)
+        if encoding == "frame":
+            return frame.write(*tensor.frame_parts(rec))
+        return write_json(tensor.envelope(rec, encoding))
+    if kind == "estimator":
+        rec = estimator.from_canonical(value)
+        if encoding == "frame":
+            return frame.write(estimator.envelope(rec), [])
+        _json_only(encoding, "sklearn.estimator", "sklearn")
+        return write_json(estimator.envelope(rec))
+    try:
+        arr = from_canonical(value)
+    except UnrepresentableError as e:
+        return _dumps_empty_unrepresentable(value, encoding, e)
+    return dumps_ndarray(arr, encoding)
+
+
+def _dumps_empty_unrepresentable(value: dict, encoding: str, error: Exception) -> str:
+    """A valid empty array whose shape numpy cannot build ([2^40, 2^40, 0]:
+    canonical-value.md): its payload is that of any empty array of its dtype,
+    so encode an empty 1-d array and write the value's own shape. Anything
+    else numpy cannot represent is re-raised."""
+    shape = [int(s) for s in value["shape"]]
+    d = dtypes.lookup(value["dtype"])
+    if encoding == "frame" and 0 in shape and d is not None:
+        from . import frame
+        return frame.write(ndarray_frame_header(d, shape), [b""])
+    if 0 not in shape or d is None or d.numpy() is None:
+        raise error
+    _check_envelope_size(shape, 0, encoding)
+    env = ndarray_envelope(np.empty((0,), dtype=d.numpy()), encoding)
+    env["shape"] = shape
+    return write_json(env)

@@ -9,10 +9,11 @@ MAX_SAFE_INTEGER = 2**53 - 1
 #: name -> (default, at least, at most or None)
 BOUNDS = {
     "max_input_bytes": (268435456, 16777216, None),
-    "max_depth": (128, 66, 100000),
+    "max_depth": (128, 66, 10000),
     "max_ndim": (64, 32, 64),
     "max_elements": (268435456, 1048576, MAX_SAFE_INTEGER),
     "max_decoded_bytes": (268435456, 16777216, None),
+    "max_params_values": (1048576, 65536, 268435456),
 }
 
 
@@ -30,6 +31,7 @@ class Limits:
     max_ndim: int = 64
     max_elements: int = 268435456
     max_decoded_bytes: int = 268435456
+    max_params_values: int = 1048576
 
     def __post_init__(self):
         for name, (_default, lo, hi) in BOUNDS.items():

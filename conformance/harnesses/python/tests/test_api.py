@@ -155,8 +155,10 @@ def test_error_object():
 
 
 def test_limits():
-    assert sw.Limits() == sw.Limits(268435456, 128, 64, 268435456, 268435456)
-    for bad in ({"max_depth": 65}, {"max_depth": 100001}, {"max_ndim": 65}, {"max_ndim": 31},
+    assert sw.Limits() == sw.Limits(268435456, 128, 64, 268435456, 268435456, 1048576)
+    assert sw.Limits(max_depth=10000).max_depth == 10000
+    for bad in ({"max_depth": 65}, {"max_depth": 10001}, {"max_ndim": 65}, {"max_ndim": 31},
+                {"max_params_values": 65535}, {"max_params_values": 2**28 + 1},
                 {"max_elements": 2**53}, {"max_input_bytes": 1000}, {"max_decoded_bytes": 1000}):
         with pytest.raises(ValueError):
             sw.Limits(**bad)
@@ -181,3 +183,13 @@ def test_large_number_arrays_stay_compact():
     arr = np.arange(200_000, dtype=np.float64).reshape(400, 500)
     out = sw.loads(sw.dumps(arr, "json"))
     assert np.array_equal(out, arr)
+
+
+def test_dictionary_index_type_is_an_int():
+    """A dictionary-encoded field whose indexType Int has bitWidth 524320 is a
+    malformed stream ([ndarray.arrow.stream] item 1: an Int bitWidth is 8, 16,
+    32 or 64), not a well-formed dictionary field for [ndarray.arrow.schema].
+    Found by the differential run (seed 424242)."""
+    text = '{"__tywrap__":"ndarray","b64":"/////5AAAAAQAAAAAAAKAAwABgAFAAgACgAAAAABBAAEAAAAuP///wQAAAABAAAAFAAAABAAGAAIAAYABwAMABAAFAAQAAAAAAABBRQAAABEAAAAIAAAAAQAAAAAAAAABQAAAHZhbHVlAAAACAAIAAAABAAIAAAADAAAAAgADAAIAAcACAAAAAAAAAEgAAgABAAEAAQAAAD/////AAAAAA==","codecVersion":1,"dtype":"<U1","encoding":"arrow","shape":[0]}'
+    e = code(sw.loads, text)
+    assert e == "E_ARROW_PAYLOAD"

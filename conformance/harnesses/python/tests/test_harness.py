@@ -77,7 +77,11 @@ def test_session():
     _validator("start").validate(resp[0])
     assert resp[0]["protocol"] == 1
     assert resp[0]["implementation"]["name"] == "sciwire-py"
-    assert resp[0]["capabilities"]["ndarray"]["codecVersions"] == [0, 1]
+    caps = resp[0]["capabilities"]
+    assert set(caps) == {"ndarray", "scipy.sparse", "torch.tensor", "sklearn.estimator"}
+    for marker, encodings in (("ndarray", ["arrow", "json", "frame"]), ("torch.tensor", ["arrow", "json", "frame"]),
+                              ("scipy.sparse", ["json", "frame"]), ("sklearn.estimator", ["json", "frame"])):
+        assert caps[marker] == {"directions": ["decode", "encode"], "encodings": encodings, "codecVersions": [0, 1]}
     dec, encv = _validator("decode"), _validator("encode")
     for r in (resp[1], resp[2], resp[5], resp[6], resp[7]):
         dec.validate(r)
@@ -117,3 +121,59 @@ def test_big_line_with_escaped_solidus():
     line = json.dumps({"cmd": "decode", "id": 3, "case": "big", "input": b64}).replace("/", "\\/")
     proc, resp = _run([line])
     assert resp == [{"id": 3, "value": {"kind": "ndarray", "dtype": "uint8", "shape": [1], "hex": "07"}}]
+
+
+@pytest.mark.parametrize("envelope", ["scipy.sparse", "torch.tensor", "sklearn.estimator"])
+def test_new_envelopes_through_the_harness(envelope):
+    """A valid, an invalid and an encode vector of each new envelope, over
+    real pipes, each response checked against its schema."""
+    vecs, _ = V.load_all()
+    mine = sorted((vid for vid, v in vecs.items() if v["_envelope"] == envelope), key=lambda i: (len(i), i))
+    pick = {}
+    for vid in mine:
+        v = vecs[vid]
+        kind = "encode" if v.get("direction") == "encode" else ("invalid" if "error" in v["expect"] else "valid")
+        if kind == "encode" and "roundtrip" not in v["expect"]:
+            kind = "refuse"
+        pick.setdefault(kind, v)
+    reqs = [{"cmd": "start", "id": 0, "protocol": 1}]
+    for n, kind in enumerate(("valid", "invalid"), 1):
+        v = pick[kind]
+        reqs.append({"cmd": "decode", "id": n, "case": v["id"], "input": _b64(V.input_bytes(v["input"], 1 << 30))})
+    for n, kind in enumerate(("encode", "refuse"), 3):
+        v = pick[kind]
+        reqs.append({"cmd": "encode", "id": n, "case": v["id"], "value": v["input"]["value"],
+                     "encoding": v["input"]["encoding"]})
+    proc, resp = _run([json.dumps(r) for r in reqs])
+    assert [r["id"] for r in resp] == [0, 1, 2, 3, 4], proc.stderr
+    _validator("start").validate(resp[0])
+    dec, enc = _validator("decode"), _validator("encode")
+    dec.validate(resp[1])
+    dec.validate(resp[2])
+    enc.validate(resp[3])
+    enc.validate(resp[4])
+    assert resp[1]["value"] == pick["valid"]["expect"]["value"]
+    assert resp[2]["error"]["code"] == pick["invalid"]["expect"]["error"]
+    sys.path.insert(0, str(V.PKG_DIR))
+    import sciwire_py
+    assert sciwire_py.decode(base64.b64decode(resp[3]["output"])).canonical() == pick["encode"]["input"]["value"]
+    assert resp[4]["error"]["code"] == pick["refuse"]["expect"]["error"]
+
+
+def test_big_tensor_hex_is_spliced():
+    """A tensor whose hex passes BIG_LINE is written by splicing, like an ndarray's."""
+    import io
+    sys.path.insert(0, str(V.PKG_DIR))
+    import harness
+    hexstr = "00" * (harness.BIG_LINE // 2 + 8)
+    resp = {"id": 4, "value": {"kind": "tensor", "dtype": "torch.uint8", "sourceDevice": "cuda:0",
+                               "array": {"kind": "ndarray", "dtype": "uint8", "shape": [len(hexstr) // 2],
+                                         "hex": hexstr}}}
+    out = io.BytesIO()
+    harness.write_response(out, resp)
+    assert json.loads(out.getvalue()) == resp and out.getvalue().endswith(b"\n")
+    sparse = {"id": 5, "value": {"kind": "sparse", "format": "coo", "dtype": "uint8", "shape": [1, 1],
+                                 "hex": hexstr, "row": [0], "col": [0]}}
+    out = io.BytesIO()
+    harness.write_response(out, sparse)
+    assert json.loads(out.getvalue()) == sparse

@@ -36,6 +36,8 @@ def load_all():
             groups[doc["id"]] = doc
         else:
             doc["_folder"] = path.parent.name
+            # the envelope: the first folder under vectors/v1 (ndarray, scipy.sparse, ...)
+            doc["_envelope"] = path.relative_to(VECTORS).parts[0]
             vectors[doc["id"]] = doc
     return vectors, groups
 
@@ -94,11 +96,15 @@ def judge(vec: dict, sw) -> tuple:
     exp = vec["expect"]
     try:
         if vec.get("direction", "decode") == "encode":
-            arr = sw.from_canonical(vec["input"]["value"])
-            out = sw.dumps(arr, vec["input"]["encoding"])
+            out = sw.encode_canonical(vec["input"]["value"], vec["input"]["encoding"])
             if "error" in exp:
                 return False, f"encoded, expected {exp['error']}"
-            got = sw.decode(out.encode("utf-8")).canonical()
+            data = out if isinstance(out, bytes) else out.encode("utf-8")
+            if vec["input"]["encoding"] == "frame" and data[:1] != b"\xc1":
+                return False, "asked for a frame, wrote something else"
+            if "bytes" in exp and data != base64.b64decode(exp["bytes"], validate=True):
+                return False, f"wrote other bytes than expect.bytes ({len(data)} bytes)"
+            got = sw.decode(data).canonical()
             if got != vec["input"]["value"]:
                 return False, f"round trip gave {short(got)}"
             return True, "roundtrip"
