@@ -13,7 +13,7 @@ use crate::suite::{Expect, Group, Input, Suite, Vector};
 pub enum Outcome {
     /// A decoded canonical value.
     Value(JsonValue),
-    /// An encoded envelope's bytes.
+    /// An encoded envelope's bytes: JSON text, or a frame.
     Envelope(Vec<u8>),
     /// A rejection.
     Error {
@@ -96,7 +96,7 @@ impl Implementation for Reference {
     }
     fn encode(&mut self, value: &JsonValue, encoding: Encoding) -> Outcome {
         match self.timed(|_| Value::from_canonical(value).and_then(|v| sciwire::encode(&v, encoding))) {
-            Ok(text) => Outcome::Envelope(text.into_bytes()),
+            Ok(bytes) => Outcome::Envelope(bytes),
             Err(e) => error_outcome(&e),
         }
     }
@@ -141,7 +141,7 @@ pub struct CaseResult {
 fn describe(o: &Outcome) -> String {
     match o {
         Outcome::Value(v) => format!("value {v}"),
-        Outcome::Envelope(b) => format!("envelope {}", String::from_utf8_lossy(b)),
+        Outcome::Envelope(b) => format!("envelope {}", shown(b)),
         Outcome::Error { message, .. } => format!("rejected: {message}"),
         Outcome::Skipped(r) => format!("skipped: {r}"),
         Outcome::Errored(r) => format!("errored: {r}"),
@@ -164,23 +164,65 @@ pub fn check_vector(imp: &mut dyn Implementation, v: &Vector, schemas: &Schemas)
         (Outcome::Error { code, .. }, Expect::Error(want)) => {
             Verdict::CodeMismatch { expected: want.clone(), actual: code.clone() }
         }
-        (Outcome::Envelope(bytes), Expect::Roundtrip) => {
-            let Input::Encode { value, .. } = &v.input else {
+        (Outcome::Envelope(bytes), Expect::Roundtrip { bytes: want }) => {
+            let Input::Encode { value, encoding } = &v.input else {
                 return fail("an encode vector".into(), &outcome);
             };
-            match check_envelope(bytes, value, schemas) {
-                Ok(()) => Verdict::Pass,
-                Err(why) => Verdict::Fail { expected: format!("an envelope that decodes to {value}"), actual: why },
+            if (*encoding == Encoding::Frame) != sciwire::frame::is_frame(bytes) {
+                let asked = if *encoding == Encoding::Frame { "a frame" } else { "JSON text" };
+                return Verdict::Fail { expected: format!("{asked} for the {} encoding", encoding.as_str()), actual: shown(bytes) };
+            }
+            if let Err(why) = check_envelope(bytes, value, schemas) {
+                return Verdict::Fail { expected: format!("an envelope that decodes to {value}"), actual: why };
+            }
+            match want {
+                Some(want) if want != bytes => Verdict::Fail {
+                    expected: format!("exactly the bytes of expect.bytes: {}", shown(want)),
+                    actual: format!("{}{}", shown(bytes), first_difference(want, bytes)),
+                },
+                _ => Verdict::Pass,
             }
         }
         (_, Expect::Value(want)) => fail(format!("value {want}"), &outcome),
         (_, Expect::Error(want)) => fail(format!("rejection with {want}"), &outcome),
-        (_, Expect::Roundtrip) => fail("an envelope".into(), &outcome),
+        (_, Expect::Roundtrip { .. }) => fail("an envelope".into(), &outcome),
     }
 }
 
-/// An encoder's output must be schema-valid and decode (with the reference) to `value`.
+/// Bytes for people: JSON text as it is, a frame as its header and the
+/// length of its buffers, anything else as its length.
+pub fn shown(bytes: &[u8]) -> String {
+    if sciwire::frame::is_frame(bytes) {
+        return match sciwire::frame::read(bytes, &Limits::default()) {
+            Ok(view) => format!("frame of {} bytes, header {}", bytes.len(), view.header()),
+            Err(e) => format!("{} bytes starting with c1, not a frame ({e})", bytes.len()),
+        };
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(t) => t.to_string(),
+        Err(_) => format!("{} bytes, not UTF-8", bytes.len()),
+    }
+}
+
+/// Where two byte strings first differ, for a failure message.
+fn first_difference(want: &[u8], got: &[u8]) -> String {
+    match want.iter().zip(got).position(|(a, b)| a != b) {
+        Some(i) => format!(" (differs at byte {i}: {:02x}, not {:02x})", got[i], want[i]),
+        None => format!(" ({} bytes, not {})", got.len(), want.len()),
+    }
+}
+
+/// An encoder's output must be schema-valid and decode (with the reference)
+/// to `value`. A frame is not JSON text: it is judged by decoding alone,
+/// which checks its layout and its header's envelope.
 pub fn check_envelope(bytes: &[u8], value: &JsonValue, schemas: &Schemas) -> Result<(), String> {
+    if sciwire::frame::is_frame(bytes) {
+        return match sciwire::decode(bytes, &Limits::default()) {
+            Ok(v) if v.to_canonical() == *value => Ok(()),
+            Ok(v) => Err(format!("the frame decodes to {}: {}", v.to_canonical(), shown(bytes))),
+            Err(e) => Err(format!("the reference rejects the frame: {e}: {}", shown(bytes))),
+        };
+    }
     let text = String::from_utf8_lossy(bytes);
     let parsed: JsonValue = serde_json::from_slice(bytes).map_err(|e| format!("envelope is not JSON ({e}): {text}"))?;
     schemas

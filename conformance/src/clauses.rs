@@ -209,7 +209,7 @@ pub fn coverage(clauses: &[Clause], suite: &Suite) -> Coverage {
                         });
                     }
             }
-            Expect::Value(_) | Expect::Roundtrip => {
+            Expect::Value(_) | Expect::Roundtrip { .. } => {
                 for c in &v.clauses {
                     cov.valid.entry(c.clone()).or_default().push(v.id.clone());
                 }

@@ -18,6 +18,7 @@ use sciwire::{Code, Dtype, Encoding, Estimator, Limits, NdArray, Sparse, SparseF
 /// Every target, by name.
 pub const TARGETS: &[&str] = &[
     "decode_envelope",
+    "decode_frame",
     "decode_ndarray_fields",
     "decode_marker_fields",
     "arrow_payload",
@@ -31,6 +32,7 @@ pub const TARGETS: &[&str] = &[
 pub fn run(name: &str, data: &[u8]) -> bool {
     match name {
         "decode_envelope" => decode_envelope(data),
+        "decode_frame" => decode_frame(data),
         "decode_ndarray_fields" => decode_ndarray_fields(data),
         "decode_marker_fields" => decode_marker_fields(data),
         "arrow_payload" => arrow_payload(data),
@@ -164,6 +166,7 @@ pub fn canonical_value(data: &[u8]) {
     if let Ok(value) = Value::from_canonical(&v) {
         assert_eq!(Value::from_canonical(&value.to_canonical()).ok(), Some(value.clone()), "canonical form does not round-trip");
         let _ = sciwire::encode(&value, Encoding::Arrow);
+        let _ = sciwire::encode(&value, Encoding::Frame);
         // Like image-rs's targets, bound the target's own work: a value such
         // as shape [1099, 57621, 0] has a legitimate 126 MB json form, which
         // is not a finding but would be a timeout.
@@ -247,15 +250,18 @@ pub fn roundtrip(data: &[u8]) {
     let Some(a) = array_from(input) else { return };
     let value = Value::NdArray(a);
     let env = sciwire::encode(&value, Encoding::Arrow).unwrap_or_else(|e| panic!("arrow encode refused {value:?}: {e}"));
-    let back = sciwire::decode(env.as_bytes(), &Limits::default()).unwrap_or_else(|e| panic!("arrow round trip: {e}"));
+    let back = sciwire::decode(&env, &Limits::default()).unwrap_or_else(|e| panic!("arrow round trip: {e}"));
     assert_eq!(back, value, "arrow round trip changed the value");
     match sciwire::encode(&value, Encoding::Json) {
         Ok(env) => {
-            let back = sciwire::decode(env.as_bytes(), &Limits::default()).unwrap_or_else(|e| panic!("json round trip: {e}: {env}"));
+            let back = sciwire::decode(&env, &Limits::default())
+                .unwrap_or_else(|e| panic!("json round trip: {e}: {}", String::from_utf8_lossy(&env)));
             assert_eq!(back, value, "json round trip changed the value");
         }
         Err(e) => assert!(matches!(e.code(), Code::ValueDomain | Code::DtypeUnsupported), "json refusal with {e}"),
     }
+    // A frame holds every valid array.
+    check_roundtrip(&value, Encoding::Frame, &[]);
 }
 
 fn schemas() -> &'static Schemas {
@@ -509,9 +515,15 @@ fn elements(u: &mut Unstructured<'_>, dtype: Dtype, n: usize) -> arbitrary::Resu
 fn check_roundtrip(value: &Value, encoding: Encoding, may_refuse: &[Code]) {
     match sciwire::encode(value, encoding) {
         Ok(env) => {
-            let back = sciwire::decode(env.as_bytes(), &Limits::default())
-                .unwrap_or_else(|e| panic!("{} round trip: {e}: {env}", encoding.as_str()));
-            assert_eq!(&back, value, "{} round trip changed the value: {env}", encoding.as_str());
+            let shown = String::from_utf8_lossy(&env);
+            let back = sciwire::decode(&env, &Limits::default())
+                .unwrap_or_else(|e| panic!("{} round trip: {e}: {shown}", encoding.as_str()));
+            assert_eq!(&back, value, "{} round trip changed the value: {shown}", encoding.as_str());
+            if encoding == Encoding::Frame {
+                // A frame has one spelling: the decoded value is written the same.
+                let again = sciwire::encode(&back, encoding).unwrap_or_else(|e| panic!("re-encoding a frame: {e}"));
+                assert!(again == env, "a decoded frame re-encodes differently: {shown}");
+            }
         }
         Err(e) => assert!(may_refuse.contains(&e.code()), "{} encoder refused {value:?} with {e}", encoding.as_str()),
     }
@@ -559,7 +571,10 @@ fn roundtrip_sparse(u: &mut Unstructured<'_>) {
         Ok(Sparse { dtype, shape, data: elements(u, dtype, nnz)?, format })
     };
     let Ok(s) = build(u) else { return };
-    check_roundtrip(&Value::Sparse(s), Encoding::Json, &[Code::ValueDomain]);
+    let value = Value::Sparse(s);
+    check_roundtrip(&value, Encoding::Json, &[Code::ValueDomain]);
+    // NaN and integers beyond 2^53 included: a frame holds every valid matrix.
+    check_roundtrip(&value, Encoding::Frame, &[]);
 }
 
 /// A tensor of any torch dtype (bfloat16-sourced float32 included) round-trips
@@ -581,6 +596,7 @@ fn roundtrip_tensor(u: &mut Unstructured<'_>) {
     let value = Value::Tensor(Tensor { array, from_bfloat16, source_device });
     check_roundtrip(&value, Encoding::Arrow, &[]);
     check_roundtrip(&value, Encoding::Json, &[Code::ValueDomain]);
+    check_roundtrip(&value, Encoding::Frame, &[]);
 }
 
 /// A parameter tree a decoder could give: members sorted and unique, no
@@ -625,6 +641,214 @@ fn roundtrip_estimator(u: &mut Unstructured<'_>) {
         })
     };
     let Ok(e) = build(u) else { return };
-    check_roundtrip(&Value::Estimator(e), Encoding::Json, &[Code::ValueDomain]);
+    let value = Value::Estimator(e);
+    check_roundtrip(&value, Encoding::Json, &[Code::ValueDomain]);
+    // The same params in a frame's header: refused exactly when json refuses.
+    check_roundtrip(&value, Encoding::Frame, &[Code::ValueDomain]);
 }
 
+
+// ---------------------------------------------------------------- frames
+
+/// At most this many buffers in a structured frame.
+const MAX_FRAME_BUFFERS: u8 = 4;
+
+/// One change to a well-laid-out frame.
+#[derive(Debug)]
+enum FrameMutation {
+    /// The version field.
+    Version(u32),
+    /// The header length field, moved by this much.
+    HeaderLength(i16),
+    /// A `buffers` item's offset claimed this much off where the buffer is.
+    Offset(u8, i16),
+    /// A `buffers` item's length claimed this much off the buffer's.
+    Length(u8, i16),
+    /// A `buffers` item claiming this (maybe huge) length.
+    HugeLength(u8, u64),
+    /// An extra item in `buffers`, its bytes appended in the layout.
+    ExtraBuffer(u8),
+    /// This byte of the padding (counted over all padding bytes) set non-zero.
+    Padding(u16, u8),
+    /// This byte (counted from the end when past it) XORed with a value.
+    Flip(u16, u8),
+    /// The frame cut to this many bytes (modulo its length).
+    Truncate(u16),
+    /// These bytes appended.
+    Trailing(u8),
+}
+
+fn frame_mutation(u: &mut Unstructured<'_>) -> arbitrary::Result<FrameMutation> {
+    Ok(match u.int_in_range(0u8..=9)? {
+        0 => FrameMutation::Version(if u.arbitrary()? { u.int_in_range(0..=3)? } else { u.arbitrary()? }),
+        1 => FrameMutation::HeaderLength(u.int_in_range(-80..=80)?),
+        2 => FrameMutation::Offset(u.arbitrary()?, u.int_in_range(-130..=130)?),
+        3 => FrameMutation::Length(u.arbitrary()?, u.int_in_range(-9..=9)?),
+        4 => FrameMutation::HugeLength(u.arbitrary()?, *u.choose(&[1 << 28, (1 << 28) + 1, (1 << 53) - 1, 1 << 53, u64::MAX])?),
+        5 => FrameMutation::ExtraBuffer(u.int_in_range(0..=70)?),
+        6 => FrameMutation::Padding(u.arbitrary()?, u.int_in_range(1..=255)?),
+        7 => FrameMutation::Flip(u.arbitrary()?, u.int_in_range(1..=255)?),
+        8 => FrameMutation::Truncate(u.arbitrary()?),
+        _ => FrameMutation::Trailing(u.int_in_range(1..=64)?),
+    })
+}
+
+/// The parts of a structured frame input: the envelope's JSON text (without
+/// `buffers`) and the buffers' bytes, each length-prefixed (u32 LE), the
+/// buffer count one byte; then the mutations, to the end of the input.
+fn frame_parts(u: &mut Unstructured<'_>) -> arbitrary::Result<(Vec<u8>, Vec<Vec<u8>>)> {
+    let field = |u: &mut Unstructured<'_>| -> arbitrary::Result<Vec<u8>> {
+        let n = u32::from_le_bytes(<[u8; 4]>::try_from(u.bytes(4)?).unwrap_or_default()) as usize;
+        Ok(u.bytes(n.min(u.len()))?.to_vec())
+    };
+    let header = field(u)?;
+    let count = u.bytes(1)?.first().copied().unwrap_or(0) % (MAX_FRAME_BUFFERS + 1);
+    let buffers = (0..count).map(|_| field(u)).collect::<arbitrary::Result<_>>()?;
+    Ok((header, buffers))
+}
+
+/// A structured input for [`decode_frame`] that rebuilds `frame` unchanged
+/// (its envelope, its buffers, no mutation); `None` for what is not a valid
+/// frame. `fuzz-seeds` writes one per frame vector.
+pub fn decode_frame_seed(frame: &[u8]) -> Option<Vec<u8>> {
+    let view = sciwire::frame::read(frame, &Limits::default()).ok()?;
+    if view.buffer_count() > usize::from(MAX_FRAME_BUFFERS) {
+        return None;
+    }
+    // The writer's `buffers` is the header's last member.
+    let header = view.header();
+    let cut = header.rfind(",\"buffers\":[").filter(|_| header.ends_with("]}"))?;
+    let envelope = format!("{}}}", &header[..cut]);
+    let mut out = Vec::new();
+    let field = |bytes: &[u8], out: &mut Vec<u8>| {
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(bytes);
+    };
+    field(envelope.as_bytes(), &mut out);
+    out.push(view.buffer_count() as u8);
+    for b in view.buffers() {
+        field(b.bytes(), &mut out);
+    }
+    Some(out)
+}
+
+/// Structured frames through the decoder: an envelope and its buffers laid
+/// out as a writer lays them out, then changed where framing can go wrong
+/// (the version, the header length, a `buffers` item's offset or length,
+/// an unreferenced buffer, non-zero padding, a flipped byte, truncation,
+/// trailing bytes). The view's buffers are read as elements too.
+pub fn decode_frame(data: &[u8]) {
+    let Some((frame, mutated)) = build_frame(data) else { return };
+    let limits = Limits::default();
+    let decoded = sciwire::decode(&frame, &limits);
+    if let Ok(view) = sciwire::frame::read(&frame, &limits) {
+        for b in view.buffers() {
+            let _ = b.elements::<f64>();
+            let _ = b.elements::<u16>();
+            assert_eq!(b.offset() % 64, 0, "a buffer of a valid frame is not aligned");
+        }
+        // One entry point or the other: the same verdict.
+        let via_view = sciwire::decode_frame(&view, &limits);
+        assert_eq!(via_view.as_ref().ok(), decoded.as_ref().ok(), "decode and decode_frame disagree");
+    } else {
+        assert!(decoded.is_err(), "decode accepts a frame that frame::read rejects");
+    }
+    if !mutated
+        && let Ok(value) = &decoded
+        && let Ok(again) = sciwire::encode(value, Encoding::Frame)
+        && sciwire::decode(&again, &limits).as_ref().ok() != Some(value)
+    {
+        panic!("a decoded frame does not survive being written again");
+    }
+}
+
+/// The frame [`decode_frame`] builds from its input, and whether any
+/// mutation was applied; `None` when the input is too short for its parts.
+pub fn build_frame(data: &[u8]) -> Option<(Vec<u8>, bool)> {
+    use FrameMutation as M;
+    let mut u = Unstructured::new(data);
+    let (envelope, mut buffers) = frame_parts(&mut u).ok()?;
+    let mut mutations = Vec::new();
+    while !u.is_empty() && mutations.len() < 6 {
+        let Ok(m) = frame_mutation(&mut u) else { break };
+        mutations.push(m);
+    }
+    for m in &mutations {
+        if let M::ExtraBuffer(n) = m {
+            buffers.push(vec![0x5a; usize::from(*n)]);
+        }
+    }
+    // Where each buffer is, and what the header claims.
+    let mut placed = Vec::with_capacity(buffers.len());
+    let mut end = 0u64;
+    for b in &buffers {
+        let offset = sciwire::frame::ALIGN * end.div_ceil(sciwire::frame::ALIGN);
+        placed.push((offset, b.len() as u64));
+        end = offset + b.len() as u64;
+    }
+    let mut claimed = placed.clone();
+    let index = |i: u8, n: usize| usize::from(i) % n.max(1);
+    for m in &mutations {
+        match *m {
+            M::Offset(i, d) if !claimed.is_empty() => {
+                let k = index(i, claimed.len());
+                claimed[k].0 = claimed[k].0.saturating_add_signed(i64::from(d));
+            }
+            M::Length(i, d) if !claimed.is_empty() => {
+                let k = index(i, claimed.len());
+                claimed[k].1 = claimed[k].1.saturating_add_signed(i64::from(d));
+            }
+            M::HugeLength(i, n) if !claimed.is_empty() => {
+                let k = index(i, claimed.len());
+                claimed[k].1 = n;
+            }
+            _ => {}
+        }
+    }
+    let body = envelope.strip_suffix(b"}").unwrap_or(&envelope);
+    let items: Vec<String> = claimed.iter().map(|(o, l)| format!("[{o},{l}]")).collect();
+    let comma = if body.ends_with(b"{") { "" } else { "," };
+    let header = [body, format!("{comma}\"buffers\":[{}]}}", items.join(",")).as_bytes()].concat();
+    let mut frame = sciwire::frame::SIGNATURE.to_vec();
+    frame.extend_from_slice(&1u32.to_le_bytes());
+    frame.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    frame.extend_from_slice(&header);
+    let start = (sciwire::frame::ALIGN * (frame.len() as u64).div_ceil(sciwire::frame::ALIGN)) as usize;
+    let mut padding: Vec<usize> = (frame.len()..start).collect();
+    frame.resize(start, 0);
+    for ((offset, _), b) in placed.iter().zip(&buffers) {
+        let at = start + *offset as usize;
+        padding.extend(frame.len()..at);
+        frame.resize(at, 0);
+        frame.extend_from_slice(b);
+    }
+    for m in &mutations {
+        match *m {
+            M::Version(v) => {
+                if let Some(field) = frame.get_mut(8..12) {
+                    field.copy_from_slice(&v.to_le_bytes());
+                }
+            }
+            M::HeaderLength(d) => {
+                let h = u32::try_from(header.len() as i64 + i64::from(d)).unwrap_or(0);
+                if let Some(field) = frame.get_mut(12..16) {
+                    field.copy_from_slice(&h.to_le_bytes());
+                }
+            }
+            M::Padding(i, b) if !padding.is_empty() => {
+                let at = padding[usize::from(i) % padding.len()];
+                if let Some(x) = frame.get_mut(at) {
+                    *x = b;
+                }
+            }
+            M::Flip(i, b) if !frame.is_empty() => {
+                let at = usize::from(i) % frame.len();
+                frame[at] ^= b;
+            }
+            M::Truncate(n) => frame.truncate(usize::from(n) % frame.len().max(1)),
+            M::Trailing(n) => frame.extend(std::iter::repeat_n(0u8, usize::from(n))),
+            _ => {}
+        }
+    }
+    Some((frame, !mutations.is_empty()))
+}

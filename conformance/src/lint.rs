@@ -34,7 +34,7 @@ pub fn lint(suite: &Suite, schemas: &Schemas, clauses: &[Clause], root: &Path) -
             (Input::Encode { .. }, _) => "encode",
             (_, Expect::Value(_)) => "valid",
             (_, Expect::Error(_)) => "invalid",
-            (_, Expect::Roundtrip) => "encode",
+            (_, Expect::Roundtrip { .. }) => "encode",
         };
         if folder != want {
             problems.push(format!("{p}: belongs in a {want}/ folder"));
@@ -43,6 +43,12 @@ pub fn lint(suite: &Suite, schemas: &Schemas, clauses: &[Clause], root: &Path) -
             && sciwire::Code::parse(code).is_none() {
                 problems.push(format!("{p}: {code} is not a code of spec/src/errors.md"));
             }
+        // [vector.expect]: exact bytes only for a frame, which has one spelling.
+        if let (Expect::Roundtrip { bytes: Some(_) }, Input::Encode { encoding, .. }) = (&v.expect, &v.input)
+            && *encoding != sciwire::Encoding::Frame
+        {
+            problems.push(format!("{p}: expect.bytes is for frames only, not the {} encoding", encoding.as_str()));
+        }
         if let Expect::Value(value) = &v.expect
             && let Err(errs) = schemas.validate("canonical-value", value) {
                 problems.extend(errs.into_iter().map(|e| format!("{p}: expect.value: {e}")));

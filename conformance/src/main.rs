@@ -239,14 +239,28 @@ fn fuzz_seeds(suite_root: &std::path::Path, out: &std::path::Path) -> Result<boo
                 put("schema_vs_decoder", &v.id, bytes)?;
                 put("decode_ndarray_fields", &v.id, bytes)?;
                 put("decode_marker_fields", &v.id, bytes)?;
+                if let Some(seed) = sciwire_conformance::fuzz::decode_frame_seed(bytes) {
+                    put("decode_frame", &v.id, &seed)?;
+                }
                 let b64 = v.json_input().and_then(|j| j.get("b64")).and_then(|b| b.as_str());
                 if let Some(Ok(payload)) = b64.map(|b| base64::engine::general_purpose::STANDARD.decode(b)) {
                     put("arrow_payload", &v.id, &[[11u8, 6].as_slice(), &payload].concat())?;
                 }
             }
-            Input::Encode { value, .. } => {
+            Input::Encode { value, encoding } => {
                 put("canonical_value", &v.id, value.to_string().as_bytes())?;
                 put("roundtrip", &v.id, value.to_string().as_bytes())?;
+                // A frame's exact bytes, rebuilt by the structured frame target.
+                let golden = match &v.expect {
+                    sciwire_conformance::suite::Expect::Roundtrip { bytes: Some(b) } => Some(b.clone()),
+                    _ if *encoding == sciwire::Encoding::Frame => sciwire::Value::from_canonical(value)
+                        .and_then(|val| sciwire::encode(&val, *encoding))
+                        .ok(),
+                    _ => None,
+                };
+                if let Some(seed) = golden.as_deref().and_then(sciwire_conformance::fuzz::decode_frame_seed) {
+                    put("decode_frame", &v.id, &seed)?;
+                }
             }
             _ => {}
         }

@@ -162,9 +162,48 @@ fn strings(v: &JsonValue) -> Vec<String> {
     v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string).or_else(|| x.as_u64().map(|n| n.to_string()))).collect()).unwrap_or_default()
 }
 
+/// The header of what looks like a frame, read leniently (whatever its
+/// layout): the runner classifies a frame input by it, valid or not.
+fn frame_header(bytes: &[u8]) -> Option<serde_json::Map<String, JsonValue>> {
+    let sig = sciwire::frame::SIGNATURE;
+    if !bytes.starts_with(&sig) {
+        return None;
+    }
+    let h = u32::from_le_bytes(bytes.get(12..16)?.try_into().ok()?) as usize;
+    let header = bytes.get(16..16usize.checked_add(h)?.min(bytes.len()))?;
+    match serde_json::from_slice(header) {
+        Ok(JsonValue::Object(m)) => Some(m),
+        _ => None,
+    }
+}
+
+/// Whether a frame decode input is covered ([harness.capabilities]): it
+/// needs the `frame` encoding, the decode direction and codec version 1 of
+/// the marker its header names (when the header can be read and names one of
+/// v1's markers; else of its folder's marker).
+fn frame_covered(folder: &str, bytes: &[u8], caps: &JsonValue) -> Result<(), String> {
+    const MARKERS: &[&str] = &["ndarray", "scipy.sparse", "torch.tensor", "sklearn.estimator"];
+    let named = frame_header(bytes).and_then(|m| m.get("__tywrap__").and_then(JsonValue::as_str).map(str::to_string));
+    let marker = named.as_deref().filter(|m| MARKERS.contains(m)).unwrap_or(folder);
+    let Some(cap) = caps.get(marker) else {
+        return Err(format!("envelope {marker} not supported"));
+    };
+    let need = |list: &JsonValue, what: &str, kind: &str| {
+        if strings(list).iter().any(|x| x == what) { Ok(()) } else { Err(format!("{kind} {what} not supported")) }
+    };
+    need(&cap["directions"], "decode", "direction")?;
+    need(&cap["encodings"], "frame", "encoding")?;
+    need(&cap["codecVersions"], "1", "codec version")
+}
+
 /// Whether the declared capabilities cover `v`; the reason when they do not.
 pub fn covered(v: &Vector, caps: &JsonValue) -> Result<(), String> {
     let envelope = v.path.split('/').next().unwrap_or_default();
+    if let Input::Decode(bytes) = &v.input
+        && sciwire::frame::is_frame(bytes)
+    {
+        return frame_covered(envelope, bytes, caps);
+    }
     let Some(cap) = caps.get(envelope) else {
         return Err(format!("envelope {envelope} not supported"));
     };
@@ -206,6 +245,11 @@ pub fn covered(v: &Vector, caps: &JsonValue) -> Result<(), String> {
 fn input_for_people(v: &Vector) -> String {
     match &v.input {
         Input::Encode { value, encoding } => format!("encode as {}: {value}", encoding.as_str()),
+        Input::Decode(bytes) if sciwire::frame::is_frame(bytes) => {
+            let header = frame_header(bytes).map_or_else(|| "unreadable".to_string(), |m| JsonValue::Object(m).to_string());
+            let header = if header.len() > 600 { format!("{}…", header.chars().take(300).collect::<String>()) } else { header };
+            format!("a frame of {} bytes, header {header}; see {}", bytes.len(), v.path)
+        }
         Input::Decode(bytes) => match std::str::from_utf8(bytes) {
             Ok(t) if t.len() <= 600 => t.to_string(),
             Ok(t) => format!("{}… ({} bytes; see {})", t.chars().take(300).collect::<String>(), bytes.len(), v.path),

@@ -8,7 +8,7 @@ use serde_json::Value as JsonValue;
 /// What a vector feeds the implementation.
 #[derive(Clone, Debug)]
 pub enum Input {
-    /// Envelope bytes to decode.
+    /// Envelope bytes to decode: JSON text, or a frame.
     Decode(Vec<u8>),
     /// A canonical value to encode, and the encoding asked for.
     Encode {
@@ -26,8 +26,12 @@ pub enum Expect {
     Value(JsonValue),
     /// Rejection with this code.
     Error(String),
-    /// Encoding succeeds and decodes back to the input.
-    Roundtrip,
+    /// Encoding succeeds and decodes back to the input; with `bytes` (frames
+    /// only, `expect.bytes`), the output is exactly those bytes.
+    Roundtrip {
+        /// The exact output, when the vector gives it.
+        bytes: Option<Vec<u8>>,
+    },
 }
 
 /// One vector file.
@@ -141,7 +145,15 @@ impl Vector {
         } else if let Some(c) = expect.get("error").and_then(JsonValue::as_str) {
             Expect::Error(c.to_string())
         } else if expect.get("roundtrip") == Some(&JsonValue::Bool(true)) {
-            Expect::Roundtrip
+            let bytes = match expect.get("bytes") {
+                None => None,
+                Some(b) => Some(
+                    b.as_str()
+                        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                        .ok_or_else(|| format!("{path}: expect.bytes is not a base64 string"))?,
+                ),
+            };
+            Expect::Roundtrip { bytes }
         } else {
             return Err(format!("{path}: expect has none of value, error, roundtrip"));
         };

@@ -66,3 +66,37 @@ fn every_target_accepts_every_vector_input() {
         }
     }
 }
+
+#[test]
+fn frame_seeds_rebuild_their_frames_and_every_mutation_runs() {
+    use sciwire_conformance::fuzz::{build_frame, decode_frame_seed};
+    use sciwire_conformance::suite::Expect;
+    let suite = Suite::load(&default_root()).unwrap();
+    let mut seeds = 0;
+    for v in &suite.vectors {
+        let (frame, written) = match (&v.input, &v.expect) {
+            (Input::Decode(bytes), _) => (bytes.clone(), false),
+            (_, Expect::Roundtrip { bytes: Some(b) }) => (b.clone(), true),
+            _ => continue,
+        };
+        let Some(seed) = decode_frame_seed(&frame) else { continue };
+        seeds += 1;
+        // the seed, unchanged, is the frame itself (a writer's), or one of
+        // the same value (a vector may spell `buffers` its own way)
+        let (rebuilt, mutated) = build_frame(&seed).unwrap();
+        assert!(!mutated, "{}", v.id);
+        if written {
+            assert_eq!(rebuilt, frame, "{}", v.id);
+        }
+        let limits = sciwire::Limits::default();
+        assert_eq!(sciwire::decode(&rebuilt, &limits).ok(), sciwire::decode(&frame, &limits).ok(), "{}", v.id);
+        // each kind of mutation, with a few parameters, through the target
+        for op in 0u8..=9 {
+            for param in [[0u8, 0, 0, 0], [1, 2, 3, 4], [0xff, 0x7f, 0x80, 0x01], [0x40, 0, 0xc0, 0xff]] {
+                let data = [seed.as_slice(), &[op], &param, &[op.wrapping_mul(7), 3, 0xff, 0x20]].concat();
+                assert!(!panics("decode_frame", &data), "decode_frame panicked on {} with mutation {op} {param:?}", v.id);
+            }
+        }
+    }
+    assert!(seeds > 100, "only {seeds} frame seeds");
+}

@@ -57,6 +57,15 @@ pub enum Code {
     NestedEnvelope,
     /// A tensor's `device` is not `cpu`.
     DeviceUnsupported,
+    /// The input starts with `c1`, a frame's first byte, but not with the
+    /// whole frame signature ([frame.signature]).
+    FrameSignature,
+    /// A frame's version is not 1 ([frame.version]).
+    FrameVersion,
+    /// A frame's prefix, buffers, padding or buffer references are not its
+    /// one layout ([frame.header-length], [frame.buffers], [frame.padding],
+    /// [frame.references]).
+    FrameLayout,
 }
 
 impl Code {
@@ -85,6 +94,9 @@ impl Code {
         Code::SparseIndex,
         Code::NestedEnvelope,
         Code::DeviceUnsupported,
+        Code::FrameSignature,
+        Code::FrameVersion,
+        Code::FrameLayout,
     ];
 
     /// The code as the specification spells it, e.g. `"E_SHAPE_MISMATCH"`.
@@ -113,6 +125,9 @@ impl Code {
             Code::SparseIndex => "E_SPARSE_INDEX",
             Code::NestedEnvelope => "E_NESTED_ENVELOPE",
             Code::DeviceUnsupported => "E_DEVICE_UNSUPPORTED",
+            Code::FrameSignature => "E_FRAME_SIGNATURE",
+            Code::FrameVersion => "E_FRAME_VERSION",
+            Code::FrameLayout => "E_FRAME_LAYOUT",
         }
     }
 

@@ -48,6 +48,13 @@ pub(crate) fn number_value(text: &str) -> Option<f64> {
     text.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// An integer in `[0, 2^53-1]` from a number's text, as the conventions read
+/// "integer": any spelling whose value is whole (`1.0`, `1e0` are 1).
+pub(crate) fn dimension(text: &str) -> Option<u64> {
+    let v = number_value(text)?;
+    (v.fract() == 0.0 && (0.0..=crate::limits::MAX_SAFE_INTEGER as f64).contains(&v)).then_some(v as u64)
+}
+
 /// An object member: name, value, and the value's text.
 pub(crate) type Member<'a> = (Cow<'a, str>, Json<'a>, &'a str);
 
@@ -365,8 +372,10 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Writes `s` as a JSON string: quotes, `"` and `\\` escaped, control
-/// characters as `\\u00XX`, everything else as itself.
+/// Writes `s` as a JSON string, as [frame.encode] spells it: quotes, only the
+/// escapes JSON requires, in their short forms (`\"`, `\\`, `\b`, `\f`, `\n`,
+/// `\r`, `\t`), other control characters as `\u00xx` in lowercase hex,
+/// everything else as itself.
 pub(crate) fn write_string(out: &mut String, s: &str) {
     out.push('"');
     let mut run = 0;
@@ -374,6 +383,8 @@ pub(crate) fn write_string(out: &mut String, s: &str) {
         let esc = match c {
             '"' => "\\\"",
             '\\' => "\\\\",
+            '\u{8}' => "\\b",
+            '\u{c}' => "\\f",
             '\n' => "\\n",
             '\r' => "\\r",
             '\t' => "\\t",

@@ -1,8 +1,9 @@
 //! The sciwire reference implementation: strict decoders and encoders for
 //! the envelopes of `spec/` (`ndarray`, `scipy.sparse`, `torch.tensor` and
-//! `sklearn.estimator`), with the specification's error codes and limits.
-//! [`decode`] reads any of them into a [`Value`]; [`Value::to_canonical`]
-//! gives the canonical value the conformance runner compares.
+//! `sklearn.estimator`), as JSON text or as binary [frames](frame), with the
+//! specification's error codes and limits. [`decode`] reads any of them into
+//! a [`Value`]; [`Value::to_canonical`] gives the canonical value the
+//! conformance runner compares; [`encode`] writes an envelope's bytes.
 //!
 //! ```
 //! let env = br#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"int8","shape":[2],"data":[1,-1]}"#;
@@ -12,11 +13,25 @@
 //! assert_eq!(err.code().as_str(), "E_CODEC_VERSION");
 //! ```
 //!
-//! The library does no I/O: it decodes from bytes and encodes to a string.
+//! A frame is decoded by the same entry point, and written by asking for
+//! [`Encoding::Frame`]; [`frame::read`] gives a borrowed view of its buffers:
+//!
+//! ```
+//! # fn main() -> sciwire::Result<()> {
+//! let env = br#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"int8","shape":[2],"data":[1,-1]}"#;
+//! let value = sciwire::decode(env, &sciwire::Limits::default())?;
+//! let frame = sciwire::encode(&value, sciwire::Encoding::Frame)?;
+//! assert_eq!(&frame[..8], &sciwire::frame::SIGNATURE);
+//! assert_eq!(sciwire::decode(&frame, &sciwire::Limits::default())?, value);
+//! # Ok(()) }
+//! ```
+//!
+//! The library does no I/O: it decodes from bytes and encodes to bytes.
 
 pub mod dtype;
 mod envelope;
 pub mod error;
+pub mod frame;
 mod json;
 pub mod limits;
 mod payload;
@@ -25,24 +40,24 @@ pub mod schema;
 pub mod value;
 
 pub use dtype::Dtype;
-pub use envelope::{Encoding, Version, decode, encode};
+pub use envelope::{Encoding, Version, decode, decode_frame, encode};
 pub use error::{Code, Error, Result};
 pub use limits::Limits;
 pub use value::{Estimator, NdArray, Sparse, SparseFormat, Tensor, TypedJson, Value};
 
 /// What this implementation decodes and encodes, as the harness protocol's
 /// `start` reply declares it ([harness.capabilities]): every marker, both
-/// directions, codec versions 0 and 1; for `torch.tensor` the encodings are
-/// those of the nested ndarray envelope.
+/// directions, codec versions 0 and 1, and frames of every marker; for
+/// `torch.tensor` the encodings are those of the nested ndarray envelope.
 pub fn capabilities() -> serde_json::Value {
     let both = |encodings: &[&str]| {
         serde_json::json!({"directions": ["decode", "encode"], "encodings": encodings, "codecVersions": [0, 1]})
     };
     serde_json::json!({
-        "ndarray": both(&["arrow", "json"]),
-        "scipy.sparse": both(&["json"]),
-        "torch.tensor": both(&["arrow", "json"]),
-        "sklearn.estimator": both(&["json"]),
+        "ndarray": both(&["arrow", "json", "frame"]),
+        "scipy.sparse": both(&["json", "frame"]),
+        "torch.tensor": both(&["arrow", "json", "frame"]),
+        "sklearn.estimator": both(&["json", "frame"]),
     })
 }
 

@@ -22,10 +22,10 @@ pub struct NdArray {
 }
 
 impl NdArray {
-    /// The product of the shape (1 for 0-d). Saturates; a decoded array never does.
+    /// The product of the shape (1 for 0-d; 0 when an entry is 0, whatever
+    /// the others, as [limits.elements] says). Saturates; a decoded array
+    /// never does.
     pub fn element_count(&self) -> u64 {
-        // A 0 anywhere makes the product 0, whatever overflows before it
-        // ([limits.elements]: `[2^40, 2^40, 0]` holds no element).
         if self.shape.contains(&0) {
             return 0;
         }

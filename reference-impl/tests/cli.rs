@@ -112,8 +112,71 @@ fn the_harness_declares_all_four_markers() {
     assert_eq!(rc, 0);
     let reply: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     let caps = &reply["capabilities"];
-    assert_eq!(caps["ndarray"]["encodings"], serde_json::json!(["arrow", "json"]));
-    assert_eq!(caps["torch.tensor"]["encodings"], serde_json::json!(["arrow", "json"]));
-    assert_eq!(caps["scipy.sparse"]["encodings"], serde_json::json!(["json"]));
-    assert_eq!(caps["sklearn.estimator"]["encodings"], serde_json::json!(["json"]));
+    assert_eq!(caps["ndarray"]["encodings"], serde_json::json!(["arrow", "json", "frame"]));
+    assert_eq!(caps["torch.tensor"]["encodings"], serde_json::json!(["arrow", "json", "frame"]));
+    assert_eq!(caps["scipy.sparse"]["encodings"], serde_json::json!(["json", "frame"]));
+    assert_eq!(caps["sklearn.estimator"]["encodings"], serde_json::json!(["json", "frame"]));
+}
+
+/// Runs `sciwire` with binary standard input and output.
+fn run_bytes(args: &[&str], stdin: &[u8]) -> (i32, Vec<u8>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sciwire"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawning sciwire: {e}"));
+    if let Some(mut i) = child.stdin.take() {
+        let _ = i.write_all(stdin);
+    }
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("waiting: {e}"));
+    (out.status.code().unwrap_or(-1), out.stdout, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn frames_are_written_as_bytes_and_decoded_like_json() {
+    let (_, canonical, _) = run(&["decode"], ENV);
+    for canonical in [canonical.as_str(), EXAMPLES[0].1, EXAMPLES[1].1, EXAMPLES[2].1] {
+        let (rc, frame, err) = run_bytes(&["encode", "--encoding", "frame"], canonical.as_bytes());
+        assert_eq!(rc, 0, "{err}");
+        // the exact bytes, no newline after them
+        let value = sciwire::Value::from_canonical(&serde_json::from_str(canonical).unwrap()).unwrap();
+        assert_eq!(frame, sciwire::encode(&value, sciwire::Encoding::Frame).unwrap());
+        assert_eq!(&frame[..8], &sciwire::frame::SIGNATURE);
+        let (rc, back, _) = run_bytes(&["decode"], &frame);
+        assert_eq!((rc, String::from_utf8_lossy(&back).trim()), (0, canonical.trim()));
+        // from a file too
+        let path = std::env::temp_dir().join(format!("sciwire-cli-{}.frame", std::process::id()));
+        std::fs::write(&path, &frame).unwrap();
+        let (rc, back, _) = run_bytes(&["decode", path.to_str().unwrap()], b"");
+        let _ = std::fs::remove_file(&path);
+        assert_eq!((rc, String::from_utf8_lossy(&back).trim()), (0, canonical.trim()));
+    }
+    // a damaged frame is rejected with its code, exit 1
+    let (_, mut frame, _) = run_bytes(&["encode", "--encoding", "frame"], EXAMPLES[0].1.as_bytes());
+    frame[4] = b'\n';
+    let (rc, out, _) = run_bytes(&["decode"], &frame);
+    assert_eq!(rc, 1);
+    assert!(String::from_utf8_lossy(&out).contains("E_FRAME_SIGNATURE"));
+    // a refusal is an error object, not bytes
+    let bad = r#"{"kind":"ndarray","dtype":"bool","shape":[1],"hex":"02"}"#;
+    let (rc, out, _) = run_bytes(&["encode", "--encoding", "frame"], bad.as_bytes());
+    assert_eq!(rc, 1);
+    assert!(String::from_utf8_lossy(&out).contains("E_VALUE_DOMAIN"));
+}
+
+#[test]
+fn the_harness_encodes_frames() {
+    use base64::Engine as _;
+    let request = serde_json::json!({"cmd": "encode", "id": 3, "value": serde_json::from_str::<serde_json::Value>(EXAMPLES[1].1).unwrap(), "encoding": "frame"});
+    let (rc, out, _) = run(&["harness"], &format!("{request}\n"));
+    assert_eq!(rc, 0);
+    let reply: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD.decode(reply["output"].as_str().unwrap()).unwrap();
+    let decode = serde_json::json!({"cmd": "decode", "id": 4, "input": reply["output"]});
+    let (_, out, _) = run(&["harness"], &format!("{decode}\n"));
+    let reply: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(reply["value"], serde_json::from_str::<serde_json::Value>(EXAMPLES[1].1).unwrap());
+    assert_eq!(bytes[0], 0xc1);
 }

@@ -1,8 +1,9 @@
 //! Property tests: any value encodes and decodes back to itself, bit for
 //! bit, in each encoding that can hold it; and the json encoder refuses,
 //! with the specified code, exactly the values it cannot hold. For each
-//! envelope: ndarray, scipy.sparse, torch.tensor (both nested encodings)
-//! and sklearn.estimator.
+//! envelope: ndarray, scipy.sparse, torch.tensor (all nested encodings)
+//! and sklearn.estimator; and for each, value → frame → value, the frame
+//! holding every valid value and being written the same way again.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
@@ -94,7 +95,7 @@ proptest! {
     fn arrow_round_trips_bit_for_bit(a in arrays()) {
         let v = Value::NdArray(a);
         let env = sciwire::encode(&v, Encoding::Arrow).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let back = sciwire::decode(env.as_bytes(), &Limits::default()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let back = sciwire::decode(&env, &Limits::default()).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(back, v);
     }
 
@@ -104,8 +105,8 @@ proptest! {
         let v = Value::NdArray(a);
         match (sciwire::encode(&v, Encoding::Json), refusal) {
             (Ok(env), None) => {
-                let back = sciwire::decode(env.as_bytes(), &Limits::default())
-                    .map_err(|e| TestCaseError::fail(format!("{e}: {env}")))?;
+                let back = sciwire::decode(&env, &Limits::default())
+                    .map_err(|e| TestCaseError::fail(format!("{e}: {}", String::from_utf8_lossy(&env))))?;
                 prop_assert_eq!(back, v);
             }
             (Err(e), Some(code)) => prop_assert_eq!(e.code(), code),
@@ -241,11 +242,51 @@ fn estimators() -> impl Strategy<Value = Estimator> {
 
 fn round_trip(v: &Value, encoding: Encoding) -> Result<(), TestCaseError> {
     let env = sciwire::encode(v, encoding).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let back = sciwire::decode(env.as_bytes(), &Limits::default()).map_err(|e| TestCaseError::fail(format!("{e}: {env}")))?;
-    prop_assert_eq!(&back, v, "{}", env);
+    let shown = String::from_utf8_lossy(&env).into_owned();
+    let back = sciwire::decode(&env, &Limits::default()).map_err(|e| TestCaseError::fail(format!("{e}: {shown}")))?;
+    prop_assert_eq!(&back, v, "{}", shown);
     let canonical = Value::from_canonical(&v.to_canonical()).ok();
     prop_assert_eq!(canonical.as_ref(), Some(v));
+    if encoding == Encoding::Frame {
+        // one spelling: the decoded value is written as the same bytes
+        prop_assert_eq!(sciwire::encode(&back, Encoding::Frame).ok(), Some(env.clone()));
+        // and the view's buffers are the element bytes the value holds
+        let view = sciwire::frame::read(&env, &Limits::default()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let first = view.buffer(0).map(|b| b.bytes().to_vec());
+        let want = match v {
+            Value::NdArray(a) => Some(a.data.clone()),
+            Value::Sparse(s) => Some(s.data.clone()),
+            Value::Tensor(t) => Some(t.array.data.clone()),
+            _ => None,
+        };
+        prop_assert_eq!(first, want);
+    }
     Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_ndarray_round_trips_through_a_frame(a in arrays()) {
+        round_trip(&Value::NdArray(a), Encoding::Frame)?;
+    }
+
+    #[test]
+    fn every_sparse_matrix_round_trips_through_a_frame(s in sparse_matrices()) {
+        // NaN, infinities and integers beyond 2^53 included: a frame holds them
+        round_trip(&Value::Sparse(s), Encoding::Frame)?;
+    }
+
+    #[test]
+    fn every_tensor_round_trips_through_a_frame(t in tensors()) {
+        round_trip(&Value::Tensor(t), Encoding::Frame)?;
+    }
+
+    #[test]
+    fn every_estimator_round_trips_through_a_frame(e in estimators()) {
+        round_trip(&Value::Estimator(e), Encoding::Frame)?;
+    }
 }
 
 proptest! {

@@ -34,26 +34,28 @@ IMPLEMENTATION = {
     "language": "python",
 }
 # [harness.capabilities]: for torch.tensor the encoding that counts is the
-# nested ndarray envelope's; scipy.sparse and sklearn.estimator have only json.
+# nested ndarray envelope's; scipy.sparse and sklearn.estimator have json in
+# JSON text. "frame" (spec/src/frame.md) is an encoding of every marker: a
+# binary frame, read and written (an estimator's frame has no buffers).
 CAPABILITIES = {
     "ndarray": {
         "directions": ["decode", "encode"],
-        "encodings": ["arrow", "json"],
+        "encodings": ["arrow", "json", "frame"],
         "codecVersions": [0, 1],
     },
     "scipy.sparse": {
         "directions": ["decode", "encode"],
-        "encodings": ["json"],
+        "encodings": ["json", "frame"],
         "codecVersions": [0, 1],
     },
     "torch.tensor": {
         "directions": ["decode", "encode"],
-        "encodings": ["arrow", "json"],
+        "encodings": ["arrow", "json", "frame"],
         "codecVersions": [0, 1],
     },
     "sklearn.estimator": {
         "directions": ["decode", "encode"],
-        "encodings": ["json"],
+        "encodings": ["json", "frame"],
         "codecVersions": [0, 1],
     },
 }
@@ -115,12 +117,13 @@ def _encode(rid, req):
     if not isinstance(value, dict) or not isinstance(encoding, str):
         raise BadRequest("encode needs a canonical value and an encoding")
     try:
-        text = sw.encode_canonical(value, encoding)
+        out = sw.encode_canonical(value, encoding)
     except sw.SciwireError as e:
         return {"id": rid, "error": e.to_dict()}
     except sw.UnrepresentableError as e:
         return {"id": rid, "skipped": True, "message": str(e)}
-    return {"id": rid, "output": binascii.b2a_base64(text.encode("utf-8"), newline=False).decode("ascii")}
+    data = out if isinstance(out, bytes) else out.encode("utf-8")  # a frame's bytes, or JSON text
+    return {"id": rid, "output": binascii.b2a_base64(data, newline=False).decode("ascii")}
 
 
 def _parse_line(line: bytes):

@@ -28,7 +28,7 @@ if HERE not in sys.path:
 import numpy as np  # noqa: E402
 
 import sciwire_py as sw  # noqa: E402
-from sciwire_py import arrow_ipc, decoder, encoder, estimator, jsontext, sparse, tensor  # noqa: E402
+from sciwire_py import arrow_ipc, decoder, encoder, estimator, frame, jsontext, sparse, tensor  # noqa: E402
 from sciwire_py.errors import SciwireError  # noqa: E402
 
 
@@ -630,6 +630,142 @@ def _(p):
             return y
         return conflate(out)
     p.set(estimator, "_json_ready", json_ready)
+
+
+# --- binary frames (spec/src/frame.md) ----------------------------------------------
+
+@mutant("frame-padding-unchecked", "the padding after the header and between buffers is skipped, not checked to "
+        "be zero", prefer=("padding-byte-01", "padding-space"), prefix="ndarray-frame-invalid-", side="decode")
+def _(p):
+    p.set(frame, "check_padding", lambda mem, h, d, buffers: None)
+
+
+@mutant("frame-trailing-bytes-ignored", "bytes after the last buffer are ignored (a reader that stops where the "
+        "envelope's buffers end)", side="decode")
+def _(p):
+    orig = frame.check_layout
+
+    def check_layout(buffers, h, size):
+        end = 0
+        for off, length in buffers:
+            end = off + length
+        d = frame.align(frame.PREFIX + h)
+        return orig(buffers, h, min(size, d + end))
+    p.set(frame, "check_layout", check_layout)
+
+
+@mutant("frame-alignment-unchecked", "a buffer may start anywhere at or after the end of the one before (and "
+        "buffer 0 anywhere): offsets are not checked against the 64-byte layout", side="decode")
+def _(p):
+    def check_layout(buffers, h, size):
+        d = frame.align(frame.PREFIX + h)
+        end = 0
+        for k, (off, length) in enumerate(buffers):
+            if off < end:
+                raise SciwireError("E_FRAME_LAYOUT", f"buffers[{k}] overlaps the one before", "frame.buffers")
+            end = off + length
+        if d + end != size:
+            raise SciwireError("E_FRAME_LAYOUT", "the frame does not end where its last buffer ends",
+                               "frame.buffers")
+        return d
+    p.set(frame, "check_layout", check_layout)
+
+    def check_padding(mem, h, d, buffers):  # the gaps it does know about are still checked
+        gaps, end = [(frame.PREFIX + h, d)], 0
+        for off, length in buffers:
+            gaps.append((d + end, d + off))
+            end = off + length
+        for a, b in gaps:
+            if b > a and bytes(mem[a:b]).count(0) != b - a:
+                raise SciwireError("E_FRAME_LAYOUT", "non-zero padding", "frame.padding")
+    p.set(frame, "check_padding", check_padding)
+
+
+@mutant("frame-buffer-overlap-accepted", "buffers are checked one by one (aligned, inside the input), not against "
+        "each other: overlapping and out-of-order buffers are accepted", side="decode")
+def _(p):
+    def check_layout(buffers, h, size):
+        d = frame.align(frame.PREFIX + h)
+        end = 0
+        for k, (off, length) in enumerate(buffers):
+            if off % frame.ALIGN or d + off + length > size:
+                raise SciwireError("E_FRAME_LAYOUT", f"buffers[{k}] is misplaced", "frame.buffers")
+            end = max(end, off + length)
+        if d + end != size:
+            raise SciwireError("E_FRAME_LAYOUT", "the frame does not end where its buffers end", "frame.buffers")
+        return d
+    p.set(frame, "check_layout", check_layout)
+    p.set(frame, "check_padding", lambda mem, h, d, buffers: None)  # the gaps are not known
+
+
+@mutant("frame-header-length-unchecked", "H is not checked against the input's length: the header is the slice "
+        "input[16:16+H], which Python cuts short at the end of the input", side="decode")
+def _(p):
+    def check_header_length(mem):
+        if len(mem) < frame.PREFIX:
+            raise SciwireError("E_FRAME_LAYOUT", "no room for the prefix", "frame.header-length")
+        return int.from_bytes(bytes(mem[12:16]), "little")
+    p.set(frame, "check_header_length", check_header_length)
+
+
+@mutant("frame-limits-after-layout", "the sum of the buffers' lengths is compared with max_decoded_bytes only "
+        "after the layout is compared with the input (a huge claim is a layout error, not a limit)", side="decode")
+def _(p):
+    orig_limits, orig_layout = frame.check_buffer_limits, frame.check_layout
+
+    def check_layout(buffers, h, size):
+        d = orig_layout(buffers, h, size)
+        orig_limits(buffers, sw.Limits())
+        return d
+    p.set(frame, "check_buffer_limits", lambda buffers, limits: None)
+    p.set(frame, "check_layout", check_layout)
+
+
+@mutant("frame-bool-bytes-unchecked", "bool element bytes in a frame are not checked: 02 and ff are kept (numpy "
+        "reads them as True)", side="decode")
+def _(p):
+    p.set(frame, "check_bool_bytes", lambda raw, path: None)
+
+
+@mutant("frame-buffer-index-wraps", "a buffer index is not range-checked: it is taken modulo the number of "
+        "buffers, so -1 is the last buffer (Python's list indexing) and one past the end is the first",
+        side="decode")
+def _(p):
+    orig = frame.reference
+
+    def reference(v, name, path_prefix=""):
+        fr = frame.active()
+        x = v[name]
+        if decoder.is_integer_value(x) and len(fr):
+            v = dict(v)
+            v[name] = jsontext.JsonInt(int(x) % len(fr))
+        return orig(v, name, path_prefix)
+    p.set(frame, "reference", reference)
+
+
+@mutant("frame-buffer-referred-twice", "a buffer may be referred to by two members (no record of which buffers "
+        "are taken)", side="decode")
+def _(p):
+    p.set(frame, "check_not_referred", lambda fr, i, name, path: None)
+
+
+@mutant("frame-unreferenced-buffer-accepted", "a buffer that no member refers to is accepted (the frame carries "
+        "bytes its envelope does not name)", side="decode")
+def _(p):
+    p.set(frame, "check_all_referred", lambda fr: None)
+
+
+@mutant("frame-writer-pads-to-8", "the frame writer aligns the header's end and each buffer to 8 bytes instead "
+        "of 64", side="encode")
+def _(p):
+    p.set(frame, "writer_align", lambda n: -(-n // 8) * 8)
+
+
+@mutant("frame-writer-spaced-header", "the frame writer writes the header with spaces after ':' and ',' (Python's "
+        "json.dumps default) instead of no whitespace", side="encode")
+def _(p):
+    p.set(frame, "header_text", lambda header: json.dumps(header, ensure_ascii=False, allow_nan=False)
+          .encode("utf-8"))
 
 
 # -----------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-//! `sciwire`: decode, encode and validate envelopes with the reference implementation.
+//! `sciwire`: decode, encode and validate envelopes with the reference
+//! implementation. `decode` reads JSON text and frames alike; `encode
+//! --encoding frame` writes a frame's bytes to standard output as they are.
 //!
 //! Exit status: 0 success; 1 the input was rejected (decode, encode) or is
 //! invalid (validate); 2 usage or I/O error.
@@ -19,16 +21,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Decode an envelope; print its canonical value, or the error object (exit 1).
+    /// Decode an envelope (JSON text or a frame); print its canonical value,
+    /// or the error object (exit 1).
     Decode {
-        /// The envelope's JSON text; `-` or nothing for standard input.
+        /// The envelope's bytes; `-` or nothing for standard input.
         file: Option<String>,
     },
-    /// Encode a canonical value as an envelope; print the envelope's JSON text.
+    /// Encode a canonical value as an envelope; print the envelope's JSON
+    /// text, or write the frame's bytes (binary, no newline) for `frame`.
     Encode {
         /// The encoding to write: for a tensor, that of its nested ndarray
-        /// envelope; sparse matrices and estimators have only json.
-        #[arg(long, value_parser = ["arrow", "json"])]
+        /// envelope; sparse matrices and estimators have json and frame.
+        #[arg(long, value_parser = ["arrow", "json", "frame"])]
         encoding: String,
         /// The canonical value; `-` or nothing for standard input.
         file: Option<String>,
@@ -97,13 +101,13 @@ fn respond(line: &str) -> Option<serde_json::Value> {
         }
         Some("encode") => {
             let Some(Ok(encoding)) = req.get("encoding").and_then(|e| e.as_str()).map(str::parse::<Encoding>) else {
-                return Some(errored("encode needs encoding, arrow or json".into()));
+                return Some(errored("encode needs encoding: arrow, json or frame".into()));
             };
             let value = req.get("value").cloned().unwrap_or_default();
             Some(outcome(
                 Value::from_canonical(&value)
                     .and_then(|v| sciwire::encode(&v, encoding))
-                    .map(|text| json!({"id": id, "output": b64.encode(text)})),
+                    .map(|bytes| json!({"id": id, "output": b64.encode(bytes)})),
             ))
         }
         Some("stop") => None,
@@ -149,8 +153,13 @@ fn run(cli: Cli) -> Result<bool, String> {
             let canonical: serde_json::Value =
                 serde_json::from_slice(&input).map_err(|e| format!("the canonical value is not JSON: {e}"))?;
             match Value::from_canonical(&canonical).and_then(|v| sciwire::encode(&v, encoding)) {
-                Ok(text) => {
-                    print_line(&text);
+                Ok(bytes) if encoding == Encoding::Frame => {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(&bytes).and_then(|()| out.flush()).map_err(|e| format!("writing the frame: {e}"))?;
+                    Ok(true)
+                }
+                Ok(bytes) => {
+                    print_line(&String::from_utf8_lossy(&bytes));
                     Ok(true)
                 }
                 Err(e) => {

@@ -11,11 +11,7 @@ use crate::error::{Code, Error, Result};
 use crate::json::{Cursor, Json, Scalar, number_value};
 use crate::limits::{Limits, MAX_SAFE_INTEGER};
 
-/// An integer in `[0, 2^53-1]`, from a number's text (`1.0` is 1).
-pub(crate) fn dimension(text: &str) -> Option<u64> {
-    let v = number_value(text)?;
-    (v.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER as f64).contains(&v)).then_some(v as u64)
-}
+pub(crate) use crate::json::dimension;
 
 /// How a scalar reads in a message: its text for a number, else its kind.
 pub(crate) fn describe(s: &Scalar<'_>) -> String {
@@ -119,6 +115,31 @@ pub(crate) fn read_leaf(leaf: Scalar<'_>, dtype: Dtype, out: &mut Vec<u8>) -> st
         _ => return Err(format!("dtype {dtype} has no json form")),
     }
     Ok(())
+}
+
+/// [frame.values]: the first element of `dtype` in `bytes` (element bytes,
+/// a whole number of elements) that is no value of its dtype, and why: a
+/// `bool` byte other than `00` and `01`, or a `<U{n}` unit that is not a
+/// Unicode scalar value. Every other byte pattern is an element of its
+/// dtype. Encoders refuse the same elements, with the same code.
+pub(crate) fn check_elements(dtype: Dtype, bytes: &[u8]) -> std::result::Result<(), (usize, String)> {
+    match dtype {
+        Dtype::Bool => match bytes.iter().position(|&b| b > 1) {
+            Some(i) => Err((i, format!("is byte {:02x}, not 00 or 01", bytes[i]))),
+            None => Ok(()),
+        },
+        Dtype::Unicode(width) => {
+            for (k, unit) in bytes.chunks_exact(4).enumerate() {
+                let u = u32::from_le_bytes([unit[0], unit[1], unit[2], unit[3]]);
+                if char::from_u32(u).is_none() {
+                    let element = k as u64 / width.max(1);
+                    return Err((element as usize, format!("holds the unit {u:08x}, which is not a Unicode scalar value")));
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Writes a finite binary64 in the shortest text that reads back as exactly

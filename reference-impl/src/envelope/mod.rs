@@ -1,5 +1,8 @@
 //! The envelope's common members (`spec/src/envelope.md`) and dispatch to
-//! the marker's module: one module per envelope kind.
+//! the marker's module: one module per envelope kind. An envelope is read
+//! from JSON text or from a frame's header by the same code: the marker
+//! modules take a [`Place`], which says where their payload members are, and
+//! differ only at the payload (`spec/src/frame.md`, [frame.envelope]).
 
 mod fields;
 pub(crate) mod ndarray;
@@ -7,7 +10,11 @@ mod sklearn;
 mod sparse;
 mod torch;
 
+use std::borrow::Cow;
+use std::cell::RefCell;
+
 use crate::error::{Code, Error, Result};
+use crate::frame::{self, FrameView};
 use crate::json::{Document, Json, Member, number_value, object_members, parse_document};
 use crate::limits::Limits;
 use crate::value::Value;
@@ -21,22 +28,27 @@ pub enum Version {
     V1,
 }
 
-/// An ndarray payload encoding: the `encoding` of an `ndarray` envelope, and
-/// of the ndarray envelope nested in a `torch.tensor`.
+/// A payload encoding, as an encoder is asked for it and as the harness
+/// protocol names it: the `encoding` of an `ndarray` envelope, and of the
+/// ndarray envelope nested in a `torch.tensor`; `Frame` asks for the whole
+/// value as a frame, of any marker ([frame.encode]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encoding {
     /// Base64 of an Arrow IPC stream.
     Arrow,
     /// Plain JSON.
     Json,
+    /// A frame: the payload in buffers after a JSON header (`spec/src/frame.md`).
+    Frame,
 }
 
 impl Encoding {
-    /// The `encoding` member's spelling.
+    /// The spelling in `encoding` members and in the harness protocol.
     pub fn as_str(self) -> &'static str {
         match self {
             Encoding::Arrow => "arrow",
             Encoding::Json => "json",
+            Encoding::Frame => "frame",
         }
     }
 }
@@ -47,8 +59,103 @@ impl std::str::FromStr for Encoding {
         match s {
             "arrow" => Ok(Encoding::Arrow),
             "json" => Ok(Encoding::Json),
-            _ => Err(format!("unknown encoding {s:?} (expected arrow or json)")),
+            "frame" => Ok(Encoding::Frame),
+            _ => Err(format!("unknown encoding {s:?} (expected arrow, json or frame)")),
         }
+    }
+}
+
+/// Where an envelope's payload members are: inline in its JSON text, or in
+/// the buffers of the frame whose header it is.
+#[derive(Clone, Copy)]
+pub(crate) enum Place<'p, 'a> {
+    Text,
+    Frame(&'p Buffers<'p, 'a>),
+}
+
+/// A frame's buffers as the envelope refers to them ([frame.references]):
+/// each may be referred to once, and all must be.
+pub(crate) struct Buffers<'v, 'a> {
+    view: &'v FrameView<'a>,
+    referred: RefCell<Vec<usize>>,
+}
+
+impl<'a> Buffers<'_, 'a> {
+    /// The buffer the member `name` refers to: an integer (`E_FIELD_TYPE`)
+    /// naming a buffer not yet referred to (`E_FRAME_LAYOUT`).
+    pub(crate) fn take(&self, name: &str, member: &Json<'_>) -> Result<&'a [u8]> {
+        let clause = "frame.references";
+        let index = match member {
+            Json::Number(t) => number_value(t).filter(|v| v.fract() == 0.0),
+            _ => None,
+        };
+        let Some(index) = index else {
+            let what = match member {
+                Json::Number(t) => format!("the number {t}"),
+                other => other.type_name().to_string(),
+            };
+            return Err(Error::new(
+                Code::FieldType,
+                clause,
+                format!("{name} must be the index of a buffer, an integer, not {what}"),
+            )
+            .at(format!("/{name}")));
+        };
+        let count = self.view.buffer_count();
+        let buffer = (index >= 0.0 && index < count as f64).then(|| self.view.buffer(index as usize)).flatten();
+        let Some(buffer) = buffer else {
+            return Err(Error::new(
+                Code::FrameLayout,
+                clause,
+                match count {
+                    0 => format!("{name} refers to buffer {index}, but the frame has no buffers"),
+                    1 => format!("{name} refers to buffer {index}, but the frame has one, buffer 0"),
+                    n => format!("{name} refers to buffer {index}, but the frame has {n}, 0 to {}", n - 1),
+                },
+            )
+            .at(format!("/{name}")));
+        };
+        let i = index as usize;
+        let mut referred = self.referred.borrow_mut();
+        if referred.contains(&i) {
+            return Err(Error::new(
+                Code::FrameLayout,
+                clause,
+                format!("{name} refers to buffer {i}, which another member already refers to"),
+            )
+            .at(format!("/{name}")));
+        }
+        referred.push(i);
+        Ok(buffer.bytes())
+    }
+
+    /// Once the envelope is decoded: every buffer was referred to.
+    fn all_referred(&self) -> Result<()> {
+        let referred = self.referred.borrow();
+        match (0..self.view.buffer_count()).find(|i| !referred.contains(i)) {
+            None => Ok(()),
+            Some(i) => Err(Error::new(
+                Code::FrameLayout,
+                "frame.references",
+                format!("no member refers to buffer {i}; a frame carries only what its envelope names"),
+            )
+            .at(format!("/buffers/{i}"))),
+        }
+    }
+}
+
+/// The buffers an encoder writes into a frame, numbered in the order its
+/// members refer to them ([frame.encode]).
+#[derive(Default)]
+pub(crate) struct FrameOut<'v> {
+    buffers: Vec<Cow<'v, [u8]>>,
+}
+
+impl<'v> FrameOut<'v> {
+    /// Adds a buffer; its index, for the member that refers to it.
+    pub(crate) fn push(&mut self, bytes: Cow<'v, [u8]>) -> usize {
+        self.buffers.push(bytes);
+        self.buffers.len() - 1
     }
 }
 
@@ -81,13 +188,16 @@ impl Marker {
         }
     }
 
-    /// The `encoding` values the marker's page lists, and that clause.
-    fn encodings(self) -> (&'static [&'static str], &'static str) {
-        match self {
-            Marker::NdArray => (&["arrow", "json"], "ndarray.encodings"),
-            Marker::Sparse => (&["json"], "sparse.encodings"),
-            Marker::Tensor => (&["ndarray"], "torch.encodings"),
-            Marker::Estimator => (&["json"], "sklearn.encodings"),
+    /// The `encoding` values the marker's page lists for JSON text or for a
+    /// frame's header, and that clause.
+    fn encodings(self, in_frame: bool) -> (&'static [&'static str], &'static str) {
+        match (self, in_frame) {
+            (Marker::NdArray, false) => (&["arrow", "json"], "ndarray.encodings"),
+            (Marker::NdArray, true) => (&["frame"], "ndarray.encodings"),
+            (Marker::Sparse, false) => (&["json"], "sparse.encodings"),
+            (Marker::Sparse, true) => (&["frame"], "sparse.encodings"),
+            (Marker::Tensor, _) => (&["ndarray"], "torch.encodings"),
+            (Marker::Estimator, _) => (&["json"], "sklearn.encodings"),
         }
     }
 
@@ -95,7 +205,7 @@ impl Marker {
     /// for `encoding` ([envelope.unknown-fields]).
     fn members(self, encoding: &str) -> &'static [&'static str] {
         match self {
-            Marker::NdArray => ndarray::members(if encoding == "arrow" { Encoding::Arrow } else { Encoding::Json }),
+            Marker::NdArray => ndarray::members(encoding.parse().unwrap_or(Encoding::Json)),
             Marker::Sparse => sparse::MEMBERS,
             Marker::Tensor => torch::MEMBERS,
             Marker::Estimator => sklearn::MEMBERS,
@@ -109,6 +219,11 @@ pub(crate) struct Members<'a> {
 }
 
 impl<'a> Members<'a> {
+    /// The members of a frame's header, `buffers` taken out.
+    fn of_frame(view: &FrameView<'a>) -> Members<'a> {
+        Members { list: view.members().to_vec() }
+    }
+
     /// The members of an object span that the JSON layer validated.
     pub(crate) fn read(span: &'a str) -> Result<Members<'a>> {
         Ok(Members { list: object_members(span)? })
@@ -147,8 +262,12 @@ pub(crate) fn string_member<'m>(m: &'m Members<'_>, name: &str, clause: &'static
     }
 }
 
-/// Decodes an envelope from its JSON text.
+/// Decodes an envelope from its bytes: a frame when the first byte is `c1`
+/// ([frame.detect]), JSON text otherwise.
 pub fn decode(input: &[u8], limits: &Limits) -> Result<Value> {
+    if frame::is_frame(input) {
+        return decode_frame(&frame::read(input, limits)?, limits);
+    }
     limits.input_bytes(input.len())?;
     let members = match parse_document(input, limits.max_depth)? {
         Document::Object(list) => Members { list },
@@ -156,12 +275,23 @@ pub fn decode(input: &[u8], limits: &Limits) -> Result<Value> {
             return Err(Error::new(Code::NotEnvelope, "envelope.object", format!("the value is {what}, not an envelope object")));
         }
     };
-    decode_members(&members, limits)
+    decode_members(&members, limits, Place::Text)
+}
+
+/// Decodes the envelope in a frame's header, its payload members referring
+/// to the frame's buffers ([frame.envelope]); copies each buffer once, into
+/// the value. Every buffer must have been referred to ([frame.references]).
+pub fn decode_frame(view: &FrameView<'_>, limits: &Limits) -> Result<Value> {
+    let buffers = Buffers { view, referred: RefCell::new(Vec::new()) };
+    let value = decode_members(&Members::of_frame(view), limits, Place::Frame(&buffers))?;
+    buffers.all_referred()?;
+    Ok(value)
 }
 
 /// Decodes an envelope from its members: the common checks in processing
 /// order ([envelope.object] to [envelope.unknown-fields]), then the marker's page.
-pub(crate) fn decode_members(members: &Members<'_>, limits: &Limits) -> Result<Value> {
+pub(crate) fn decode_members(members: &Members<'_>, limits: &Limits, place: Place<'_, '_>) -> Result<Value> {
+    let in_frame = matches!(place, Place::Frame(_));
     let marker = members.get("__tywrap__").ok_or_else(|| {
         Error::new(Code::NotEnvelope, "envelope.object", "the object has no __tywrap__ member")
     })?;
@@ -193,17 +323,29 @@ pub(crate) fn decode_members(members: &Members<'_>, limits: &Limits) -> Result<V
             .at("/codecVersion"));
         }
     };
+    if in_frame && version == Version::V0 {
+        return Err(Error::new(
+            Code::CodecVersion,
+            "frame.codec-version",
+            "a frame's header must have codecVersion: frames have no legacy v0 form",
+        )
+        .at("/codecVersion"));
+    }
     let Some(encoding) = string_member(members, "encoding", "envelope.encoding")? else {
         return Err(missing("envelope.encoding", "encoding", ""));
     };
-    let (encodings, clause) = marker.encodings();
+    let (encodings, clause) = marker.encodings(in_frame);
     if !encodings.contains(&encoding) {
-        return Err(Error::new(
-            Code::EncodingUnsupported,
-            clause,
-            format!("encoding {encoding:?} is not defined for {} ({})", marker.name(), encodings.join(" or ")),
-        )
-        .at("/encoding"));
+        let (other, _) = marker.encodings(!in_frame);
+        let (here, there) = if in_frame { ("in a frame's header", "in JSON text") } else { ("in JSON text", "in a frame's header") };
+        let why = if other.contains(&encoding) {
+            format!("encoding {encoding:?} is for {} envelopes {there}; {here} it is {}", marker.name(), encodings.join(" or "))
+        } else if other == encodings {
+            format!("encoding {encoding:?} is not defined for {} ({})", marker.name(), encodings.join(" or "))
+        } else {
+            format!("encoding {encoding:?} is not defined for {} {here} ({})", marker.name(), encodings.join(" or "))
+        };
+        return Err(Error::new(Code::EncodingUnsupported, clause, why).at("/encoding"));
     }
     let allowed = marker.members(encoding);
     for name in members.names() {
@@ -223,36 +365,46 @@ pub(crate) fn decode_members(members: &Members<'_>, limits: &Limits) -> Result<V
     }
     match marker {
         Marker::NdArray => {
-            let encoding = if encoding == "arrow" { Encoding::Arrow } else { Encoding::Json };
-            ndarray::decode(members, version, encoding, limits).map(Value::NdArray)
+            let encoding = encoding.parse().unwrap_or(Encoding::Json);
+            ndarray::decode(members, version, encoding, limits, place).map(Value::NdArray)
         }
-        Marker::Sparse => sparse::decode(members, version, limits).map(Value::Sparse),
-        Marker::Tensor => torch::decode(members, version, limits).map(Value::Tensor),
+        Marker::Sparse => sparse::decode(members, version, limits, place).map(Value::Sparse),
+        Marker::Tensor => torch::decode(members, version, limits, place).map(Value::Tensor),
         Marker::Estimator => sklearn::decode(members, version, limits).map(Value::Estimator),
     }
 }
 
-/// Encodes a value as an envelope's JSON text. `encoding` is the payload
-/// encoding: for a tensor, that of its nested ndarray envelope; a sparse
-/// matrix and an estimator have only `json`.
-pub fn encode(value: &Value, encoding: Encoding) -> Result<String> {
-    match value {
-        Value::NdArray(a) => ndarray::encode(a, encoding),
-        Value::Sparse(s) => sparse::encode(s, encoding),
-        Value::Tensor(t) => torch::encode(t, encoding),
-        Value::Estimator(e) => sklearn::encode(e, encoding),
+/// Encodes a value as an envelope's bytes: its JSON text (UTF-8) for `arrow`
+/// and `json`, a frame for `frame` ([frame.encode]). `encoding` is the
+/// payload encoding: for a tensor, that of its nested ndarray envelope; a
+/// sparse matrix and an estimator have `json` and `frame` only. What a
+/// decoder would reject is refused, with the code it would give.
+pub fn encode(value: &Value, encoding: Encoding) -> Result<Vec<u8>> {
+    let mut out = FrameOut::default();
+    let header = match value {
+        Value::NdArray(a) => ndarray::encode(a, encoding, &mut out)?,
+        Value::Sparse(s) => sparse::encode(s, encoding, &mut out)?,
+        Value::Tensor(t) => torch::encode(t, encoding, &mut out)?,
+        Value::Estimator(e) => sklearn::encode(e, encoding)?,
+    };
+    match encoding {
+        Encoding::Frame => {
+            let buffers: Vec<&[u8]> = out.buffers.iter().map(|b| b.as_ref()).collect();
+            frame::write(&header, &buffers)
+        }
+        Encoding::Arrow | Encoding::Json => Ok(header.into_bytes()),
     }
 }
 
-/// Refuses `encoding` for a marker whose page lists only `json`.
-fn json_only(encoding: Encoding, marker: Marker) -> Result<()> {
-    let (_, clause) = marker.encodings();
+/// Refuses `arrow` for a marker whose page lists only `json` (and `frame`).
+fn no_arrow(encoding: Encoding, marker: Marker) -> Result<()> {
+    let (_, clause) = marker.encodings(false);
     match encoding {
-        Encoding::Json => Ok(()),
+        Encoding::Json | Encoding::Frame => Ok(()),
         Encoding::Arrow => Err(Error::new(
             Code::EncodingUnsupported,
             clause,
-            format!("{} envelopes have only the json encoding", marker.name()),
+            format!("{} envelopes have only the json and frame encodings", marker.name()),
         )),
     }
 }

@@ -7,11 +7,11 @@ use arrow_array::{Array, ArrayRef, BinaryArray, BooleanArray, StringArray, make_
 use arrow_buffer::Buffer;
 use arrow_data::ArrayData;
 
-use super::fields::{Unwritable, read_leaf, read_shape, write_leaf};
-use super::{Encoding, Members, Version, field_type, missing};
+use super::fields::{Unwritable, check_elements, read_leaf, read_shape, write_leaf};
+use super::{Encoding, FrameOut, Members, Place, Version, field_type, missing};
 use crate::dtype::Dtype;
 use crate::error::{Code, Error, Result};
-use crate::json::{Cursor, Json};
+use crate::json::{Cursor, Json, write_string};
 use crate::limits::Limits;
 use crate::payload::{arrow, base64};
 use crate::value::NdArray;
@@ -20,11 +20,17 @@ use crate::value::NdArray;
 pub(crate) fn members(encoding: Encoding) -> &'static [&'static str] {
     match encoding {
         Encoding::Arrow => &["dtype", "shape", "b64"],
-        Encoding::Json => &["dtype", "shape", "data"],
+        Encoding::Json | Encoding::Frame => &["dtype", "shape", "data"],
     }
 }
 
-pub(crate) fn decode(m: &Members<'_>, version: Version, encoding: Encoding, limits: &Limits) -> Result<NdArray> {
+pub(crate) fn decode(
+    m: &Members<'_>,
+    version: Version,
+    encoding: Encoding,
+    limits: &Limits,
+    place: Place<'_, '_>,
+) -> Result<NdArray> {
     let v0 = version == Version::V0;
     let (required, legacy) = ("ndarray.required", "ndarray.legacy-v0");
     let dtype_member = m.get("dtype");
@@ -57,13 +63,38 @@ pub(crate) fn decode(m: &Members<'_>, version: Version, encoding: Encoding, limi
         )
         .at("/dtype"));
     }
-    match encoding {
-        Encoding::Arrow => decode_arrow(payload, dtype, shape, limits),
-        Encoding::Json => match dtype {
-            Some(dtype) => decode_json(payload_text, dtype, shape, limits),
-            None => Err(missing(legacy, "dtype", "")),
-        },
+    match (encoding, place, dtype, shape) {
+        (Encoding::Arrow, _, dtype, shape) => decode_arrow(payload, dtype, shape, limits),
+        (Encoding::Json, _, Some(dtype), shape) => decode_json(payload_text, dtype, shape, limits),
+        (Encoding::Frame, Place::Frame(buffers), Some(dtype), Some(shape)) => {
+            let bytes = buffers.take("data", payload)?;
+            decode_frame(bytes, dtype, shape, limits)
+        }
+        // A frame's header always has dtype and shape ([frame.codec-version]
+        // leaves it no v0 form), and the frame encoding is never in text.
+        _ => Err(missing(legacy, "dtype", "")),
     }
+}
+
+// ---------------------------------------------------------------- frame
+
+/// [frame.lengths] and [frame.values] on the buffer `data` refers to; the
+/// one copy of it, into the value.
+fn decode_frame(bytes: &[u8], dtype: Dtype, shape: Vec<u64>, limits: &Limits) -> Result<NdArray> {
+    let count = limits.shape(&shape, dtype.itemsize())?;
+    let want = count * dtype.itemsize();
+    if bytes.len() as u64 != want {
+        return Err(Error::new(
+            Code::ShapeMismatch,
+            "frame.lengths",
+            format!("the data buffer holds {} bytes; shape {shape:?} of {dtype} needs {want}", bytes.len()),
+        )
+        .at("/data"));
+    }
+    check_elements(dtype, bytes).map_err(|(i, why)| {
+        Error::new(Code::ValueDomain, "frame.values", format!("element {i} (C order) {why}")).at("/data")
+    })?;
+    Ok(NdArray { dtype, shape, data: bytes.to_vec() })
 }
 
 fn parse_dtype(j: &Json<'_>) -> Result<Dtype> {
@@ -305,7 +336,9 @@ fn decode_json(data: &str, dtype: Dtype, shape: Option<Vec<u64>>, limits: &Limit
 
 // ---------------------------------------------------------------- encode
 
-pub(crate) fn encode(a: &NdArray, encoding: Encoding) -> Result<String> {
+/// Writes the envelope ([ndarray.encode.members]); in a frame, `data` refers
+/// to a buffer of `out` holding the element bytes as they are.
+pub(crate) fn encode<'v>(a: &'v NdArray, encoding: Encoding, out: &mut FrameOut<'v>) -> Result<String> {
     let count = a.element_count();
     if count.checked_mul(a.dtype.itemsize()) != Some(a.data.len() as u64) {
         return Err(Error::new(
@@ -320,6 +353,7 @@ pub(crate) fn encode(a: &NdArray, encoding: Encoding) -> Result<String> {
         // four base64 characters per three bytes of element data
         Encoding::Arrow => (a.data.len() as u64).div_ceil(3).saturating_mul(4),
         Encoding::Json => a.json_size_floor(),
+        Encoding::Frame => a.data.len() as u64,
     };
     if least > limit {
         return Err(Error::new(
@@ -328,13 +362,21 @@ pub(crate) fn encode(a: &NdArray, encoding: Encoding) -> Result<String> {
             format!("the {} envelope of shape {:?} needs at least {least} bytes; decoders read at most {limit}", encoding.as_str(), a.shape),
         ));
     }
-    let mut head = format!(
-        "{{\"__tywrap__\":\"ndarray\",\"codecVersion\":1,\"encoding\":\"{}\",\"dtype\":{},\"shape\":{}",
-        encoding.as_str(),
-        serde_json::Value::from(a.dtype.name()),
-        serde_json::Value::from(a.shape.clone()),
-    );
+    let mut head = format!("{{\"__tywrap__\":\"ndarray\",\"codecVersion\":1,\"encoding\":\"{}\",\"dtype\":", encoding.as_str());
+    write_string(&mut head, &a.dtype.name());
+    head.push_str(",\"shape\":[");
+    let dims: Vec<String> = a.shape.iter().map(u64::to_string).collect();
+    head.push_str(&dims.join(","));
+    head.push(']');
     match encoding {
+        Encoding::Frame => {
+            // [frame.encode]: what a decoder's [frame.values] would reject is refused.
+            check_elements(a.dtype, &a.data).map_err(|(i, why)| {
+                Error::new(Code::ValueDomain, "frame.values", format!("element {i} (C order) {why}"))
+            })?;
+            let index = out.push(std::borrow::Cow::Borrowed(&a.data));
+            head.push_str(&format!(",\"data\":{index}}}"));
+        }
         Encoding::Arrow => {
             let array = to_arrow(a)?;
             let bytes = arrow::write(array).map_err(|e| {
@@ -356,11 +398,9 @@ pub(crate) fn encode(a: &NdArray, encoding: Encoding) -> Result<String> {
 fn to_arrow(a: &NdArray) -> Result<ArrayRef> {
     let w = a.dtype.itemsize() as usize;
     let refuse = |why: String| Error::new(Code::ValueDomain, "ndarray.encode.arrow-refuse", why);
+    check_elements(a.dtype, &a.data).map_err(|(i, why)| refuse(format!("{} element {i} {why}", a.dtype)))?;
     let array: ArrayRef = match a.dtype {
         Dtype::Bool => {
-            if let Some(i) = a.data.iter().position(|&b| b > 1) {
-                return Err(refuse(format!("bool element {i} is byte {:02x}, not 00 or 01", a.data[i])));
-            }
             Arc::new(BooleanArray::from(a.data.iter().map(|&b| b == 1).collect::<Vec<bool>>()))
         }
         Dtype::Unicode(_) => {

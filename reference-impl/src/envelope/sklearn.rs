@@ -4,7 +4,7 @@
 //! numbers keep their kind.
 
 use super::fields::write_f64;
-use super::{Encoding, Marker, Members, Version, field_type, json_only, missing, string_member};
+use super::{Encoding, Marker, Members, Version, field_type, missing, no_arrow, string_member};
 use crate::error::{Code, Error, Result};
 use crate::json::{Cursor, Json, number_value, write_string};
 use crate::limits::{Limits, MAX_SAFE_INTEGER};
@@ -339,7 +339,8 @@ fn write_object(members: &[(String, TypedJson)], out: &mut String, envelope: &mu
 /// Writes the envelope ([sklearn.encode.members]), refusing what a decoder
 /// would reject, with its code ([sklearn.encode.refuse]).
 pub(crate) fn encode(e: &Estimator, encoding: Encoding) -> Result<String> {
-    json_only(encoding, Marker::Estimator)?;
+    // A frame holds the same text, `"encoding": "json"`, and no buffers.
+    no_arrow(encoding, Marker::Estimator)?;
     check_members(&e.params, 2)?;
     if !is_identifier(&e.class_name) {
         return Err(refuse(Code::ValueDomain, format!("className {:?} is not an ASCII identifier", e.class_name)));

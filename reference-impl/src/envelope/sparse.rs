@@ -1,7 +1,9 @@
 //! The `scipy.sparse` envelope (`spec/src/scipy-sparse.md`).
 
-use super::fields::{describe, dimension, read_leaf, write_leaf};
-use super::{Encoding, Marker, Members, Version, field_type, json_only, missing, string_member};
+use std::borrow::Cow;
+
+use super::fields::{check_elements, describe, dimension, read_leaf, write_leaf};
+use super::{Encoding, FrameOut, Marker, Members, Place, Version, field_type, missing, no_arrow, string_member};
 use crate::dtype::Dtype;
 use crate::error::{Code, Error, Result};
 use crate::json::{Cursor, Json, Scalar};
@@ -37,7 +39,14 @@ fn layout(format: &str) -> Option<Layout> {
     })
 }
 
-pub(crate) fn decode(m: &Members<'_>, version: Version, limits: &Limits) -> Result<Sparse> {
+/// The three arrays, `data` and the format's index arrays: JSON array spans,
+/// or the bytes of the frame buffers they refer to.
+enum Arrays<'s> {
+    Text([&'s str; 3]),
+    Frame([&'s [u8]; 3]),
+}
+
+pub(crate) fn decode(m: &Members<'_>, version: Version, limits: &Limits, place: Place<'_, '_>) -> Result<Sparse> {
     // [sparse.format]: first, since it decides the other members.
     let Some(format) = string_member(m, "format", "sparse.format")? else {
         return Err(missing("sparse.format", "format", ""));
@@ -68,18 +77,16 @@ pub(crate) fn decode(m: &Members<'_>, version: Version, limits: &Limits) -> Resu
     }
     let dtype = read_dtype(m)?;
     let shape = read_shape(m)?;
-    // [sparse.arrays]
-    let mut spans = [""; 3];
-    for (span, name) in spans.iter_mut().zip(["data", layout.arrays[0], layout.arrays[1]]) {
-        *span = match m.get(name) {
-            Some(Json::Array(s)) => s,
-            Some(other) => return Err(field_type("sparse.arrays", name, "an array", other)),
-            None => return Err(missing(required, name, "")),
-        };
-    }
-    let [data, first, second] = spans;
+    // [sparse.arrays]; in a frame, [frame.references] and [frame.lengths].
+    let names = ["data", layout.arrays[0], layout.arrays[1]];
+    let widths = [dtype.itemsize(), 8, 8];
+    let arrays = read_arrays(m, names, widths, required, place)?;
     // [sparse.limits]: count the items before storing any.
-    let nnz = count_items(data, "data", limits)?;
+    let counts = |i: usize| match &arrays {
+        Arrays::Text(spans) => count_items(spans[i], names[i], limits),
+        Arrays::Frame(bytes) => limit_items(bytes[i].len() as u64 / widths[i], names[i], limits),
+    };
+    let nnz = counts(0)?;
     if nnz.checked_mul(dtype.itemsize()).is_none_or(|b| b > limits.max_decoded_bytes) {
         return Err(Error::new(
             Code::LimitExceeded,
@@ -88,7 +95,7 @@ pub(crate) fn decode(m: &Members<'_>, version: Version, limits: &Limits) -> Resu
         )
         .at("/data"));
     }
-    let lengths = [count_items(first, layout.arrays[0], limits)?, count_items(second, layout.arrays[1], limits)?];
+    let lengths = [counts(1)?, counts(2)?];
     // [sparse.lengths]: the array that pairs with data first, then the other.
     let want = [nnz, layout.major.map_or(nnz, |axis| shape[axis] + 1)];
     for ((name, got), want) in layout.arrays.iter().zip(lengths).zip(want) {
@@ -105,9 +112,18 @@ pub(crate) fn decode(m: &Members<'_>, version: Version, limits: &Limits) -> Resu
             .at(format!("/{name}")));
         }
     }
-    let data = read_values(data, dtype, nnz)?;
-    let first = read_indices(first, layout.arrays[0], lengths[0])?;
-    let second = read_indices(second, layout.arrays[1], lengths[1])?;
+    let (data, first, second) = match arrays {
+        Arrays::Text([data, first, second]) => (
+            read_values(data, dtype, nnz)?,
+            read_indices(first, layout.arrays[0], lengths[0])?,
+            read_indices(second, layout.arrays[1], lengths[1])?,
+        ),
+        Arrays::Frame([data, first, second]) => (
+            frame_values(data, dtype)?,
+            frame_indices(first, layout.arrays[0])?,
+            frame_indices(second, layout.arrays[1])?,
+        ),
+    };
     let format = SparseFormat::from_parts(layout.name, first, second)
         .ok_or_else(|| Error::new(Code::FormatUnsupported, "sparse.format", "format is not csr, csc or coo"))?;
     let sparse = Sparse { dtype, shape, data, format };
@@ -159,6 +175,98 @@ fn read_shape(m: &Members<'_>) -> Result<[u64; 2]> {
         return Err(invalid(format!("shape has {entries}; a sparse matrix has rows and columns"), "/shape".into()));
     }
     Ok(shape)
+}
+
+/// [sparse.arrays], in member order: JSON arrays in text; in a frame, buffer
+/// references ([frame.references]) whose buffers hold whole items
+/// ([frame.lengths]), checked for all three after the references.
+fn read_arrays<'s>(
+    m: &Members<'s>,
+    names: [&str; 3],
+    widths: [u64; 3],
+    required: &'static str,
+    place: Place<'_, 's>,
+) -> Result<Arrays<'s>> {
+    let member = |name: &str| m.get(name).ok_or_else(|| missing(required, name, ""));
+    match place {
+        Place::Text => {
+            let mut spans = [""; 3];
+            for (span, name) in spans.iter_mut().zip(names) {
+                *span = match member(name)? {
+                    Json::Array(s) => s,
+                    other => return Err(field_type("sparse.arrays", name, "an array", other)),
+                };
+            }
+            Ok(Arrays::Text(spans))
+        }
+        Place::Frame(buffers) => {
+            let mut bytes: [&[u8]; 3] = [&[]; 3];
+            for (b, name) in bytes.iter_mut().zip(names) {
+                *b = buffers.take(name, member(name)?)?;
+            }
+            for ((b, name), width) in bytes.iter().zip(names).zip(widths) {
+                whole_items(b, name, width)?;
+            }
+            Ok(Arrays::Frame(bytes))
+        }
+    }
+}
+
+/// [frame.lengths]: a buffer of whole items of `width` bytes.
+fn whole_items(bytes: &[u8], name: &str, width: u64) -> Result<()> {
+    let len = bytes.len() as u64;
+    if !len.is_multiple_of(width) {
+        let what = if name == "data" { format!("values of {width} bytes") } else { "int64 indices".to_string() };
+        return Err(Error::new(
+            Code::ShapeMismatch,
+            "frame.lengths",
+            format!("the {name} buffer holds {len} bytes, not a whole number of {what}"),
+        )
+        .at(format!("/{name}")));
+    }
+    Ok(())
+}
+
+/// [sparse.limits] on a frame buffer's number of items.
+fn limit_items(n: u64, name: &str, limits: &Limits) -> Result<u64> {
+    if n > limits.max_elements {
+        return Err(Error::new(
+            Code::LimitExceeded,
+            "sparse.limits",
+            format!("{name} has more than {} items", limits.max_elements),
+        )
+        .at(format!("/{name}")));
+    }
+    Ok(n)
+}
+
+/// [frame.values] on a frame's `data`: every pattern is a value but a bool
+/// byte other than 00 and 01; the one copy, into the value.
+fn frame_values(bytes: &[u8], dtype: Dtype) -> Result<Vec<u8>> {
+    check_elements(dtype, bytes).map_err(|(i, why)| {
+        Error::new(Code::ValueDomain, "frame.values", format!("data[{i}] {why}")).at("/data")
+    })?;
+    Ok(bytes.to_vec())
+}
+
+/// [sparse.index-values] on a frame's index buffer: little-endian int64s in
+/// `[0, 2^53-1]`.
+fn frame_indices(bytes: &[u8], name: &str) -> Result<Vec<u64>> {
+    bytes
+        .chunks_exact(8)
+        .enumerate()
+        .map(|(i, item)| {
+            let v = i64::from_le_bytes(item.try_into().unwrap_or_default());
+            u64::try_from(v).ok().filter(|&v| v <= MAX_SAFE_INTEGER).ok_or_else(|| {
+                Error::new(
+                    Code::ValueDomain,
+                    "sparse.index-values",
+                    format!("{name}[{i}] is {v}, not an integer in [0, 2^53-1]"),
+                )
+                .at(format!("/{name}"))
+            })
+        })
+        .collect()
 }
 
 /// The number of items of an array span, counting no further than one past
@@ -275,8 +383,11 @@ fn refuse(code: Code, why: String) -> Error {
 
 /// Writes the envelope ([sparse.encode.members]), refusing what a decoder
 /// would reject, with its code ([sparse.encode.refuse]).
-pub(crate) fn encode(s: &Sparse, encoding: Encoding) -> Result<String> {
-    json_only(encoding, Marker::Sparse)?;
+/// In a frame ([frame.encode]), `data` and the index arrays refer to buffers
+/// of `out`: the element bytes as they are (a frame carries NaN and integers
+/// beyond 2^53), and the indices as little-endian int64s.
+pub(crate) fn encode<'v>(s: &'v Sparse, encoding: Encoding, out: &mut FrameOut<'v>) -> Result<String> {
+    no_arrow(encoding, Marker::Sparse)?;
     if !Sparse::holds(s.dtype) {
         return Err(refuse(Code::DtypeUnsupported, format!("dtype {} is not one a sparse matrix holds", s.dtype)));
     }
@@ -305,7 +416,7 @@ pub(crate) fn encode(s: &Sparse, encoding: Encoding) -> Result<String> {
     }
     // every item takes at least a digit and a separator
     let floor = (nnz + first.len() as u64 + second.len() as u64) * 2;
-    if floor > limits.max_input_bytes {
+    if encoding == Encoding::Json && floor > limits.max_input_bytes {
         return Err(Error::new(
             Code::LimitExceeded,
             "limits.input-bytes",
@@ -322,20 +433,28 @@ pub(crate) fn encode(s: &Sparse, encoding: Encoding) -> Result<String> {
             return Err(refuse(Code::ShapeMismatch, format!("{name} has {}; it needs {want}", count(got, "item"))));
         }
     }
-    let mut out = format!(
-        "{{\"__tywrap__\":\"scipy.sparse\",\"codecVersion\":1,\"encoding\":\"json\",\"format\":\"{}\",\"shape\":[{},{}],\"dtype\":\"{}\",\"data\":[",
+    let mut text = format!(
+        "{{\"__tywrap__\":\"scipy.sparse\",\"codecVersion\":1,\"encoding\":\"{}\",\"format\":\"{}\",\"shape\":[{},{}],\"dtype\":\"{}\",\"data\":",
+        encoding.as_str(),
         s.format.name(),
         s.shape[0],
         s.shape[1],
         s.dtype,
     );
-    for (i, el) in s.data.chunks_exact(w).enumerate() {
-        if i > 0 {
-            out.push(',');
+    if encoding == Encoding::Frame {
+        check_elements(s.dtype, &s.data)
+            .map_err(|(i, why)| Error::new(Code::ValueDomain, "frame.values", format!("data[{i}] {why}")))?;
+        text.push_str(&out.push(Cow::Borrowed(&s.data)).to_string());
+    } else {
+        text.push('[');
+        for (i, el) in s.data.chunks_exact(w).enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            write_leaf(s.dtype, el, &mut text).map_err(|why| refuse(why.code(), format!("data[{i}] {why}")))?;
         }
-        write_leaf(s.dtype, el, &mut out).map_err(|why| refuse(why.code(), format!("data[{i}] {why}")))?;
+        text.push(']');
     }
-    out.push(']');
     for (name, items) in [(first_name, first), (second_name, second)] {
         if let Some(i) = items.iter().position(|&x| x > MAX_SAFE_INTEGER) {
             return Err(refuse(Code::ValueDomain, format!("{name}[{i}] is {}, beyond 2^53-1", items[i])));
@@ -343,24 +462,30 @@ pub(crate) fn encode(s: &Sparse, encoding: Encoding) -> Result<String> {
     }
     check_indices(s)?;
     for (name, items) in [(first_name, first), (second_name, second)] {
-        out.push_str(&format!(",\"{name}\":["));
+        text.push_str(&format!(",\"{name}\":"));
+        if encoding == Encoding::Frame {
+            let bytes: Vec<u8> = items.iter().flat_map(|&x| x.to_le_bytes()).collect();
+            text.push_str(&out.push(Cow::Owned(bytes)).to_string());
+            continue;
+        }
+        text.push('[');
         for (i, x) in items.iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                text.push(',');
             }
-            out.push_str(&x.to_string());
+            text.push_str(&x.to_string());
         }
-        out.push(']');
+        text.push(']');
     }
-    out.push('}');
-    if out.len() as u64 > limits.max_input_bytes {
+    text.push('}');
+    if text.len() as u64 > limits.max_input_bytes {
         return Err(Error::new(
             Code::LimitExceeded,
             "limits.input-bytes",
-            format!("the envelope is {} bytes; decoders read at most {}", out.len(), limits.max_input_bytes),
+            format!("the envelope is {} bytes; decoders read at most {}", text.len(), limits.max_input_bytes),
         ));
     }
-    Ok(out)
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -559,14 +684,14 @@ mod tests {
     #[test]
     fn encode_writes_what_decodes_back_and_refuses_what_would_not() {
         let s = decode(EXAMPLE).unwrap_or_else(|e| panic!("{e}"));
-        let text = encode(&s, Encoding::Json).unwrap_or_else(|e| panic!("{e}"));
+        let text = encode(&s, Encoding::Json, &mut FrameOut::default()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             text,
             r#"{"__tywrap__":"scipy.sparse","codecVersion":1,"encoding":"json","format":"csr","shape":[2,3],"dtype":"float64","data":[1.5,2.0,-1.0],"indices":[1,0,2],"indptr":[0,1,3]}"#
         );
         assert_eq!(decode(&text).ok().as_ref(), Some(&s));
-        let refused = |s: &Sparse| encode(s, Encoding::Json).err().map(|e| e.code());
-        assert_eq!(encode(&s, Encoding::Arrow).err().map(|e| e.code()), Some(Code::EncodingUnsupported));
+        let refused = |s: &Sparse| encode(s, Encoding::Json, &mut FrameOut::default()).err().map(|e| e.code());
+        assert_eq!(encode(&s, Encoding::Arrow, &mut FrameOut::default()).err().map(|e| e.code()), Some(Code::EncodingUnsupported));
         let mut nan = s.clone();
         nan.data[..8].copy_from_slice(&f64::NAN.to_le_bytes());
         assert_eq!(refused(&nan), Some(Code::ValueDomain));

@@ -3,7 +3,7 @@
 //! of the input, then the checks that compare the two.
 
 use super::fields::read_shape;
-use super::{Encoding, Members, Version, decode_members, field_type, missing, ndarray, string_member};
+use super::{Encoding, FrameOut, Members, Place, Version, decode_members, field_type, missing, ndarray, string_member};
 use crate::dtype::Dtype;
 use crate::error::{Code, Error, Result};
 use crate::json::{Json, write_string};
@@ -15,7 +15,7 @@ pub(crate) const MEMBERS: &[&str] = &["value", "shape", "dtype", "device", "sour
 
 const BFLOAT16: &str = "torch.bfloat16";
 
-pub(crate) fn decode(m: &Members<'_>, version: Version, limits: &Limits) -> Result<Tensor> {
+pub(crate) fn decode(m: &Members<'_>, version: Version, limits: &Limits, place: Place<'_, '_>) -> Result<Tensor> {
     // [torch.required], [torch.legacy-v0]
     let (required, clause): (&[&str], _) = match version {
         Version::V1 => (&["value", "shape", "dtype", "device"], "torch.required"),
@@ -105,7 +105,7 @@ pub(crate) fn decode(m: &Members<'_>, version: Version, limits: &Limits) -> Resu
         .at("/value/codecVersion"));
     }
     // [torch.nested]: the one costly step, last.
-    let array = match decode_members(&nested, limits).map_err(|e| e.under("/value"))? {
+    let array = match decode_members(&nested, limits, place).map_err(|e| e.under("/value"))? {
         Value::NdArray(a) => a,
         _ => return Err(Error::new(Code::NestedEnvelope, "torch.value", "value must hold an ndarray envelope").at("/value")),
     };
@@ -149,7 +149,9 @@ fn first_non_bfloat16(a: &NdArray) -> Option<usize> {
 
 /// Writes the envelope ([torch.encode.members]) with the nested envelope in
 /// `encoding`, refusing what a decoder would reject ([torch.encode.refuse]).
-pub(crate) fn encode(t: &Tensor, encoding: Encoding) -> Result<String> {
+/// Members are in the order of the page's members table, as
+/// [frame.encode] requires of a frame and as the JSON text has them too.
+pub(crate) fn encode<'v>(t: &'v Tensor, encoding: Encoding, out: &mut FrameOut<'v>) -> Result<String> {
     let Some(name) = t.dtype_name() else {
         return Err(Error::new(
             Code::DtypeUnsupported,
@@ -167,7 +169,7 @@ pub(crate) fn encode(t: &Tensor, encoding: Encoding) -> Result<String> {
     if t.source_device.as_deref() == Some("") {
         return Err(Error::new(Code::ValueDomain, "torch.source-device", "sourceDevice is empty"));
     }
-    let nested = ndarray::encode(&t.array, encoding)?;
+    let nested = ndarray::encode(&t.array, encoding, out)?;
     if t.from_bfloat16 && let Some(i) = first_non_bfloat16(&t.array) {
         return Err(Error::new(
             Code::ValueDomain,
@@ -175,24 +177,24 @@ pub(crate) fn encode(t: &Tensor, encoding: Encoding) -> Result<String> {
             format!("element {i} is not a bfloat16 value, so the tensor cannot be bfloat16-sourced"),
         ));
     }
-    let mut out = String::with_capacity(nested.len() + 200);
-    out.push_str("{\"__tywrap__\":\"torch.tensor\",\"codecVersion\":1,\"encoding\":\"ndarray\",\"dtype\":\"");
-    out.push_str(name);
-    out.push_str("\",\"shape\":[");
+    let mut text = String::with_capacity(nested.len() + 200);
+    text.push_str("{\"__tywrap__\":\"torch.tensor\",\"codecVersion\":1,\"encoding\":\"ndarray\",\"value\":");
+    text.push_str(&nested);
+    text.push_str(",\"shape\":[");
     let dims: Vec<String> = t.array.shape.iter().map(u64::to_string).collect();
-    out.push_str(&dims.join(","));
-    out.push_str("],\"device\":\"cpu\"");
+    text.push_str(&dims.join(","));
+    text.push_str("],\"dtype\":\"");
+    text.push_str(name);
+    text.push_str("\",\"device\":\"cpu\"");
     if t.from_bfloat16 {
-        out.push_str(",\"sourceDtype\":\"torch.bfloat16\"");
+        text.push_str(",\"sourceDtype\":\"torch.bfloat16\"");
     }
     if let Some(device) = &t.source_device {
-        out.push_str(",\"sourceDevice\":");
-        write_string(&mut out, device);
+        text.push_str(",\"sourceDevice\":");
+        write_string(&mut text, device);
     }
-    out.push_str(",\"value\":");
-    out.push_str(&nested);
-    out.push('}');
-    Ok(out)
+    text.push('}');
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -343,13 +345,13 @@ mod tests {
     #[test]
     fn encode_writes_the_nested_encoding_asked_for() {
         let t = decode(EXAMPLE).unwrap_or_else(|e| panic!("{e}"));
-        let text = encode(&t, Encoding::Json).unwrap_or_else(|e| panic!("{e}"));
+        let text = encode(&t, Encoding::Json, &mut FrameOut::default()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             text,
-            r#"{"__tywrap__":"torch.tensor","codecVersion":1,"encoding":"ndarray","dtype":"torch.float32","shape":[2],"device":"cpu","value":{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"float32","shape":[2],"data":[1.5,-2.0]}}"#
+            r#"{"__tywrap__":"torch.tensor","codecVersion":1,"encoding":"ndarray","value":{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"float32","shape":[2],"data":[1.5,-2.0]},"shape":[2],"dtype":"torch.float32","device":"cpu"}"#
         );
         for enc in [Encoding::Arrow, Encoding::Json] {
-            let text = encode(&t, enc).unwrap_or_else(|e| panic!("{e}"));
+            let text = encode(&t, enc, &mut FrameOut::default()).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(decode(&text).ok().as_ref(), Some(&t));
         }
         let with = |from_bfloat16: bool, source_device: Option<&str>| Tensor {
@@ -358,19 +360,19 @@ mod tests {
             ..t.clone()
         };
         let quoted = with(true, Some("cuda:0 \"x\""));
-        let text = encode(&quoted, Encoding::Arrow).unwrap_or_else(|e| panic!("{e}"));
+        let text = encode(&quoted, Encoding::Arrow, &mut FrameOut::default()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(decode(&text).ok().as_ref(), Some(&quoted));
-        assert_eq!(encode(&with(false, Some("")), Encoding::Json).err().map(|e| e.code()), Some(Code::ValueDomain));
+        assert_eq!(encode(&with(false, Some("")), Encoding::Json, &mut FrameOut::default()).err().map(|e| e.code()), Some(Code::ValueDomain));
         let mut not_bf16 = with(true, None);
         not_bf16.array.data[0] = 1;
-        assert_eq!(encode(&not_bf16, Encoding::Arrow).err().map(|e| e.code()), Some(Code::ValueDomain));
+        assert_eq!(encode(&not_bf16, Encoding::Arrow, &mut FrameOut::default()).err().map(|e| e.code()), Some(Code::ValueDomain));
         let mut nan = t.clone();
         nan.array.data[..4].copy_from_slice(&f32::NAN.to_le_bytes());
-        assert_eq!(encode(&nan, Encoding::Json).err().map(|e| e.code()), Some(Code::ValueDomain));
-        assert!(encode(&nan, Encoding::Arrow).is_ok());
+        assert_eq!(encode(&nan, Encoding::Json, &mut FrameOut::default()).err().map(|e| e.code()), Some(Code::ValueDomain));
+        assert!(encode(&nan, Encoding::Arrow, &mut FrameOut::default()).is_ok());
         let date = Tensor { array: NdArray { dtype: Dtype::Date, shape: vec![], data: vec![0; 8] }, ..t.clone() };
-        assert_eq!(encode(&date, Encoding::Arrow).err().map(|e| e.code()), Some(Code::DtypeUnsupported));
+        assert_eq!(encode(&date, Encoding::Arrow, &mut FrameOut::default()).err().map(|e| e.code()), Some(Code::DtypeUnsupported));
         let f64_bf16 = Tensor { array: NdArray { dtype: Dtype::Float64, shape: vec![], data: vec![0; 8] }, ..with(true, None) };
-        assert_eq!(encode(&f64_bf16, Encoding::Arrow).err().map(|e| e.code()), Some(Code::DtypeMismatch));
+        assert_eq!(encode(&f64_bf16, Encoding::Arrow, &mut FrameOut::default()).err().map(|e| e.code()), Some(Code::DtypeMismatch));
     }
 }

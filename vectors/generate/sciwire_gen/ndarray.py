@@ -36,6 +36,8 @@ def build(S: Suite):
     arrow_invalid_vectors(S)
     differential_vectors(S)
     encode_vectors(S)
+    from .ndarray_frame import frame_vectors  # frames: valid, groups, encode, invalid
+    frame_vectors(S)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -65,6 +67,9 @@ def _numpy_from_leaves(data, shape, dtype):
 
 
 def sanity_decode(vid, inp, value):
+    if "base64" in inp:  # a frame (ndarray_frame.py)
+        from .ndarray_frame import sanity_decode_frame
+        return sanity_decode_frame(vid, inp, value)
     if "json" in inp:
         env = inp["json"]
     elif "text" in inp:

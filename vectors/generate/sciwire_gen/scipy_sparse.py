@@ -31,6 +31,8 @@ def build(S: Suite):
     valid_vectors(S)
     invalid_vectors(S)
     encode_vectors(S)
+    from .scipy_sparse_frame import frame_vectors  # frames: valid, groups, encode, invalid
+    frame_vectors(S)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -45,6 +47,9 @@ def _py_json(text: str):
 
 
 def sanity_decode(vid, inp, value):
+    if "base64" in inp:  # a frame (scipy_sparse_frame.py)
+        from .scipy_sparse_frame import sanity_decode_frame
+        return sanity_decode_frame(vid, inp, value)
     env = inp["json"] if "json" in inp else _py_json(inp["text"])
     fmt, dtype = env["format"], env["dtype"]
     assert fmt in FORMATS and dtype in SPARSE_DTYPES, vid

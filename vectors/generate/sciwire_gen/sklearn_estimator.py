@@ -78,6 +78,8 @@ def build(S: Suite):
     valid_vectors(S)
     invalid_vectors(S, run)
     encode_vectors(S)
+    from .sklearn_estimator_frame import frame_vectors  # frames: valid, groups, encode, invalid
+    frame_vectors(S, run)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -85,6 +87,9 @@ def build(S: Suite):
 # ----------------------------------------------------------------------------------------------
 
 def sanity_decode(vid, inp, value):
+    if "base64" in inp:  # a frame (sklearn_estimator_frame.py)
+        from .sklearn_estimator_frame import sanity_decode_frame
+        return sanity_decode_frame(vid, inp, value)
     env = inp["json"] if "json" in inp else json.loads(inp["text"])
     if "json" in inp:  # the value comes from the JSON text of the input, as any reader sees it
         env = json.loads(json.dumps(env))

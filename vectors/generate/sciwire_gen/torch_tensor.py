@@ -215,6 +215,9 @@ def same_tensor(x, y) -> bool:
 def sanity_decode(vid, inp, value):
     """Decode a valid vector's input with numpy/pyarrow and the rules of the torch page, and
     compare with the expected canonical value."""
+    if "base64" in inp:  # a frame (torch_tensor_frame.py)
+        from .torch_tensor_frame import sanity_decode_frame
+        return sanity_decode_frame(vid, inp, value)
     if "json" in inp:
         env = inp["json"]
     elif "text" in inp:
@@ -717,3 +720,5 @@ def build(S: Suite):
     valid_vectors(S)
     invalid_vectors(S)
     encode_vectors(S)
+    from .torch_tensor_frame import frame_vectors  # frames: valid, groups, encode, invalid
+    frame_vectors(S)

@@ -50,9 +50,12 @@ def decode(data: Union[bytes, str], limits: Limits = DEFAULT_LIMITS):
 
 
 def loads(data: Union[bytes, str], limits: Limits = DEFAULT_LIMITS):
-    """Decode an envelope (JSON text as bytes or str) into a Python value:
+    """Decode an envelope (JSON text as bytes or str, or a binary frame as
+    bytes starting with c1) into a Python value:
 
-    * ``ndarray``: a numpy array, C-contiguous, little-endian, owning its data;
+    * ``ndarray``: a numpy array, C-contiguous, little-endian; from JSON text
+      it owns its data, from a frame it is a view of the input's memory
+      (read-only for ``bytes``) when the buffer is aligned, else one copy;
     * ``scipy.sparse``: a scipy ``csr_array``, ``csc_array`` or ``coo_array``
       holding the stored entries exactly as stored (duplicates, explicit
       zeros and unsorted indices kept);

@@ -28,16 +28,27 @@ MARKERS = {
     "torch.tensor": ("ndarray",),
     "sklearn.estimator": ("json",),
 }
+#: marker -> the encodings its page lists in a frame's header ([frame.envelope]):
+#: "frame" for the markers with a payload, the unchanged nested "ndarray" of a
+#: tensor, and json for an estimator, whose payload is plain JSON.
+FRAME_ENCODINGS = {
+    "ndarray": ("frame",),
+    "scipy.sparse": ("frame",),
+    "torch.tensor": ("ndarray",),
+    "sklearn.estimator": ("json",),
+}
 #: marker -> the prefix of its page's clause ids
 PAGE = {"ndarray": "ndarray", "scipy.sparse": "sparse", "torch.tensor": "torch", "sklearn.estimator": "sklearn"}
 COMMON_MEMBERS = ("__tywrap__", "codecVersion", "encoding")
-NDARRAY_MEMBERS = {"arrow": ("dtype", "shape", "b64"), "json": ("dtype", "shape", "data")}
-PAYLOAD_MEMBER = {"arrow": "b64", "json": "data"}
+NDARRAY_MEMBERS = {"arrow": ("dtype", "shape", "b64"), "json": ("dtype", "shape", "data"),
+                   "frame": ("dtype", "shape", "data")}
+PAYLOAD_MEMBER = {"arrow": "b64", "json": "data", "frame": "data"}
 #: marker -> encoding -> the members its page lists ([envelope.unknown-fields])
 MEMBERS = {
     "ndarray": NDARRAY_MEMBERS,
     # all eight for the json encoding; [sparse.members] narrows them by format
-    "scipy.sparse": {"json": ("format", "shape", "dtype", "data", "indices", "indptr", "row", "col")},
+    "scipy.sparse": {"json": ("format", "shape", "dtype", "data", "indices", "indptr", "row", "col"),
+                     "frame": ("format", "shape", "dtype", "data", "indices", "indptr", "row", "col")},
     "torch.tensor": {"ndarray": ("value", "shape", "dtype", "device", "sourceDtype", "sourceDevice")},
     "sklearn.estimator": {"json": ("className", "module", "version", "params")},
 }
@@ -175,18 +186,38 @@ def check_codec_version(v) -> int:
     return 1
 
 
+def listed_encodings(marker: str):
+    """The encodings the marker's page lists where the envelope is: in JSON
+    text, or in a frame's header ([envelope.encoding], [frame.envelope])."""
+    from . import frame
+    return FRAME_ENCODINGS[marker] if frame.active() is not None else MARKERS[marker]
+
+
 def check_encoding(v, marker: str) -> str:
     """[envelope.encoding], with the page's list: [ndarray.encodings],
-    [sparse.encodings], [torch.encodings], [sklearn.encodings]"""
+    [sparse.encodings], [torch.encodings], [sklearn.encodings]; "frame" is
+    listed only in a frame's header, and there it is the only payload
+    encoding ([frame.envelope])"""
     if "encoding" not in v:
         raise SciwireError("E_MISSING_FIELD", "encoding is missing", "envelope.encoding", "/encoding")
     e = v["encoding"]
     if not isinstance(e, str):
         raise SciwireError("E_FIELD_TYPE", "encoding is not a string", "envelope.encoding", "/encoding")
-    if e not in MARKERS[marker]:
-        raise SciwireError("E_ENCODING_UNSUPPORTED", f"encoding {e!r} is not one of {', '.join(MARKERS[marker])} "
-                           f"for {marker}", f"{PAGE[marker]}.encodings", "/encoding")
+    listed = listed_encodings(marker)
+    if e not in listed:
+        where = "in a frame's header" if listed is FRAME_ENCODINGS[marker] else "in JSON text"
+        raise SciwireError("E_ENCODING_UNSUPPORTED", f"encoding {e!r} is not one of {', '.join(listed)} "
+                           f"for {marker} {where}", f"{PAGE[marker]}.encodings", "/encoding")
     return e
+
+
+def check_frame_codec_version(version: int) -> None:
+    """[frame.codec-version]: a frame's header has codecVersion (frames have
+    no legacy v0 form), checked at the point of [envelope.codec-version]."""
+    from . import frame
+    if version == 0 and frame.active() is not None:
+        raise SciwireError("E_CODEC_VERSION", "a frame's header has no codecVersion; frames have no legacy v0 form",
+                           "frame.codec-version", "/codecVersion")
 
 
 def check_members(v, marker: str, encoding: str) -> None:
@@ -656,7 +687,9 @@ def decode_arrow(v, version, dtype: Optional[DType], shape, limits: Limits) -> D
 # ---------------------------------------------------------------------------
 
 def decode(data, limits: Limits = DEFAULT_LIMITS):
-    """Decode one envelope (bytes or str): see :func:`decode_value`."""
+    """Decode one envelope (bytes or str): see :func:`decode_value`. Bytes
+    whose first byte is c1 are a frame ([frame.detect]), read over the
+    input's memory without a copy; anything else is JSON text."""
     if isinstance(data, str):
         # every character is at least one UTF-8 byte: a cheap first bound
         check_input_bytes(len(data), limits)
@@ -668,6 +701,9 @@ def decode(data, limits: Limits = DEFAULT_LIMITS):
         src = data
     elif isinstance(data, (bytes, bytearray, memoryview)):
         check_input_bytes(len(data) if not isinstance(data, memoryview) else data.nbytes, limits)
+        from . import frame
+        if frame.is_frame(data):
+            return frame.decode_frame(data, limits)
         src = bytes(data)
     else:
         raise TypeError(f"decode() takes bytes or str, not {type(data).__name__}")
@@ -682,6 +718,7 @@ def decode_value(v, limits: Limits = DEFAULT_LIMITS):
     check_object(v)
     marker = check_marker(v)
     version = check_codec_version(v)
+    check_frame_codec_version(version)
     encoding = check_encoding(v, marker)
     check_members(v, marker, encoding)
     if marker == "ndarray":
@@ -705,7 +742,20 @@ def decode_ndarray(v, version: int, encoding: str, limits: Limits) -> Decoded:
         check_shape_limits(shape, dtype, limits)
     if encoding == "json":
         return decode_json(v, version, dtype, shape, limits)
+    if encoding == "frame":
+        return decode_frame_payload(v, dtype, shape, limits)
     return decode_arrow(v, version, dtype, shape, limits)
+
+
+def decode_frame_payload(v, dtype: DType, shape, limits: Limits) -> Decoded:
+    """The frame encoding ([ndarray.encodings] lists it only in a frame's
+    header): after the shape and its limits, [frame.references],
+    [frame.lengths], [frame.values]. The elements are the buffer's bytes,
+    viewed in place when they can be ([frame.view])."""
+    from . import frame
+    count = element_count(shape, limits)
+    flat = frame.ndarray_payload(v, dtype, shape, count)
+    return Decoded(dtype, tuple(shape), shaped(flat, dtype, shape))
 
 
 def _show(v) -> str:

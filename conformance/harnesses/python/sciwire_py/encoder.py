@@ -116,15 +116,53 @@ def ndarray_from_canonical(value: dict) -> np.ndarray:
 # Encoding
 # ---------------------------------------------------------------------------
 
-def dumps_ndarray(arr, encoding: str = "arrow") -> str:
-    """Encode a numpy array as an ndarray envelope (JSON text).
-
-    ``encoding`` is ``"arrow"`` (every table dtype) or ``"json"`` (bool, int,
-    uint and float dtypes whose values JSON carries exactly). A value the
-    encoding cannot carry is refused with :class:`SciwireError`; the encoder
-    never substitutes a value or falls back to the other encoding.
+def dumps_ndarray(arr, encoding: str = "arrow"):
+    """Encode a numpy array as an ndarray envelope: JSON text (``str``) for
+    ``"arrow"`` (every table dtype) or ``"json"`` (bool, int, uint and float
+    dtypes whose values JSON carries exactly), the frame's ``bytes`` for
+    ``"frame"`` (every table dtype, every value). A value the encoding cannot
+    carry is refused with :class:`SciwireError`; the encoder never
+    substitutes a value or falls back to another encoding.
     """
+    if encoding == "frame":
+        from . import frame
+        header, buf = ndarray_frame_parts(arr)
+        return frame.write(header, [buf])
     return write_json(ndarray_envelope(arr, encoding))
+
+
+def ndarray_frame_parts(arr):
+    """The header of an ndarray frame ([frame.encode]: ``__tywrap__``,
+    ``codecVersion``, ``encoding``, ``dtype``, ``shape``, ``data``; without
+    ``buffers``) and its one buffer: the element bytes of
+    [canonical.ndarray.bytes], C order, little-endian. Refuses a ``<U{n}``
+    unit that is not a Unicode scalar value (E_VALUE_DOMAIN); NaN, large
+    integers, datetimes and strings are written as they are."""
+    arr = _as_array(arr)
+    d = dtypes.of_numpy(arr.dtype)
+    arr = np.asarray(arr, order="C").astype(d.numpy(), order="C", copy=False)
+    if d.kind == "bool":
+        arr = _normal_bool(arr)
+    return ndarray_frame_header(d, [int(x) for x in arr.shape]), _element_bytes(arr, d)
+
+
+def ndarray_frame_header(d: DType, shape) -> dict:
+    return {"__tywrap__": "ndarray", "codecVersion": 1, "encoding": "frame", "dtype": d.name, "shape": list(shape),
+            "data": 0}
+
+
+def _element_bytes(arr: np.ndarray, d: DType):
+    """The element bytes of a C-ordered little-endian array, without a copy
+    when it is contiguous; <U units checked ([frame.values])."""
+    from . import frame
+    flat = np.ascontiguousarray(arr).reshape(-1)
+    raw = memoryview(flat.view(np.uint8)) if flat.size else memoryview(b"")
+    if d.kind == "str":
+        try:
+            frame.check_str_units(raw, "/hex")
+        except SciwireError as e:
+            raise SciwireError(e.code, e.message, "frame.encode", e.path) from None
+    return raw
 
 
 def write_json(env: dict) -> str:
@@ -282,8 +320,11 @@ def _json_only(encoding, marker: str, page: str) -> None:
                            f"{encoding!r}", f"{page}.encodings")
 
 
-def dumps(obj, encoding=None, *, copy_to_host: bool = False) -> str:
-    """Encode a value as its envelope's JSON text.
+def dumps(obj, encoding=None, *, copy_to_host: bool = False):
+    """Encode a value as its envelope's JSON text (``str``), or, with
+    ``encoding="frame"``, as a binary frame (``bytes``, spec/src/frame.md:
+    every marker; for a tensor the nested array is frame-encoded, an
+    estimator's frame has no buffers).
 
     * numpy array: an ``ndarray`` envelope, ``encoding`` ``"arrow"`` (the
       default) or ``"json"``;
@@ -299,18 +340,25 @@ def dumps(obj, encoding=None, *, copy_to_host: bool = False) -> str:
     A value the envelope cannot carry exactly is refused with
     :class:`SciwireError`; nothing is converted, densified or dropped.
     """
-    from . import estimator, sparse, tensor
+    from . import estimator, frame, sparse, tensor
     kind = _kind_of(obj)
     if kind == "ndarray":
         return dumps_ndarray(obj, "arrow" if encoding is None else encoding)
     if kind == "sparse":
+        p = sparse.parts_from_scipy(obj)
+        if encoding == "frame":
+            return frame.write(*sparse.frame_parts(p))
         _json_only(encoding, "scipy.sparse", "sparse")
-        return write_json(sparse.envelope(sparse.parts_from_scipy(obj)))
+        return write_json(sparse.envelope(p))
     if kind == "tensor":
         rec = obj if isinstance(obj, tensor.Tensor) else tensor.from_torch(obj, copy_to_host=copy_to_host)
+        if encoding == "frame":
+            return frame.write(*tensor.frame_parts(rec))
         return write_json(tensor.envelope(rec, "arrow" if encoding is None else encoding))
-    _json_only(encoding, "sklearn.estimator", "sklearn")
     rec = obj if isinstance(obj, estimator.Estimator) else estimator.Estimator.from_sklearn(obj)
+    if encoding == "frame":
+        return frame.write(estimator.envelope(rec), [])
+    _json_only(encoding, "sklearn.estimator", "sklearn")
     return write_json(estimator.envelope(rec))
 
 
@@ -352,20 +400,30 @@ def from_canonical(value: dict):
                        "estimator", None, "/kind")
 
 
-def encode_canonical(value: dict, encoding: str) -> str:
-    """A canonical value's envelope (JSON text), as the harness's ``encode``
-    asks: ``encoding`` is the envelope's (for a tensor, the nested ndarray's).
+def encode_canonical(value: dict, encoding: str):
+    """A canonical value's envelope, as the harness's ``encode`` asks: JSON
+    text (``str``), or the frame's ``bytes`` when ``encoding`` is ``"frame"``.
+    ``encoding`` is the envelope's (for a tensor, the nested ndarray's).
     The value's rules are checked in the decoder's processing order."""
-    from . import estimator, sparse, tensor
+    from . import estimator, frame, sparse, tensor
     kind = value.get("kind") if isinstance(value, dict) else None
     if kind == "sparse":
+        p = sparse.parts_from_canonical(value)
+        if encoding == "frame":
+            return frame.write(*sparse.frame_parts(p))
         _json_only(encoding, "scipy.sparse", "sparse")
-        return write_json(sparse.envelope(sparse.parts_from_canonical(value)))
+        return write_json(sparse.envelope(p))
     if kind == "tensor":
-        return write_json(tensor.envelope(tensor.from_canonical(value), encoding))
+        rec = tensor.from_canonical(value)
+        if encoding == "frame":
+            return frame.write(*tensor.frame_parts(rec))
+        return write_json(tensor.envelope(rec, encoding))
     if kind == "estimator":
+        rec = estimator.from_canonical(value)
+        if encoding == "frame":
+            return frame.write(estimator.envelope(rec), [])
         _json_only(encoding, "sklearn.estimator", "sklearn")
-        return write_json(estimator.envelope(estimator.from_canonical(value)))
+        return write_json(estimator.envelope(rec))
     try:
         arr = from_canonical(value)
     except UnrepresentableError as e:
@@ -380,6 +438,9 @@ def _dumps_empty_unrepresentable(value: dict, encoding: str, error: Exception) -
     else numpy cannot represent is re-raised."""
     shape = [int(s) for s in value["shape"]]
     d = dtypes.lookup(value["dtype"])
+    if encoding == "frame" and 0 in shape and d is not None:
+        from . import frame
+        return frame.write(ndarray_frame_header(d, shape), [b""])
     if 0 not in shape or d is None or d.numpy() is None:
         raise error
     _check_envelope_size(shape, 0, encoding)

@@ -169,12 +169,18 @@ def check_limits(v, fmt: str, dtype: DType, limits: Limits) -> None:
     """[sparse.limits]: items of each array ([limits.elements]), then nnz x item
     size ([limits.decoded-bytes]). len() of a parsed array counts its items
     without converting any (jsontext.NumberArray)."""
-    for name in ("data",) + INDEX_MEMBERS[fmt]:
-        n = len(v[name])
+    names = ("data",) + INDEX_MEMBERS[fmt]
+    check_item_counts(names, [len(v[name]) for name in names], dtype, limits)
+
+
+def check_item_counts(names, counts, dtype: DType, limits: Limits) -> None:
+    """[sparse.limits] on the three arrays' item counts (of JSON arrays, or
+    of a frame's buffers: [frame.lengths])."""
+    for name, n in zip(names, counts):
         if n > limits.max_elements:
             raise SciwireError("E_LIMIT_EXCEEDED", f"{name} has {n} items, more than max_elements "
                                f"{limits.max_elements}", "sparse.limits", pointer(name))
-    nnz = len(v["data"])
+    nnz = counts[0]
     if nnz * dtype.itemsize > limits.max_decoded_bytes:
         raise SciwireError("E_LIMIT_EXCEEDED", f"{nnz} values of {dtype.name} are {nnz * dtype.itemsize} bytes, more "
                            f"than max_decoded_bytes {limits.max_decoded_bytes}", "sparse.limits", "/data")
@@ -291,6 +297,9 @@ def decode_sparse(v, version: int, limits: Limits = DEFAULT_LIMITS) -> DecodedSp
     check_required(v, fmt, version)
     dtype = check_dtype(v)
     shape = check_shape(v)
+    from . import frame
+    if frame.active() is not None:
+        return decode_frame_arrays(v, fmt, dtype, shape, limits)
     check_arrays(v, fmt)
     check_limits(v, fmt, dtype, limits)
     a, b = INDEX_MEMBERS[fmt]
@@ -298,6 +307,30 @@ def decode_sparse(v, version: int, limits: Limits = DEFAULT_LIMITS) -> DecodedSp
     check_lengths(fmt, shape, nnz, len(v[a]), len(v[b]))
     data = data_values(v["data"], dtype)
     index1, index2 = check_index_values(v, fmt)
+    if fmt != "coo":
+        check_indptr(index2, nnz)
+    check_index_range(fmt, shape, index1, index2)
+    data, index1, index2 = stored_entries(fmt, shape, data, index1, index2)
+    return DecodedSparse(fmt, dtype, shape, data, index1, index2)
+
+
+def decode_frame_arrays(v, fmt: str, dtype: DType, shape, limits: Limits) -> DecodedSparse:
+    """The page's clauses from [sparse.arrays] on, in a frame's header: the
+    three members are buffer references ([frame.references], in member
+    order), then [frame.lengths] (whole items), [sparse.limits] and
+    [sparse.lengths] on the item counts, [frame.values] on data (bool bytes),
+    [sparse.index-values] on the int64 indices, [sparse.indptr],
+    [sparse.index-range]; the same functions as for JSON arrays from the
+    lengths on."""
+    from . import frame
+    a, b = INDEX_MEMBERS[fmt]
+    names = ("data", a, b)
+    idx, counts = frame.sparse_payload(v, fmt, names, dtype)
+    check_item_counts(names, counts, dtype, limits)
+    nnz = counts[0]
+    check_lengths(fmt, shape, nnz, counts[1], counts[2])
+    data = frame.sparse_data(idx[0], dtype, nnz)
+    index1, index2 = frame.sparse_indices(idx[1], a), frame.sparse_indices(idx[2], b)
     if fmt != "coo":
         check_indptr(index2, nnz)
     check_index_range(fmt, shape, index1, index2)
@@ -465,6 +498,21 @@ def parts_from_scipy(m) -> SparseParts:
     else:
         i1, i2 = np.asarray(m.indices), np.asarray(m.indptr)
     return SparseParts(fmt, d, shape, data, i1, i2)
+
+
+def frame_parts(p: SparseParts):
+    """[frame.encode] for a sparse matrix, after [sparse.encode.refuse] (the
+    frame carries NaN, infinities and large integers; indices beyond 2^53-1
+    and inconsistent arrays are refused): the header without ``buffers``, and
+    the three buffers: the stored values' element bytes, then each index
+    array as little-endian int64."""
+    i1, i2 = check_parts(p, json_values=False)
+    a, b = INDEX_MEMBERS[p.format]
+    header = {"__tywrap__": "scipy.sparse", "codecVersion": 1, "encoding": "frame", "format": p.format,
+              "shape": list(p.shape), "dtype": p.dtype.name, "data": 0, a: 1, b: 2}
+    data = np.ascontiguousarray(p.data, dtype=p.dtype.numpy())
+    return header, [data.view(np.uint8).reshape(-1), i1.astype("<i8").view(np.uint8),
+                    i2.astype("<i8").view(np.uint8)]
 
 
 def parts_to_canonical(p: SparseParts) -> dict:

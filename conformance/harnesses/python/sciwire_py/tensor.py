@@ -356,6 +356,23 @@ def envelope(t: Tensor, encoding: str) -> dict:
     return env
 
 
+def frame_parts(t: Tensor):
+    """[frame.encode] for a tensor: the header (members in the torch page's
+    order: value, shape, dtype, device, then sourceDtype and sourceDevice
+    when the value has them; the nested ndarray envelope in the ndarray
+    order, its data buffer 0) without ``buffers``, and the one buffer. The
+    refusals are [torch.encode.refuse]'s, in the same order as for JSON."""
+    parts = check_record(t, lambda arr: encoder.ndarray_frame_parts(arr))
+    nested, buf = parts
+    env = {"__tywrap__": "torch.tensor", "codecVersion": 1, "encoding": "ndarray", "value": nested,
+           "shape": list(nested["shape"]), "dtype": t.dtype, "device": "cpu"}
+    if t.source_dtype is not None:
+        env["sourceDtype"] = t.source_dtype
+    if t.source_device is not None:
+        env["sourceDevice"] = t.source_device
+    return env, [buf]
+
+
 def is_torch_tensor(obj) -> bool:
     import sys
     torch = sys.modules.get("torch")  # a torch.Tensor exists only once torch is imported

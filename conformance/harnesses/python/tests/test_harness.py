@@ -79,8 +79,8 @@ def test_session():
     assert resp[0]["implementation"]["name"] == "sciwire-py"
     caps = resp[0]["capabilities"]
     assert set(caps) == {"ndarray", "scipy.sparse", "torch.tensor", "sklearn.estimator"}
-    for marker, encodings in (("ndarray", ["arrow", "json"]), ("torch.tensor", ["arrow", "json"]),
-                              ("scipy.sparse", ["json"]), ("sklearn.estimator", ["json"])):
+    for marker, encodings in (("ndarray", ["arrow", "json", "frame"]), ("torch.tensor", ["arrow", "json", "frame"]),
+                              ("scipy.sparse", ["json", "frame"]), ("sklearn.estimator", ["json", "frame"])):
         assert caps[marker] == {"directions": ["decode", "encode"], "encodings": encodings, "codecVersions": [0, 1]}
     dec, encv = _validator("decode"), _validator("encode")
     for r in (resp[1], resp[2], resp[5], resp[6], resp[7]):

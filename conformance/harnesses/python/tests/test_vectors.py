@@ -86,7 +86,8 @@ def test_encode_vector(vid):
     vec = VECTORS[vid]
     ok, detail = V.judge(vec, sw)
     assert ok, detail
-    if "roundtrip" in vec["expect"] and ENVELOPE_VALIDATOR is not None:
+    if "roundtrip" in vec["expect"] and ENVELOPE_VALIDATOR is not None and vec["input"]["encoding"] != "frame":
+        # a frame is not JSON text: it is checked by decoding alone ([vector.expect])
         out = sw.encode_canonical(vec["input"]["value"], vec["input"]["encoding"])
         errors = list(ENVELOPE_VALIDATOR.iter_errors(json.loads(out)))
         assert not errors, errors[0].message

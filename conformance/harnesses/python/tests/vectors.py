@@ -99,7 +99,12 @@ def judge(vec: dict, sw) -> tuple:
             out = sw.encode_canonical(vec["input"]["value"], vec["input"]["encoding"])
             if "error" in exp:
                 return False, f"encoded, expected {exp['error']}"
-            got = sw.decode(out.encode("utf-8")).canonical()
+            data = out if isinstance(out, bytes) else out.encode("utf-8")
+            if vec["input"]["encoding"] == "frame" and data[:1] != b"\xc1":
+                return False, "asked for a frame, wrote something else"
+            if "bytes" in exp and data != base64.b64decode(exp["bytes"], validate=True):
+                return False, f"wrote other bytes than expect.bytes ({len(data)} bytes)"
+            got = sw.decode(data).canonical()
             if got != vec["input"]["value"]:
                 return False, f"round trip gave {short(got)}"
             return True, "roundtrip"
