@@ -71,6 +71,15 @@ def B(data: bytes):
     return {"base64": b64(data)}
 
 
+def py_json(text: str):
+    """The JSON text as Python values, reading `-0` as the float -0.0 (its value, which
+    Python's int would lose) for the generator's own sanity decoding."""
+    def parse_int(s):
+        v = int(s)
+        return -0.0 if (v == 0 and s.startswith("-")) else v
+    return json.loads(text, parse_int=parse_int)
+
+
 def uniq(seq):
     out = []
     for x in seq:

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from .arrowbytes import i64, messages, patch, rb_body, rb_buffers, rb_field_nodes
-from .common import MAX_SAFE, Suite, dumps_env, hand, uniq, with_, without
+from .common import MAX_SAFE, Suite, dumps_env, hand, uniq, with_, without, py_json
 from .ndarray_invalid import differential_vectors, invalid_vectors
 from .ndarray_invalid_arrow import arrow_invalid_vectors
 from .ndarray_producer import LIBRARIES  # noqa: F401 - this envelope's LIBRARIES, read by common
@@ -44,11 +44,6 @@ def build(S: Suite):
 # Sanity decoding of valid vectors with numpy/pyarrow (guards the generator, not the spec)
 # ----------------------------------------------------------------------------------------------
 
-def _py_json(text: str):
-    def parse_int(s):
-        v = int(s)
-        return -0.0 if (v == 0 and s.startswith("-")) else v
-    return json.loads(text, parse_int=parse_int)
 
 
 def _numpy_from_leaves(data, shape, dtype):
@@ -73,7 +68,7 @@ def sanity_decode(vid, inp, value):
     if "json" in inp:
         env = inp["json"]
     elif "text" in inp:
-        env = _py_json(inp["text"])
+        env = py_json(inp["text"])
     else:
         raise AssertionError(vid)
     dtype = env.get("dtype", value["dtype"])

@@ -14,7 +14,7 @@ import json
 import numpy as np
 import scipy.sparse as sp
 
-from .common import MAX_SAFE, Suite, dumps_env, hand, uniq, with_, without
+from .common import MAX_SAFE, Suite, dumps_env, hand, uniq, with_, without, py_json
 from .scipy_sparse_invalid import invalid_vectors
 from .scipy_sparse_producer import LIBRARIES  # noqa: F401 - this envelope's LIBRARIES, read by common
 from .scipy_sparse_producer import (FORMATS, INDEX_MEMBERS, SPARSE_DTYPES, canon, canon_raw, refusal,
@@ -39,18 +39,13 @@ def build(S: Suite):
 # Sanity decoding of valid vectors with numpy/scipy (guards the generator, not the spec)
 # ----------------------------------------------------------------------------------------------
 
-def _py_json(text: str):
-    def parse_int(s):
-        v = int(s)
-        return -0.0 if (v == 0 and s.startswith("-")) else v
-    return json.loads(text, parse_int=parse_int)
 
 
 def sanity_decode(vid, inp, value):
     if "base64" in inp:  # a frame (scipy_sparse_frame.py)
         from .scipy_sparse_frame import sanity_decode_frame
         return sanity_decode_frame(vid, inp, value)
-    env = inp["json"] if "json" in inp else _py_json(inp["text"])
+    env = inp["json"] if "json" in inp else py_json(inp["text"])
     fmt, dtype = env["format"], env["dtype"]
     assert fmt in FORMATS and dtype in SPARSE_DTYPES, vid
     assert (fmt, dtype) == (value["format"], value["dtype"]), vid
