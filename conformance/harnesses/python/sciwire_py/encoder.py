@@ -320,6 +320,32 @@ def _json_only(encoding, marker: str, page: str) -> None:
                            f"{encoding!r}", f"{page}.encodings")
 
 
+def _write_sparse(p, encoding):
+    """A sparse matrix's parts as a frame, or as JSON text (its only other encoding)."""
+    from . import frame, sparse
+    if encoding == "frame":
+        return frame.write(*sparse.frame_parts(p))
+    _json_only(encoding, "scipy.sparse", "sparse")
+    return write_json(sparse.envelope(p))
+
+
+def _write_tensor(rec, encoding):
+    """A tensor as a frame, or as JSON text with its nested array in ``encoding``."""
+    from . import frame, tensor
+    if encoding == "frame":
+        return frame.write(*tensor.frame_parts(rec))
+    return write_json(tensor.envelope(rec, encoding))
+
+
+def _write_estimator(rec, encoding):
+    """An estimator as a frame (no buffers), or as JSON text (its only other encoding)."""
+    from . import estimator, frame
+    if encoding == "frame":
+        return frame.write(estimator.envelope(rec), [])
+    _json_only(encoding, "sklearn.estimator", "sklearn")
+    return write_json(estimator.envelope(rec))
+
+
 def dumps(obj, encoding=None, *, copy_to_host: bool = False):
     """Encode a value as its envelope's JSON text (``str``), or, with
     ``encoding="frame"``, as a binary frame (``bytes``, spec/src/frame.md:
@@ -340,26 +366,17 @@ def dumps(obj, encoding=None, *, copy_to_host: bool = False):
     A value the envelope cannot carry exactly is refused with
     :class:`SciwireError`; nothing is converted, densified or dropped.
     """
-    from . import estimator, frame, sparse, tensor
+    from . import estimator, sparse, tensor
     kind = _kind_of(obj)
     if kind == "ndarray":
         return dumps_ndarray(obj, "arrow" if encoding is None else encoding)
     if kind == "sparse":
-        p = sparse.parts_from_scipy(obj)
-        if encoding == "frame":
-            return frame.write(*sparse.frame_parts(p))
-        _json_only(encoding, "scipy.sparse", "sparse")
-        return write_json(sparse.envelope(p))
+        return _write_sparse(sparse.parts_from_scipy(obj), encoding)
     if kind == "tensor":
         rec = obj if isinstance(obj, tensor.Tensor) else tensor.from_torch(obj, copy_to_host=copy_to_host)
-        if encoding == "frame":
-            return frame.write(*tensor.frame_parts(rec))
-        return write_json(tensor.envelope(rec, "arrow" if encoding is None else encoding))
+        return _write_tensor(rec, "arrow" if encoding is None else encoding)
     rec = obj if isinstance(obj, estimator.Estimator) else estimator.Estimator.from_sklearn(obj)
-    if encoding == "frame":
-        return frame.write(estimator.envelope(rec), [])
-    _json_only(encoding, "sklearn.estimator", "sklearn")
-    return write_json(estimator.envelope(rec))
+    return _write_estimator(rec, encoding)
 
 
 def to_canonical(obj) -> dict:
@@ -405,25 +422,14 @@ def encode_canonical(value: dict, encoding: str):
     text (``str``), or the frame's ``bytes`` when ``encoding`` is ``"frame"``.
     ``encoding`` is the envelope's (for a tensor, the nested ndarray's).
     The value's rules are checked in the decoder's processing order."""
-    from . import estimator, frame, sparse, tensor
+    from . import estimator, sparse, tensor
     kind = value.get("kind") if isinstance(value, dict) else None
     if kind == "sparse":
-        p = sparse.parts_from_canonical(value)
-        if encoding == "frame":
-            return frame.write(*sparse.frame_parts(p))
-        _json_only(encoding, "scipy.sparse", "sparse")
-        return write_json(sparse.envelope(p))
+        return _write_sparse(sparse.parts_from_canonical(value), encoding)
     if kind == "tensor":
-        rec = tensor.from_canonical(value)
-        if encoding == "frame":
-            return frame.write(*tensor.frame_parts(rec))
-        return write_json(tensor.envelope(rec, encoding))
+        return _write_tensor(tensor.from_canonical(value), encoding)
     if kind == "estimator":
-        rec = estimator.from_canonical(value)
-        if encoding == "frame":
-            return frame.write(estimator.envelope(rec), [])
-        _json_only(encoding, "sklearn.estimator", "sklearn")
-        return write_json(estimator.envelope(rec))
+        return _write_estimator(estimator.from_canonical(value), encoding)
     try:
         arr = from_canonical(value)
     except UnrepresentableError as e:
