@@ -4,16 +4,17 @@
 
 use serde_json::Value as JsonValue;
 use sciwire::schema::Schemas;
-use sciwire::{Encoding, Limits, Value};
+use sciwire::{Limits, Value};
 
-use crate::suite::{Expect, Group, Input, Suite, Vector};
+use crate::suite::{Encoding, Expect, Group, Input, Profile, Suite, Vector};
 
 /// What an implementation answered for one case.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     /// A decoded canonical value.
     Value(JsonValue),
-    /// An encoded envelope's bytes: JSON text, or a frame.
+    /// An encoder's output: an envelope's JSON text, a frame, or (in the
+    /// flame profile) an FLM frame.
     Envelope(Vec<u8>),
     /// A rejection.
     Error {
@@ -51,9 +52,12 @@ pub trait Implementation {
     fn last_stats(&self) -> Option<CaseStats> {
         None
     }
-    /// Decodes envelope bytes to a canonical value or an error.
-    fn decode(&mut self, input: &[u8]) -> Outcome;
-    /// Encodes a canonical value to an envelope or an error.
+    /// Decodes bytes to a canonical value or an error: by the default entry
+    /// point (JSON text or a frame) when `profile` is `None`, else in that
+    /// profile only ([harness.profiles]).
+    fn decode(&mut self, input: &[u8], profile: Option<Profile>) -> Outcome;
+    /// Encodes a canonical value to an envelope (or a profile's frame, when
+    /// the encoding is a profile's) or an error.
     fn encode(&mut self, value: &JsonValue, encoding: Encoding) -> Outcome;
 }
 
@@ -74,6 +78,22 @@ impl Reference {
     }
 }
 
+/// Decodes with the reference, by the default entry point or in `profile`.
+pub fn decode_in(input: &[u8], profile: Option<Profile>, limits: &Limits) -> sciwire::Result<Value> {
+    match profile {
+        None => sciwire::decode(input, limits),
+        Some(Profile::Flame) => sciwire::flame::decode(input, limits),
+    }
+}
+
+/// Encodes with the reference, in the encoding's profile.
+pub fn encode_in(value: &Value, encoding: Encoding) -> sciwire::Result<Vec<u8>> {
+    match encoding {
+        Encoding::Envelope(e) => sciwire::encode(value, e),
+        Encoding::Flame(e) => sciwire::flame::encode(value, e),
+    }
+}
+
 fn error_outcome(e: &sciwire::Error) -> Outcome {
     Outcome::Error { code: e.code().as_str().to_string(), message: e.to_string() }
 }
@@ -88,14 +108,14 @@ impl Implementation for Reference {
     fn last_stats(&self) -> Option<CaseStats> {
         self.last
     }
-    fn decode(&mut self, input: &[u8]) -> Outcome {
-        match self.timed(|l| sciwire::decode(input, l)) {
+    fn decode(&mut self, input: &[u8], profile: Option<Profile>) -> Outcome {
+        match self.timed(|l| decode_in(input, profile, l)) {
             Ok(v) => Outcome::Value(v.to_canonical()),
             Err(e) => error_outcome(&e),
         }
     }
     fn encode(&mut self, value: &JsonValue, encoding: Encoding) -> Outcome {
-        match self.timed(|_| Value::from_canonical(value).and_then(|v| sciwire::encode(&v, encoding))) {
+        match self.timed(|_| Value::from_canonical(value).and_then(|v| encode_in(&v, encoding))) {
             Ok(bytes) => Outcome::Envelope(bytes),
             Err(e) => error_outcome(&e),
         }
@@ -149,10 +169,11 @@ fn describe(o: &Outcome) -> String {
 }
 
 /// Checks one vector. Encoded envelopes are checked against the envelope
-/// schema and decoded by the reference implementation.
+/// schema and decoded by the reference implementation; a profile's output
+/// is decoded by the reference in that profile.
 pub fn check_vector(imp: &mut dyn Implementation, v: &Vector, schemas: &Schemas) -> Verdict {
     let outcome = match &v.input {
-        Input::Decode(bytes) => imp.decode(bytes),
+        Input::Decode(bytes) => imp.decode(bytes, v.profile),
         Input::Encode { value, encoding } => imp.encode(value, *encoding),
     };
     let fail = |expected: String, actual: &Outcome| Verdict::Fail { expected, actual: describe(actual) };
@@ -168,12 +189,26 @@ pub fn check_vector(imp: &mut dyn Implementation, v: &Vector, schemas: &Schemas)
             let Input::Encode { value, encoding } = &v.input else {
                 return fail("an encode vector".into(), &outcome);
             };
-            if (*encoding == Encoding::Frame) != sciwire::frame::is_frame(bytes) {
-                let asked = if *encoding == Encoding::Frame { "a frame" } else { "JSON text" };
-                return Verdict::Fail { expected: format!("{asked} for the {} encoding", encoding.as_str()), actual: shown(bytes) };
-            }
-            if let Err(why) = check_envelope(bytes, value, schemas) {
-                return Verdict::Fail { expected: format!("an envelope that decodes to {value}"), actual: why };
+            let judged = match *encoding {
+                Encoding::Flame(e) => check_flame_output(bytes, value).map_err(|why| Verdict::Fail {
+                    expected: format!("an FLM frame (flame encoding {}) that decodes in the flame profile to {value}", e.as_str()),
+                    actual: why,
+                }),
+                Encoding::Envelope(e) => {
+                    let frame = e == sciwire::Encoding::Frame;
+                    if frame != sciwire::frame::is_frame(bytes) {
+                        let asked = if frame { "a frame" } else { "JSON text" };
+                        Err(Verdict::Fail { expected: format!("{asked} for the {} encoding", e.as_str()), actual: shown(bytes) })
+                    } else {
+                        check_envelope(bytes, value, schemas).map_err(|why| Verdict::Fail {
+                            expected: format!("an envelope that decodes to {value}"),
+                            actual: why,
+                        })
+                    }
+                }
+            };
+            if let Err(verdict) = judged {
+                return verdict;
             }
             match want {
                 Some(want) if want != bytes => Verdict::Fail {
@@ -190,8 +225,12 @@ pub fn check_vector(imp: &mut dyn Implementation, v: &Vector, schemas: &Schemas)
 }
 
 /// Bytes for people: JSON text as it is, a frame as its header and the
-/// length of its buffers, anything else as its length.
+/// length of its buffers, an FLM frame as its tag and length, anything else
+/// as its length.
 pub fn shown(bytes: &[u8]) -> String {
+    if let Some(flm) = shown_flm(bytes) {
+        return flm;
+    }
     if sciwire::frame::is_frame(bytes) {
         return match sciwire::frame::read(bytes, &Limits::default()) {
             Ok(view) => format!("frame of {} bytes, header {}", bytes.len(), view.header()),
@@ -201,6 +240,38 @@ pub fn shown(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(t) => t.to_string(),
         Err(_) => format!("{} bytes, not UTF-8", bytes.len()),
+    }
+}
+
+/// An FLM frame for people (`an FLM frame, tag 01, 208 bytes`); `None` for
+/// what does not start with `FLM`.
+pub fn shown_flm(bytes: &[u8]) -> Option<String> {
+    let rest = bytes.strip_prefix(&sciwire::flame::PREFIX)?;
+    Some(match rest.first() {
+        None => "the 3 bytes FLM, no tag".to_string(),
+        Some(tag) => format!("an FLM frame, tag {tag:02x}, {} bytes", bytes.len()),
+    })
+}
+
+/// A flame profile input for people: an FLM frame as its tag and length,
+/// anything else (a pickle stream, in flamepy's reading) as its length and
+/// first bytes.
+pub fn shown_in_flame(bytes: &[u8]) -> String {
+    shown_flm(bytes).unwrap_or_else(|| {
+        let head: String = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
+        let more = if bytes.len() > 8 { " …" } else { "" };
+        format!("{} bytes without the FLM prefix: {head}{more}", bytes.len())
+    })
+}
+
+/// An encoder's output in the flame profile must decode, with the reference
+/// in that profile, to `value` ([flame.encode.tensor]): the flatbuffer's
+/// bytes are not fixed, so the output is judged by decoding it.
+pub fn check_flame_output(bytes: &[u8], value: &JsonValue) -> Result<(), String> {
+    match sciwire::flame::decode(bytes, &Limits::default()) {
+        Ok(v) if v.to_canonical() == *value => Ok(()),
+        Ok(v) => Err(format!("{} that decodes to {}", shown_in_flame(bytes), v.to_canonical())),
+        Err(e) => Err(format!("the reference rejects {} in the flame profile: {e}", shown_in_flame(bytes))),
     }
 }
 
@@ -235,7 +306,8 @@ pub fn check_envelope(bytes: &[u8], value: &JsonValue, schemas: &Schemas) -> Res
     }
 }
 
-/// Checks an equivalence group: every member decodes to one value.
+/// Checks an equivalence group: every member decodes, each in its own
+/// profile, to one value.
 pub fn check_group(imp: &mut dyn Implementation, g: &Group, suite: &Suite) -> Verdict {
     let mut first: Option<(String, JsonValue)> = None;
     for id in &g.members {
@@ -245,7 +317,7 @@ pub fn check_group(imp: &mut dyn Implementation, g: &Group, suite: &Suite) -> Ve
         let Input::Decode(bytes) = &v.input else {
             return Verdict::Errored(format!("member {id} is not a decode vector"));
         };
-        match imp.decode(bytes) {
+        match imp.decode(bytes, v.profile) {
             Outcome::Value(val) => match &first {
                 None => first = Some((id.clone(), val)),
                 Some((fid, fval)) if *fval != val => {

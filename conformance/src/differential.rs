@@ -2,13 +2,19 @@
 //! protocol: mutated vector inputs go to two implementations, and every
 //! disagreement (accept vs reject, different values, different codes) is
 //! minimised and written as a candidate vector with its provenance.
+//!
+//! Frames (first byte `c1`) and, in the flame profile, FLM frames are also
+//! mutated structurally ([`crate::structured`]): a header member changed
+//! with the frame written anew around it reaches the envelope's checks, not
+//! the layout's. Inputs of a profile go only to two implementations that
+//! both declare it ([harness.profiles]), in that profile.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value as JsonValue, json};
 
 use crate::check::{Implementation, Outcome};
-use crate::suite::{Input, Suite};
+use crate::suite::{Input, Profile, Suite};
 
 /// A small deterministic generator (xorshift64*), so a run is reproducible from its seed.
 #[derive(Clone, Debug)]
@@ -87,6 +93,23 @@ pub fn mutate(input: &[u8], rng: &mut Rng) -> (Vec<u8>, String) {
     }
 }
 
+/// One mutation of `input`, read in `profile`: a structured one half the
+/// time for what can be taken apart (an FLM frame in the flame profile, a
+/// frame otherwise), else [`mutate`]'s.
+pub fn mutate_in(input: &[u8], profile: Option<Profile>, rng: &mut Rng) -> (Vec<u8>, String) {
+    if rng.below(2) == 0 {
+        let structured = match profile {
+            Some(Profile::Flame) => crate::structured::mutate_flm(input, rng),
+            None if sciwire::frame::is_frame(input) => crate::structured::mutate_frame(input, rng),
+            None => None,
+        };
+        if let Some(m) = structured {
+            return m;
+        }
+    }
+    mutate(input, rng)
+}
+
 /// Mutates the bytes inside an envelope's `b64` payload and re-encodes them,
 /// so the mutation reaches the Arrow reader instead of the base64 check.
 fn mutate_payload(input: &[u8], rng: &mut Rng) -> Option<(Vec<u8>, String)> {
@@ -129,16 +152,16 @@ fn verdict(o: &Outcome) -> Option<JsonValue> {
     }
 }
 
-fn disagree(a: &mut dyn Implementation, b: &mut dyn Implementation, input: &[u8]) -> Option<(Outcome, Outcome)> {
+fn disagree(a: &mut dyn Implementation, b: &mut dyn Implementation, input: &[u8], profile: Option<Profile>) -> Option<(Outcome, Outcome)> {
     a.set_case("differential", std::time::Duration::from_secs(10));
     b.set_case("differential", std::time::Duration::from_secs(10));
-    let (oa, ob) = (a.decode(input), b.decode(input));
+    let (oa, ob) = (a.decode(input, profile), b.decode(input, profile));
     (verdict(&oa) != verdict(&ob)).then_some((oa, ob))
 }
 
-/// Shrinks `input` while the two implementations still disagree (at most
-/// `budget` decode pairs).
-pub fn minimise(a: &mut dyn Implementation, b: &mut dyn Implementation, input: Vec<u8>, budget: usize) -> Vec<u8> {
+/// Shrinks `input` while the two implementations still disagree on it, read
+/// in `profile` (at most `budget` decode pairs).
+pub fn minimise(a: &mut dyn Implementation, b: &mut dyn Implementation, input: Vec<u8>, profile: Option<Profile>, budget: usize) -> Vec<u8> {
     let mut best = input;
     let mut tries = 0;
     let mut chunk = best.len() / 2;
@@ -149,7 +172,7 @@ pub fn minimise(a: &mut dyn Implementation, b: &mut dyn Implementation, input: V
             let end = (i + chunk).min(best.len());
             let candidate = [&best[..i], &best[end..]].concat();
             tries += 1;
-            if disagree(a, b, &candidate).is_some() {
+            if disagree(a, b, &candidate, profile).is_some() {
                 best = candidate;
                 shrunk = true;
             } else {
@@ -180,51 +203,82 @@ fn describe(o: &Outcome) -> JsonValue {
     }
 }
 
-/// Runs `count` mutated inputs, seeded from the suite's decode vectors.
+/// Whether an implementation declares decoding in `profile`.
+pub fn decodes_in(imp: &dyn Implementation, profile: Profile) -> bool {
+    let cap = imp.capabilities();
+    cap.get(profile.as_str())
+        .and_then(|c| c.get("directions"))
+        .and_then(JsonValue::as_array)
+        .is_some_and(|d| d.iter().any(|x| x == "decode"))
+}
+
+/// Runs `count` mutated inputs, seeded from the suite's decode vectors. A
+/// profile's vectors seed only when both implementations decode in it;
+/// then, now and again, an input is read in the other entry point (a frame
+/// in the flame profile, an FLM frame by the default one), which must
+/// refuse it ([flame.profile]).
 pub fn run(a: &mut dyn Implementation, b: &mut dyn Implementation, suite: &Suite, count: usize, seed: u64) -> Vec<Finding> {
+    let both = |p: Profile| decodes_in(a, p) && decodes_in(b, p);
+    let flame = both(Profile::Flame);
     let seeds: Vec<_> = suite
         .vectors
         .iter()
+        .filter(|v| v.profile.is_none_or(both))
         .filter_map(|v| match &v.input {
-            Input::Decode(bytes) if bytes.len() <= 64 << 10 => Some((v.id.clone(), bytes.clone())),
+            Input::Decode(bytes) if bytes.len() <= 64 << 10 => Some((v.id.clone(), bytes.clone(), v.profile)),
             _ => None,
         })
         .collect();
     let mut rng = Rng::new(seed);
     let mut findings = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
+    if seeds.is_empty() {
+        return findings;
+    }
     for iteration in 0..count {
-        let (seed_id, bytes) = &seeds[rng.below(seeds.len())];
-        let (mut input, mut how) = mutate(bytes, &mut rng);
+        let (seed_id, bytes, seed_profile) = &seeds[rng.below(seeds.len())];
+        let mut profile = *seed_profile;
+        let (mut input, mut how) = mutate_in(bytes, profile, &mut rng);
         if rng.below(3) == 0 {
-            let (again, how2) = mutate(&input, &mut rng);
+            let (again, how2) = mutate_in(&input, profile, &mut rng);
             input = again;
             how = format!("{how}; then {how2}");
         }
-        let Some((oa, ob)) = disagree(a, b, &input) else { continue };
-        // One finding per pair of verdict kinds, to keep the report readable.
-        let key = format!("{:?}|{:?}", verdict(&oa).map(|v| v.get("error").cloned()), verdict(&ob).map(|v| v.get("error").cloned()));
+        if flame && rng.below(40) == 0 {
+            profile = if profile.is_some() { None } else { Some(Profile::Flame) };
+            let entry = profile.map_or("the default entry point", |_| "the flame profile");
+            how = format!("{how}; then read by {entry}");
+        }
+        let Some((oa, ob)) = disagree(a, b, &input, profile) else { continue };
+        // One finding per pair of verdict kinds (and profile), to keep the report readable.
+        let key = format!(
+            "{:?}|{:?}|{profile:?}",
+            verdict(&oa).map(|v| v.get("error").cloned()),
+            verdict(&ob).map(|v| v.get("error").cloned())
+        );
         if !seen.insert(key) {
             continue;
         }
-        let small = minimise(a, b, input.clone(), 300);
-        let (oa, ob) = disagree(a, b, &small).unwrap_or((oa, ob));
+        let small = minimise(a, b, input.clone(), profile, 300);
+        let (oa, ob) = disagree(a, b, &small, profile).unwrap_or((oa, ob));
         let digest = crate::sha256::hex_digest(&small);
         let text = std::str::from_utf8(&small).ok().map(str::to_string);
         let input_json = match &text {
             Some(t) => json!({"text": t}),
             None => json!({"base64": STANDARD.encode(&small)}),
         };
-        findings.push(Finding {
-            candidate: json!({
-                "id": format!("candidate-{}", &digest[..12]),
-                "description": "TO REVIEW: two implementations disagree on this input",
-                "input": input_json,
-                "outcomes": {a.name(): describe(&oa), b.name(): describe(&ob)},
-                "provenance": {"seed_vector": seed_id, "mutation": how, "rng_seed": seed, "iteration": iteration,
-                               "minimised_from_bytes": input.len(), "minimised_to_bytes": small.len()},
-            }),
+        let mut candidate = json!({
+            "id": format!("candidate-{}", &digest[..12]),
+            "description": "TO REVIEW: two implementations disagree on this input",
+            "input": input_json,
+            "outcomes": {a.name(): describe(&oa), b.name(): describe(&ob)},
+            "provenance": {"seed_vector": seed_id, "mutation": how, "rng_seed": seed, "iteration": iteration,
+                           "minimised_from_bytes": input.len(), "minimised_to_bytes": small.len()},
         });
+        if let Some(p) = profile {
+            candidate["profile"] = json!(p.as_str());
+        }
+        findings.push(Finding { candidate });
     }
     findings
 }

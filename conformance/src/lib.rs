@@ -10,6 +10,7 @@ pub mod process;
 pub mod report;
 pub mod runner;
 pub mod sha256;
+pub mod structured;
 pub mod suite;
 pub mod xfail;
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use sciwire::schema::Schemas;
 
 use crate::clauses::{Clause, coverage_with_tests, read_test_citations};
-use crate::suite::{Expect, Input, Suite};
+use crate::suite::{Encoding, Expect, Input, Profile, Suite};
 
 /// Every problem with the suite under `root`, one line each; empty when the suite is sound.
 pub fn lint(suite: &Suite, schemas: &Schemas, clauses: &[Clause], root: &Path) -> Result<Vec<String>, String> {
@@ -43,9 +43,24 @@ pub fn lint(suite: &Suite, schemas: &Schemas, clauses: &[Clause], root: &Path) -
             && sciwire::Code::parse(code).is_none() {
                 problems.push(format!("{p}: {code} is not a code of spec/src/errors.md"));
             }
+        // [vector.profile]: the flame profile's vectors, and no others, are
+        // in flame/ and say so; their decode inputs are bytes (base64, text,
+        // or concat for one past max_input_bytes), never {"json": …}: no FLM
+        // frame is JSON text.
+        let in_flame = p.split('/').next() == Some(Profile::Flame.as_str());
+        match (in_flame, v.profile) {
+            (true, Some(Profile::Flame)) | (false, None) => {}
+            (true, None) => problems.push(format!("{p}: a vector in flame/ needs \"profile\": \"flame\"")),
+            (false, Some(profile)) => {
+                problems.push(format!("{p}: \"profile\": \"{}\" is for the vectors in {0}/ only", profile.as_str()));
+            }
+        }
+        if v.profile.is_some() && v.json_input().is_some() {
+            problems.push(format!("{p}: a profile's decode vector gives its input as bytes (base64, text, concat), not json"));
+        }
         // [vector.expect]: exact bytes only for a frame, which has one spelling.
         if let (Expect::Roundtrip { bytes: Some(_) }, Input::Encode { encoding, .. }) = (&v.expect, &v.input)
-            && *encoding != sciwire::Encoding::Frame
+            && *encoding != Encoding::Envelope(sciwire::Encoding::Frame)
         {
             problems.push(format!("{p}: expect.bytes is for frames only, not the {} encoding", encoding.as_str()));
         }

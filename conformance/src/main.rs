@@ -108,8 +108,11 @@ enum Command {
         #[arg(long, default_value = "fuzz/corpus")]
         out: PathBuf,
     },
-    /// Differential fuzzing: mutated vector inputs to two implementations;
-    /// every disagreement is minimised and written as a candidate vector.
+    /// Differential fuzzing: mutated vector inputs (frames and, in the flame
+    /// profile, FLM frames also taken apart and changed structurally) to two
+    /// implementations; every disagreement is minimised and written as a
+    /// candidate vector. A profile's inputs go only to two implementations
+    /// that both declare it.
     Differential {
         #[command(flatten)]
         suite: SuiteArgs,
@@ -234,7 +237,9 @@ fn fuzz_seeds(suite_root: &std::path::Path, out: &std::path::Path) -> Result<boo
     };
     for v in &suite.vectors {
         match &v.input {
-            Input::Decode(bytes) if bytes.len() <= 1 << 20 => {
+            // The decode targets read by the default entry point; a
+            // profile's inputs (FLM frames) would stop at its first byte.
+            Input::Decode(bytes) if bytes.len() <= 1 << 20 && v.profile.is_none() => {
                 put("decode_envelope", &v.id, bytes)?;
                 put("schema_vs_decoder", &v.id, bytes)?;
                 put("decode_ndarray_fields", &v.id, bytes)?;
@@ -251,11 +256,11 @@ fn fuzz_seeds(suite_root: &std::path::Path, out: &std::path::Path) -> Result<boo
                 put("canonical_value", &v.id, value.to_string().as_bytes())?;
                 put("roundtrip", &v.id, value.to_string().as_bytes())?;
                 // A frame's exact bytes, rebuilt by the structured frame target.
-                let golden = match &v.expect {
-                    sciwire_conformance::suite::Expect::Roundtrip { bytes: Some(b) } => Some(b.clone()),
-                    _ if *encoding == sciwire::Encoding::Frame => sciwire::Value::from_canonical(value)
-                        .and_then(|val| sciwire::encode(&val, *encoding))
-                        .ok(),
+                let golden = match (&v.expect, encoding) {
+                    (sciwire_conformance::suite::Expect::Roundtrip { bytes: Some(b) }, _) => Some(b.clone()),
+                    (_, &sciwire_conformance::suite::Encoding::Envelope(e @ sciwire::Encoding::Frame)) => {
+                        sciwire::Value::from_canonical(value).and_then(|val| sciwire::encode(&val, e)).ok()
+                    }
                     _ => None,
                 };
                 if let Some(seed) = golden.as_deref().and_then(sciwire_conformance::fuzz::decode_frame_seed) {

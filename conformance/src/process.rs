@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value as JsonValue, json};
-use sciwire::Encoding;
 use sciwire::schema::Schemas;
 
 use crate::check::{CaseStats, Implementation, Outcome};
+use crate::suite::{Encoding, Profile};
 
 /// How the runner treats a process harness.
 #[derive(Clone, Debug)]
@@ -124,6 +124,27 @@ fn request_line(request: &JsonValue) -> Result<Vec<u8>, String> {
     };
     line.push(b'\n');
     Ok(line)
+}
+
+/// A decode request (without its id and case). `profile` is a member only
+/// in a profile ([harness.profiles]): a harness that knows no profile never
+/// sees it.
+pub fn decode_request(input: &[u8], profile: Option<Profile>) -> JsonValue {
+    let mut request = json!({"cmd": "decode", "input": STANDARD.encode(input)});
+    if let Some(p) = profile {
+        request["profile"] = json!(p.as_str());
+    }
+    request
+}
+
+/// An encode request (without its id and case), with `profile` only when
+/// the encoding is a profile's.
+pub fn encode_request(value: &JsonValue, encoding: Encoding) -> JsonValue {
+    let mut request = json!({"cmd": "encode", "value": value, "encoding": encoding.as_str()});
+    if let Some(p) = encoding.profile() {
+        request["profile"] = json!(p.as_str());
+    }
+    request
 }
 
 /// Peak resident set of `pid` in KiB (Linux), after resetting it if asked.
@@ -381,11 +402,11 @@ impl Implementation for ProcessHarness {
     fn last_stats(&self) -> Option<CaseStats> {
         self.stats
     }
-    fn decode(&mut self, input: &[u8]) -> Outcome {
-        self.case(json!({"cmd": "decode", "input": STANDARD.encode(input)}), "decode")
+    fn decode(&mut self, input: &[u8], profile: Option<Profile>) -> Outcome {
+        self.case(decode_request(input, profile), "decode")
     }
     fn encode(&mut self, value: &JsonValue, encoding: Encoding) -> Outcome {
-        self.case(json!({"cmd": "encode", "value": value, "encoding": encoding.as_str()}), "encode")
+        self.case(encode_request(value, encoding), "encode")
     }
 }
 
@@ -399,11 +420,27 @@ mod tests {
         for req in [
             json!({"cmd": "decode", "id": 3, "case": "a\"b", "input": "AAAA"}),
             json!({"cmd": "encode", "id": 4, "value": {"hex": ""}, "encoding": "json"}),
+            json!({"cmd": "decode", "id": 5, "case": "f", "profile": "flame", "input": "RkxNAQ=="}),
         ] {
             let line = request_line(&req).unwrap();
             assert_eq!(line.last(), Some(&b'\n'));
             let back: JsonValue = serde_json::from_slice(&line).unwrap();
             assert_eq!(back, req);
         }
+    }
+
+    #[test]
+    fn only_profile_requests_carry_a_profile() {
+        let plain = decode_request(b"{}", None);
+        assert_eq!(plain, json!({"cmd": "decode", "input": "e30="}));
+        let flame = decode_request(b"FLM\x01", Some(Profile::Flame));
+        assert_eq!(flame, json!({"cmd": "decode", "input": "RkxNAQ==", "profile": "flame"}));
+        let value = json!({"kind": "ndarray", "dtype": "int8", "shape": [1], "hex": "07"});
+        let json_req = encode_request(&value, sciwire::Encoding::Json.into());
+        assert_eq!(json_req.get("profile"), None);
+        assert_eq!(json_req["encoding"], "json");
+        let tensor = encode_request(&value, sciwire::flame::FlameEncoding::Tensor.into());
+        assert_eq!(tensor["profile"], "flame");
+        assert_eq!(tensor["encoding"], "tensor");
     }
 }

@@ -8,7 +8,7 @@ use serde_json::Value as JsonValue;
 use sciwire::schema::Schemas;
 
 use crate::check::{Implementation, Verdict, check_group, check_vector};
-use crate::suite::{Input, Suite, Vector};
+use crate::suite::{Input, Profile, Suite, Vector};
 use crate::xfail::XfailList;
 
 /// How to run.
@@ -196,8 +196,47 @@ fn frame_covered(folder: &str, bytes: &[u8], caps: &JsonValue) -> Result<(), Str
     need(&cap["codecVersions"], "1", "codec version")
 }
 
+/// The flame encoding (tag) an FLM decode input needs ([harness.profiles]):
+/// `FLM\x01` needs `tensor`; any other input (a pickle, an unknown tag, `FLM`
+/// alone, and in v1 the stream tags `\x02` to `\x04`) none, since every
+/// flame reader refuses it.
+pub fn flame_tag_encoding(bytes: &[u8]) -> Option<&'static str> {
+    match bytes.strip_prefix(&sciwire::flame::PREFIX)?.first()? {
+        1 => Some("tensor"),
+        _ => None,
+    }
+}
+
+/// Whether a profile's case is covered ([harness.profiles]): the profile's
+/// capability, with the direction, and the encoding an encode vector asks
+/// for or a decode input's tag needs.
+fn profile_covered(profile: Profile, input: &Input, caps: &JsonValue) -> Result<(), String> {
+    let name = profile.as_str();
+    let Some(cap) = caps.get(name) else {
+        return Err(format!("profile {name} not supported"));
+    };
+    let need = |list: &JsonValue, what: &str, kind: &str| {
+        if strings(list).iter().any(|x| x == what) { Ok(()) } else { Err(format!("profile {name}: {kind} {what} not supported")) }
+    };
+    match input {
+        Input::Encode { encoding, .. } => {
+            need(&cap["directions"], "encode", "direction")?;
+            need(&cap["encodings"], encoding.as_str(), "encoding")
+        }
+        Input::Decode(bytes) => {
+            need(&cap["directions"], "decode", "direction")?;
+            match profile {
+                Profile::Flame => flame_tag_encoding(bytes).map_or(Ok(()), |e| need(&cap["encodings"], e, "encoding")),
+            }
+        }
+    }
+}
+
 /// Whether the declared capabilities cover `v`; the reason when they do not.
 pub fn covered(v: &Vector, caps: &JsonValue) -> Result<(), String> {
+    if let Some(profile) = v.profile {
+        return profile_covered(profile, &v.input, caps);
+    }
     let envelope = v.path.split('/').next().unwrap_or_default();
     if let Input::Decode(bytes) = &v.input
         && sciwire::frame::is_frame(bytes)
@@ -243,6 +282,13 @@ pub fn covered(v: &Vector, caps: &JsonValue) -> Result<(), String> {
 }
 
 fn input_for_people(v: &Vector) -> String {
+    match (&v.input, v.profile) {
+        (Input::Decode(bytes), Some(Profile::Flame)) => {
+            return format!("{}; see {}", crate::check::shown_in_flame(bytes), v.path);
+        }
+        (Input::Encode { value, encoding }, Some(p)) => return format!("encode in the {} profile as {}: {value}", p.as_str(), encoding.as_str()),
+        _ => {}
+    }
     match &v.input {
         Input::Encode { value, encoding } => format!("encode as {}: {value}", encoding.as_str()),
         Input::Decode(bytes) if sciwire::frame::is_frame(bytes) => {

@@ -5,17 +5,95 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use serde_json::Value as JsonValue;
 
+/// A profile: a second input format with its own entry point
+/// ([vector.profile], [harness.profiles]). A vector without one is read by
+/// the default entry point (JSON text or a frame).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Profile {
+    /// flamepy 0.6.0's `FLM` frames (`spec/src/flame.md`), read by
+    /// `sciwire::flame::decode`.
+    Flame,
+}
+
+impl Profile {
+    /// The name in vectors, in capabilities and in requests: `flame`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Flame => "flame",
+        }
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Profile, String> {
+        match s {
+            "flame" => Ok(Profile::Flame),
+            _ => Err(format!("unknown profile {s:?} (expected flame)")),
+        }
+    }
+}
+
+/// The encoding an encode vector asks for: an envelope's (`arrow`, `json`,
+/// `frame`), or a profile's (`tensor`, in the flame profile).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// An envelope or a frame, by the default entry point.
+    Envelope(sciwire::Encoding),
+    /// An FLM frame, in the flame profile.
+    Flame(sciwire::flame::FlameEncoding),
+}
+
+impl Encoding {
+    /// The name in vectors and requests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Envelope(e) => e.as_str(),
+            Encoding::Flame(e) => e.as_str(),
+        }
+    }
+
+    /// The profile the encoding belongs to; `None` for the default one.
+    pub fn profile(self) -> Option<Profile> {
+        match self {
+            Encoding::Envelope(_) => None,
+            Encoding::Flame(_) => Some(Profile::Flame),
+        }
+    }
+
+    /// The encoding named `name` in `profile`.
+    pub fn parse(name: &str, profile: Option<Profile>) -> Result<Encoding, String> {
+        match profile {
+            None => name.parse().map(Encoding::Envelope),
+            Some(Profile::Flame) => name.parse().map(Encoding::Flame),
+        }
+    }
+}
+
+impl From<sciwire::Encoding> for Encoding {
+    fn from(e: sciwire::Encoding) -> Encoding {
+        Encoding::Envelope(e)
+    }
+}
+
+impl From<sciwire::flame::FlameEncoding> for Encoding {
+    fn from(e: sciwire::flame::FlameEncoding) -> Encoding {
+        Encoding::Flame(e)
+    }
+}
+
 /// What a vector feeds the implementation.
 #[derive(Clone, Debug)]
 pub enum Input {
-    /// Envelope bytes to decode: JSON text, or a frame.
+    /// Bytes to decode: JSON text or a frame; in the flame profile, an FLM
+    /// frame (or whatever the vector holds instead).
     Decode(Vec<u8>),
     /// A canonical value to encode, and the encoding asked for.
     Encode {
         /// The canonical value.
         value: JsonValue,
-        /// The encoding asked for.
-        encoding: sciwire::Encoding,
+        /// The encoding asked for (it names its profile).
+        encoding: Encoding,
     },
 }
 
@@ -45,6 +123,9 @@ pub struct Vector {
     pub description: String,
     /// The clause ids it exercises; for an invalid vector the first is the one whose code it expects.
     pub clauses: Vec<String>,
+    /// The profile its input is read (or its output written) in
+    /// ([vector.profile]); `None` for the default entry point.
+    pub profile: Option<Profile>,
     /// The input.
     pub input: Input,
     /// The expectation.
@@ -113,6 +194,10 @@ impl Vector {
             .as_array()
             .and_then(|a| a.iter().map(|c| c.as_str().map(str::to_string)).collect::<Option<Vec<_>>>())
             .ok_or_else(|| format!("{path}: clauses is not an array of strings"))?;
+        let profile = match raw.get("profile") {
+            None => None,
+            Some(p) => Some(p.as_str().ok_or_else(|| format!("{path}: profile is not a string"))?.parse().map_err(|e| format!("{path}: {e}"))?),
+        };
         let direction = raw.get("direction").and_then(JsonValue::as_str).unwrap_or("decode");
         let input = field(&raw, "input", path)?;
         let input = match direction {
@@ -135,7 +220,7 @@ impl Vector {
             }),
             "encode" => Input::Encode {
                 value: field(input, "value", path)?.clone(),
-                encoding: string(input, "encoding", path)?.parse()?,
+                encoding: Encoding::parse(&string(input, "encoding", path)?, profile).map_err(|e| format!("{path}: {e}"))?,
             },
             other => return Err(format!("{path}: unknown direction {other:?}")),
         };
@@ -158,7 +243,7 @@ impl Vector {
             return Err(format!("{path}: expect has none of value, error, roundtrip"));
         };
         let schema_valid = raw.get("schemaValid").and_then(JsonValue::as_bool);
-        Ok(Vector { id, path: path.to_string(), description, clauses, input, expect, schema_valid, raw })
+        Ok(Vector { id, path: path.to_string(), description, clauses, profile, input, expect, schema_valid, raw })
     }
 
     /// The JSON input, for `{"json": …}` decode vectors.

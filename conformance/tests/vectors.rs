@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use sciwire::schema::Schemas;
-use sciwire_conformance::check::{Reference, Verdict, check_group, check_vector};
+use sciwire_conformance::check::{Reference, Verdict, check_group, check_vector, decode_in, encode_in};
 use sciwire_conformance::clauses::read_spec;
 use sciwire_conformance::suite::{Expect, Input, Suite, default_root};
 
@@ -47,7 +47,7 @@ fn the_suite_is_sound() {
 fn every_rejection_is_a_schema_valid_error_object() {
     for v in &suite().vectors {
         let Input::Decode(bytes) = &v.input else { continue };
-        if let Err(e) = sciwire::decode(bytes, &Default::default())
+        if let Err(e) = decode_in(bytes, v.profile, &Default::default())
             && let Err(errs) = schemas().validate("error", &e.to_json()) {
                 panic!("{}: error object {} fails error.schema.json: {errs:?}", v.id, e.to_json());
             }
@@ -64,10 +64,10 @@ fn rejection_messages() {
             continue;
         }
         let err = match &v.input {
-            Input::Decode(bytes) => sciwire::decode(bytes, &Default::default()).err(),
-            Input::Encode { value, encoding } => sciwire::Value::from_canonical(value)
-                .and_then(|val| sciwire::encode(&val, *encoding))
-                .err(),
+            Input::Decode(bytes) => decode_in(bytes, v.profile, &Default::default()).err(),
+            Input::Encode { value, encoding } => {
+                sciwire::Value::from_canonical(value).and_then(|val| encode_in(&val, *encoding)).err()
+            }
         };
         let shown = err.map_or_else(|| "ACCEPTED".to_string(), |e| e.to_string());
         lines.push(format!("{}\n    {shown}", v.id));
@@ -84,10 +84,10 @@ fn a_broken_implementation_is_caught() {
         fn name(&self) -> String {
             "accepts anything".into()
         }
-        fn decode(&mut self, _: &[u8]) -> sciwire_conformance::check::Outcome {
+        fn decode(&mut self, _: &[u8], _: Option<sciwire_conformance::suite::Profile>) -> sciwire_conformance::check::Outcome {
             sciwire_conformance::check::Outcome::Value(serde_json::json!({"kind":"ndarray","dtype":"bool","shape":[],"hex":"00"}))
         }
-        fn encode(&mut self, _: &serde_json::Value, _: sciwire::Encoding) -> sciwire_conformance::check::Outcome {
+        fn encode(&mut self, _: &serde_json::Value, _: sciwire_conformance::suite::Encoding) -> sciwire_conformance::check::Outcome {
             sciwire_conformance::check::Outcome::Envelope(b"{}".to_vec())
         }
     }

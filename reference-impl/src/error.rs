@@ -66,6 +66,13 @@ pub enum Code {
     /// one layout ([frame.header-length], [frame.buffers], [frame.padding],
     /// [frame.references]).
     FrameLayout,
+    /// In the flame profile, the input is what flamepy would unpickle
+    /// (`FLM\x00`, or no `FLM` prefix): recognised and refused, never
+    /// unpickled ([flame.pickle]).
+    PickleRefused,
+    /// In the flame profile, the input is `FLM` with no tag byte or a tag
+    /// flamepy 0.6.0 does not write ([flame.tag]).
+    FlameTag,
 }
 
 impl Code {
@@ -97,6 +104,8 @@ impl Code {
         Code::FrameSignature,
         Code::FrameVersion,
         Code::FrameLayout,
+        Code::PickleRefused,
+        Code::FlameTag,
     ];
 
     /// The code as the specification spells it, e.g. `"E_SHAPE_MISMATCH"`.
@@ -128,6 +137,8 @@ impl Code {
             Code::FrameSignature => "E_FRAME_SIGNATURE",
             Code::FrameVersion => "E_FRAME_VERSION",
             Code::FrameLayout => "E_FRAME_LAYOUT",
+            Code::PickleRefused => "E_PICKLE_REFUSED",
+            Code::FlameTag => "E_FLAME_TAG",
         }
     }
 

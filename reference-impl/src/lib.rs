@@ -31,6 +31,7 @@
 pub mod dtype;
 mod envelope;
 pub mod error;
+pub mod flame;
 pub mod frame;
 mod json;
 pub mod limits;
@@ -48,7 +49,9 @@ pub use value::{Estimator, NdArray, Sparse, SparseFormat, Tensor, TypedJson, Val
 /// What this implementation decodes and encodes, as the harness protocol's
 /// `start` reply declares it ([harness.capabilities]): every marker, both
 /// directions, codec versions 0 and 1, and frames of every marker; for
-/// `torch.tensor` the encodings are those of the nested ndarray envelope.
+/// `torch.tensor` the encodings are those of the nested ndarray envelope;
+/// and the [flame profile](flame) ([harness.profiles]), whose `tensor`
+/// frames it reads and writes.
 pub fn capabilities() -> serde_json::Value {
     let both = |encodings: &[&str]| {
         serde_json::json!({"directions": ["decode", "encode"], "encodings": encodings, "codecVersions": [0, 1]})
@@ -58,6 +61,7 @@ pub fn capabilities() -> serde_json::Value {
         "scipy.sparse": both(&["json", "frame"]),
         "torch.tensor": both(&["arrow", "json", "frame"]),
         "sklearn.estimator": both(&["json", "frame"]),
+        "flame": {"directions": ["decode", "encode"], "encodings": ["tensor"]},
     })
 }
 

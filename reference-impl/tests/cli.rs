@@ -116,6 +116,7 @@ fn the_harness_declares_all_four_markers() {
     assert_eq!(caps["torch.tensor"]["encodings"], serde_json::json!(["arrow", "json", "frame"]));
     assert_eq!(caps["scipy.sparse"]["encodings"], serde_json::json!(["json", "frame"]));
     assert_eq!(caps["sklearn.estimator"]["encodings"], serde_json::json!(["json", "frame"]));
+    assert_eq!(caps["flame"], serde_json::json!({"directions": ["decode", "encode"], "encodings": ["tensor"]}));
 }
 
 /// Runs `sciwire` with binary standard input and output.
@@ -179,4 +180,87 @@ fn the_harness_encodes_frames() {
     let reply: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(reply["value"], serde_json::from_str::<serde_json::Value>(EXAMPLES[1].1).unwrap());
     assert_eq!(bytes[0], 0xc1);
+}
+
+/// `np.array([1, 2, 3], np.int32)` as flamepy 0.6.0 writes it (pyarrow 26.0.1).
+const FLAME_I32: &str = "464c4d01ffffffffb800000014000000000000000c001a000600050008000c000c00000000040400200000000c000000000000000000000000000e002800070008000c00100014000e0000000000000260000000280000001800000000000000000000000c0000000000000000000000010000000400000000000000010000000c00000008001400080004000800000010000000030000000000000000000000000000000000000008000c00080007000800000000000001200000000000000000000000010000000200000003000000";
+const FLAME_I32_CANONICAL: &str = r#"{"dtype":"int32","hex":"010000000200000003000000","kind":"ndarray","shape":[3]}"#;
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+#[test]
+fn the_flame_profile_decodes_and_encodes_flm_frames() {
+    let frame = unhex(FLAME_I32);
+    let (rc, out, err) = run_bytes(&["decode", "--profile", "flame"], &frame);
+    assert_eq!((rc, String::from_utf8_lossy(&out).trim()), (0, FLAME_I32_CANONICAL), "{err}");
+    // the default entry point never reads an FLM frame, the profile nothing else
+    let (rc, out, _) = run_bytes(&["decode"], &frame);
+    assert_eq!(rc, 1);
+    assert!(String::from_utf8_lossy(&out).contains("E_JSON_SYNTAX"));
+    let (rc, out, _) = run(&["decode", "--profile", "flame"], ENV);
+    assert_eq!(rc, 1);
+    assert!(out.contains("E_PICKLE_REFUSED") && out.contains("flame.pickle"), "{out}");
+    let (rc, out, _) = run_bytes(&["decode", "--profile", "flame"], b"FLM\x07");
+    assert_eq!(rc, 1);
+    assert!(String::from_utf8_lossy(&out).contains("E_FLAME_TAG"));
+    // encode: the frame's bytes, no newline, which decode back
+    let (rc, bytes, err) = run_bytes(&["encode", "--profile", "flame", "--encoding", "tensor"], FLAME_I32_CANONICAL.as_bytes());
+    assert_eq!(rc, 0, "{err}");
+    assert_eq!(&bytes[..4], b"FLM\x01");
+    let value = sciwire::Value::from_canonical(&serde_json::from_str(FLAME_I32_CANONICAL).unwrap()).unwrap();
+    assert_eq!(bytes, sciwire::flame::encode(&value, sciwire::flame::FlameEncoding::Tensor).unwrap());
+    let (rc, back, _) = run_bytes(&["decode", "--profile", "flame", "-"], &bytes);
+    assert_eq!((rc, String::from_utf8_lossy(&back).trim()), (0, FLAME_I32_CANONICAL));
+    // a refusal is an error object
+    let (rc, out, _) = run(&["encode", "--profile", "flame", "--encoding", "tensor"], r#"{"kind":"ndarray","dtype":"bool","shape":[1],"hex":"01"}"#);
+    assert_eq!(rc, 1);
+    assert!(out.contains("E_DTYPE_UNSUPPORTED") && out.contains("flame.encode.refuse"), "{out}");
+    // usage errors: tensor without the profile, the profile without tensor, another profile
+    for args in [
+        &["encode", "--encoding", "tensor"][..],
+        &["encode", "--profile", "flame", "--encoding", "frame"],
+        &["encode", "--profile", "pickle", "--encoding", "tensor"],
+        &["decode", "--profile", "pickle"],
+    ] {
+        let (rc, _, err) = run(args, FLAME_I32_CANONICAL);
+        assert_eq!(rc, 2, "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn the_harness_honours_the_flame_profile() {
+    use base64::Engine as _;
+    use serde_json::json;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let canonical: serde_json::Value = serde_json::from_str(FLAME_I32_CANONICAL).unwrap();
+    let requests = [
+        json!({"cmd": "start", "id": 0, "protocol": 1}),
+        json!({"cmd": "decode", "id": 1, "input": b64.encode(unhex(FLAME_I32)), "profile": "flame"}),
+        json!({"cmd": "decode", "id": 2, "input": b64.encode(unhex(FLAME_I32))}),
+        json!({"cmd": "decode", "id": 3, "input": b64.encode(b"FLM\x00\x80\x05N."), "profile": "flame"}),
+        json!({"cmd": "encode", "id": 4, "value": canonical, "encoding": "tensor", "profile": "flame"}),
+        json!({"cmd": "encode", "id": 5, "value": canonical, "encoding": "tensor"}),
+        json!({"cmd": "encode", "id": 6, "value": canonical, "encoding": "json", "profile": "flame"}),
+        json!({"cmd": "decode", "id": 7, "input": "", "profile": "npy"}),
+        json!({"cmd": "encode", "id": 8, "value": canonical, "encoding": "tensor", "profile": 1}),
+        json!({"cmd": "stop", "id": 9}),
+    ];
+    let input: String = requests.iter().map(|r| format!("{r}\n")).collect();
+    let (rc, out, _) = run(&["harness"], &input);
+    assert_eq!(rc, 0);
+    let replies: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(replies.len(), 9);
+    assert_eq!(replies[0]["capabilities"]["flame"], json!({"directions": ["decode", "encode"], "encodings": ["tensor"]}));
+    assert_eq!(replies[1]["value"], canonical);
+    assert_eq!(replies[2]["error"]["code"], "E_JSON_SYNTAX");
+    assert_eq!(replies[3]["error"]["code"], "E_PICKLE_REFUSED");
+    let bytes = b64.decode(replies[4]["output"].as_str().unwrap()).unwrap();
+    assert_eq!(&bytes[..4], b"FLM\x01");
+    assert_eq!(sciwire::flame::decode(&bytes, &sciwire::Limits::default()).unwrap().to_canonical(), canonical);
+    for i in [5, 6, 7, 8] {
+        assert_eq!(replies[i]["errored"], true, "{}", replies[i]);
+        assert_eq!(replies[i]["id"], i, "{}", replies[i]);
+    }
 }

@@ -139,3 +139,33 @@ fn estimator_params_nest_up_to_the_depth_limit() {
     let decoding = std::thread::Builder::new().stack_size(8 << 20).spawn(move || code(&params(10_000), &deep)).unwrap();
     assert_eq!(decoding.join().ok(), Some(None));
 }
+
+#[test]
+fn the_flame_profile_applies_every_limit() {
+    use sciwire::flame::{self, FlameEncoding};
+    use sciwire::{Dtype, NdArray, Value};
+    let frame = |dtype: Dtype, n: u64| {
+        let a = NdArray { dtype, shape: vec![n], data: vec![0; (n * dtype.itemsize()) as usize] };
+        flame::encode(&Value::NdArray(a), FlameEncoding::Tensor).unwrap()
+    };
+    let code = |input: &[u8], limits: &Limits| flame::decode(input, limits).err().map(|e| (e.code(), e.clause()));
+    // limits.elements
+    let l = Limits { max_elements: Limits::MIN.max_elements, ..Limits::default() };
+    assert_eq!(code(&frame(Dtype::UInt8, l.max_elements), &l), None);
+    assert_eq!(code(&frame(Dtype::UInt8, l.max_elements + 1), &l), Some((Code::LimitExceeded, "limits.elements")));
+    // limits.decoded-bytes
+    let l = Limits { max_decoded_bytes: Limits::MIN.max_decoded_bytes, ..Limits::default() };
+    let n = l.max_decoded_bytes / 8;
+    assert_eq!(code(&frame(Dtype::Float64, n), &l), None);
+    assert_eq!(code(&frame(Dtype::Float64, n + 1), &l), Some((Code::LimitExceeded, "limits.decoded-bytes")));
+    // limits.input-bytes, before anything else
+    let l = Limits::MIN;
+    let big = frame(Dtype::UInt8, l.max_input_bytes);
+    assert_eq!(code(&big, &l), Some((Code::LimitExceeded, "limits.input-bytes")));
+    assert_eq!(code(&big[..l.max_input_bytes as usize], &l).map(|c| c.1), Some("flame.tensor.message"));
+    // limits.ndim
+    let a = NdArray { dtype: Dtype::Int8, shape: vec![1; 33], data: vec![0] };
+    let f = flame::encode(&Value::NdArray(a), FlameEncoding::Tensor).unwrap();
+    assert_eq!(code(&f, &Limits::default()), None);
+    assert_eq!(code(&f, &Limits::MIN), Some((Code::LimitExceeded, "limits.ndim")));
+}

@@ -58,7 +58,17 @@ CAPABILITIES = {
         "encodings": ["json", "frame"],
         "codecVersions": [0, 1],
     },
+    # [harness.profiles]: flamepy's FLM frames, read and written in the flame
+    # profile only; FLM\x01 (a tensor) is the one tag this version decodes.
+    "flame": {
+        "directions": ["decode", "encode"],
+        "encodings": list(sw.flame.ENCODINGS),
+    },
 }
+#: the profiles a request may name ([harness.profiles]), with the name of the
+#: decoder each reads with (looked up per request, so that mutants.py can
+#: patch them); None: the default entry point
+PROFILES = {None: (sw, "decode"), "flame": (sw.flame, "decode")}
 
 # A request line longer than this has its base64 `input` located in the raw
 # bytes instead of being parsed by the json module, so that a 256 MiB input
@@ -92,8 +102,17 @@ def _b64_decoded_length(b64) -> int:
     return (3 * n) // 4 - pad
 
 
-def _decode(rid, b64):
-    """Answer a decode request whose input is the base64 ``b64`` (bytes-like)."""
+def _profile(req):
+    """The request's profile: None (the default entry point) or "flame"."""
+    profile = req.get("profile")
+    if profile not in PROFILES:
+        raise BadRequest(f"unknown profile {profile!r}: this harness knows {sorted(p for p in PROFILES if p)}")
+    return profile
+
+
+def _decode(rid, b64, profile=None):
+    """Answer a decode request whose input is the base64 ``b64`` (bytes-like),
+    read by the default entry point or in ``profile``."""
     limits = sw.Limits()
     try:
         # [limits.input-bytes] before anything else: the length the base64
@@ -104,20 +123,23 @@ def _decode(rid, b64):
         except (binascii.Error, ValueError) as e:
             raise BadRequest(f"input is not standard padded base64: {e}")
         del b64
-        decoded = sw.decode(data, limits)
+        module, name = PROFILES[profile]
+        decoded = getattr(module, name)(data, limits)
         del data
         return {"id": rid, "value": decoded.canonical()}
     except sw.SciwireError as e:
         return {"id": rid, "error": e.to_dict()}
 
 
-def _encode(rid, req):
+def _encode(rid, req, profile=None):
     value = req.get("value")
     encoding = req.get("encoding")
     if not isinstance(value, dict) or not isinstance(encoding, str):
         raise BadRequest("encode needs a canonical value and an encoding")
+    if profile == "flame" and encoding not in sw.flame.ENCODINGS:
+        raise BadRequest(f"the flame profile's encodings are {list(sw.flame.ENCODINGS)}, not {encoding!r}")
     try:
-        out = sw.encode_canonical(value, encoding)
+        out = sw.flame.encode(value, encoding) if profile == "flame" else sw.encode_canonical(value, encoding)
     except sw.SciwireError as e:
         return {"id": rid, "error": e.to_dict()}
     except sw.UnrepresentableError as e:
@@ -165,9 +187,9 @@ def handle(line: bytes):
                 if not isinstance(inp, str):
                     raise BadRequest("decode needs a base64 string input")
                 raw_input = inp.encode("ascii", errors="strict")
-            return _decode(rid, raw_input)
+            return _decode(rid, raw_input, _profile(req))
         if cmd == "encode":
-            return _encode(rid, req)
+            return _encode(rid, req, _profile(req))
         raise BadRequest(f"unknown command {cmd!r}")
     except BadRequest as e:
         return _errored(rid, str(e))

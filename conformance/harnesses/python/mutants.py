@@ -28,7 +28,7 @@ if HERE not in sys.path:
 import numpy as np  # noqa: E402
 
 import sciwire_py as sw  # noqa: E402
-from sciwire_py import arrow_ipc, decoder, encoder, estimator, frame, jsontext, sparse, tensor  # noqa: E402
+from sciwire_py import arrow_ipc, decoder, dtypes, encoder, estimator, flame, frame, jsontext, sparse, tensor  # noqa: E402
 from sciwire_py.errors import SciwireError  # noqa: E402
 
 
@@ -766,6 +766,182 @@ def _(p):
 def _(p):
     p.set(frame, "header_text", lambda header: json.dumps(header, ensure_ascii=False, allow_nan=False)
           .encode("utf-8"))
+
+
+# --- the flame profile (spec/src/flame.md) ----------------------------------------
+
+@mutant("flame-trailing-bytes-ignored",
+        "bytes after a tensor's body are ignored (flamepy 0.6.0 does so): only a truncated body is rejected",
+        prefer=("invalid-trailing-1", "invalid-trailing-16", "invalid-trailing-tensor",
+                "invalid-order-message-before-type"),
+        prefix="flame-", side="decode")
+def _(p):
+    orig = flame.check_message
+
+    def check_message(msg, m, n):
+        return orig(msg, m, min(n, 8 + m + max(msg.body_length, 0)))
+    p.set(flame, "check_message", check_message)
+
+
+@mutant("flame-strides-ignored",
+        "a tensor's strides are never read: the body is taken as row-major, so Fortran-ordered data comes out"
+        " transposed and strides no array has are accepted",
+        prefer=("tensor-float64-2x3-fortran", "tensor-int32-2x3-fortran", "invalid-strides-negative",
+                "invalid-strides-padded", "invalid-strides-count-short"),
+        prefix="flame-", side="decode")
+def _(p):
+    p.set(flame, "check_strides", lambda msg, shape, dtype, count: "C")
+
+
+@mutant("flame-bool-guessed-from-values",
+        "a uint8 tensor whose elements are all 0 or 1 is decoded as bool (what flamepy wrote for a numpy bool"
+        " array), guessing from the values",
+        prefer=("tensor-uint8-from-bool", "tensor-uint8-from-bool-0d"),
+        prefix="flame-", side="decode")
+def _(p):
+    orig = flame.decode_tensor
+
+    def decode_tensor(payload, limits):
+        d = orig(payload, limits)
+        a = d.array
+        if d.dtype.name == "uint8" and a is not None and a.size and int(a.max()) <= 1:
+            return decoder.Decoded(dtypes.lookup("bool"), d.shape, a.astype(bool))
+        return d
+    p.set(flame, "decode_tensor", decode_tensor)
+
+
+@mutant("flame-unknown-tag-as-pickle",
+        "FLM alone, or FLM with a tag from 05 up, is reported as a refused pickle (flamepy hands it to "
+        "cloudpickle.loads) instead of E_FLAME_TAG",
+        prefer=("invalid-tag-none", "invalid-tag-05-alone", "invalid-tag-05", "invalid-tag-ff"),
+        prefix="flame-", side="decode")
+def _(p):
+    def check_tag(data):
+        if len(data) < 4 or data[3] > flame.TAG_BATCH:
+            raise SciwireError("E_PICKLE_REFUSED", "not a tag flamepy reads: a pickle", "flame.pickle")
+        return data[3]
+    p.set(flame, "check_tag", check_tag)
+
+
+@mutant("flame-unprefixed-read-as-json",
+        "an input without the FLM prefix is read by the default entry point (JSON text or a sciwire frame) "
+        "instead of being refused as the pickle flamepy would load",
+        prefer=("invalid-pickle-sciwire-json", "invalid-pickle-sciwire-frame", "invalid-pickle-empty",
+                "invalid-pickle-legacy-dict", "invalid-pickle-lowercase-prefix"),
+        prefix="flame-", side="decode")
+def _(p):
+    orig = flame.decode
+
+    def decode(data, limits=flame.DEFAULT_LIMITS):
+        if bytes(data[:3]) != flame.PREFIX:
+            return sw.decode(data, limits)
+        return orig(data, limits)
+    p.set(flame, "decode", decode)
+
+
+@mutant("flame-flatbuffer-unverified",
+        "the Message flatbuffer is read without a verifier: a field, vector or string past the end of the "
+        "metadata reads as zeros (vectors cut to the bytes present), as an unchecked accessor over a "
+        "zero-filled buffer would",
+        prefer=("invalid-flatbuffer-data-field", "invalid-flatbuffer-shape-count"),
+        prefix="flame-", side="decode")
+def _(p):
+    def need(self, pos, size, align, what):
+        return None
+
+    def scalar(self, pos, fmt, what):
+        size = flame.struct.calcsize("<" + fmt)
+        if pos < 0 or pos + size > self.n:
+            return 0
+        return flame.struct.unpack_from("<" + fmt, self.b, pos)[0]
+    orig_vector = flame._FbTable.vector
+
+    def vector(self, i, elem_size, name):
+        r = orig_vector(self, i, elem_size, name)
+        if r is None:
+            return None
+        start, n = r
+        return start, max(0, min(n, (self.fb.n - start) // max(elem_size, 1)))
+
+    def string(self, i, name):
+        r = self.vector(i, 1, name)
+        return None if r is None else bytes(self.fb.b[r[0]:r[0] + r[1]]).decode("utf-8", "replace")
+    p.set(flame._Fb, "need", need)
+    p.set(flame._Fb, "scalar", scalar)
+    p.set(flame._FbTable, "vector", vector)
+    p.set(flame._FbTable, "string", string)
+
+
+@mutant("flame-body-padding-unbounded",
+        "a tensor's body may be longer than its data buffer by any number of bytes (the padding is not "
+        "bounded to 8)",
+        prefer=("invalid-body-padded-past-8",),
+        prefix="flame-", side="decode")
+def _(p):
+    p.set(flame, "BODY_ALIGN", 2**62)
+
+
+@mutant("flame-body-padding-refused",
+        "a tensor's body must be exactly its data buffer: the 8-byte padding Arrow's format allows is "
+        "rejected",
+        prefer=("tensor-hand-int32-1d-body-padded",),
+        prefix="flame-", side="decode")
+def _(p):
+    p.set(flame, "BODY_ALIGN", 1)
+
+
+@mutant("flame-dim-names-dropped",
+        "TensorDim names are silently dropped instead of rejected",
+        prefer=("invalid-dim-name", "invalid-order-metadata-before-data"),
+        prefix="flame-", side="decode")
+def _(p):
+    orig = flame.check_metadata
+
+    def check_metadata(msg):
+        return orig(flame.TensorMessage(msg.version, msg.header_type, msg.has_header, msg.body_length,
+                                        msg.custom_metadata, dims=[(s, None) for s, _ in msg.dims]))
+    p.set(flame, "check_metadata", check_metadata)
+
+
+@mutant("flame-custom-metadata-dropped",
+        "the Message's custom_metadata is silently dropped instead of rejected",
+        prefer=("invalid-custom-metadata", "invalid-custom-metadata-empty-key"),
+        prefix="flame-", side="decode")
+def _(p):
+    orig = flame.check_metadata
+
+    def check_metadata(msg):
+        return orig(flame.TensorMessage(msg.version, msg.header_type, msg.has_header, msg.body_length, 0,
+                                        dims=msg.dims))
+    p.set(flame, "check_metadata", check_metadata)
+
+
+@mutant("flame-dim-sizes-unchecked",
+        "TensorDim sizes are used as the int64s they are: negative sizes and sizes past 2^53-1 are not "
+        "rejected as an invalid shape",
+        prefer=("invalid-shape-negative", "invalid-shape-2-53", "invalid-shape-int64-min",
+                "invalid-shape-negative-second", "invalid-order-shape-before-metadata"),
+        prefix="flame-", side="decode")
+def _(p):
+    p.set(flame, "check_shape", lambda msg: tuple(size for size, _name in msg.dims))
+
+
+@mutant("flame-encoder-writes-bool",
+        "the flame encoder writes a bool array as an unsigned 8-bit Int tensor (as flamepy does) instead of "
+        "refusing it",
+        prefer=("encode-refuse-bool", "encode-refuse-bool-0d"),
+        prefix="flame-", side="encode")
+def _(p):
+    arrow_of = dict(flame._ARROW_OF, bool=(flame.T_INT, 8, False))
+    p.set(flame, "_ARROW_OF", arrow_of)
+
+
+@mutant("flame-encoder-fortran-strides",
+        "the flame encoder writes column-major strides for the row-major elements it writes",
+        prefer=("encode-float64-2x3", "encode-int32-2x3", "encode-int8-2x3", "encode-float16-2x3"),
+        prefix="flame-", side="encode")
+def _(p):
+    p.set(flame, "writer_strides", lambda shape, itemsize, count: flame.f_strides(shape, itemsize))
 
 
 # -----------------------------------------------------------------------------------

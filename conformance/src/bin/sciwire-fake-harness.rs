@@ -5,7 +5,8 @@
 //! Faults: `--crash-on`, `--hang-on`, `--garbage-on`, `--wrong-id-on`,
 //! `--oversize-on`, `--extra-member-on`, `--skip-on`, `--error-on`,
 //! `--sleep-ms-on GLOB=MS`, `--allocate-mb-on GLOB=MB`; `--protocol N`,
-//! `--encodings arrow,json`, `--touch-on-exit PATH`.
+//! `--encodings arrow,json`, `--flame tensor` (declares the flame profile
+//! with these encodings), `--touch-on-exit PATH`.
 
 use std::io::{BufRead, Write};
 use std::time::Duration;
@@ -15,6 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use sciwire_conformance::check::{Implementation, Outcome, Reference};
 use sciwire_conformance::runner::glob;
+use sciwire_conformance::suite::{Encoding, Profile};
 
 #[derive(Default)]
 struct Faults {
@@ -37,6 +39,11 @@ fn main() {
     };
     let protocol: u64 = faults.value("protocol").and_then(|p| p.parse().ok()).unwrap_or(1);
     let encodings: Vec<&str> = faults.value("encodings").unwrap_or("arrow,json").split(',').collect();
+    let mut capabilities = json!({"ndarray": {"directions": ["decode", "encode"], "encodings": encodings, "codecVersions": [0, 1]}});
+    if let Some(flame) = faults.value("flame") {
+        let flame: Vec<&str> = flame.split(',').collect();
+        capabilities["flame"] = json!({"directions": ["decode", "encode"], "encodings": flame});
+    }
     let mut reference = Reference::default();
     let stdin = std::io::stdin();
     let mut out = std::io::stdout().lock();
@@ -53,7 +60,7 @@ fn main() {
         if cmd == "start" {
             let reply = json!({"id": id, "protocol": protocol,
                 "implementation": {"name": "fake", "version": "0", "language": "rust"},
-                "capabilities": {"ndarray": {"directions": ["decode", "encode"], "encodings": encodings, "codecVersions": [0, 1]}}});
+                "capabilities": capabilities});
             let _ = writeln!(out, "{reply}");
             let _ = out.flush();
             continue;
@@ -81,16 +88,18 @@ fn main() {
         } else if faults.on("error-on", &case).is_some() {
             json!({"id": id, "errored": true, "context": {"message": "boom", "traceback": "at fake"}}).to_string()
         } else {
-            let mut r = match cmd {
-                "decode" => match STANDARD.decode(req["input"].as_str().unwrap_or_default()) {
-                    Ok(bytes) => reference.decode(&bytes),
+            let profile = req.get("profile").map(|p| p.as_str().unwrap_or_default().parse::<Profile>()).transpose();
+            let mut r = match (cmd, profile) {
+                (_, Err(e)) => Outcome::Errored(e),
+                ("decode", Ok(profile)) => match STANDARD.decode(req["input"].as_str().unwrap_or_default()) {
+                    Ok(bytes) => reference.decode(&bytes, profile),
                     Err(e) => Outcome::Errored(e.to_string()),
                 },
-                "encode" => match req["encoding"].as_str().unwrap_or_default().parse() {
+                ("encode", Ok(profile)) => match Encoding::parse(req["encoding"].as_str().unwrap_or_default(), profile) {
                     Ok(enc) => reference.encode(&req["value"], enc),
                     Err(e) => Outcome::Errored(e),
                 },
-                other => Outcome::Errored(format!("unknown command {other}")),
+                (other, _) => Outcome::Errored(format!("unknown command {other}")),
             };
             if let Outcome::Error { code, message } = &r
                 && faults.on("wrong-code-on", &case).is_some() && code != "E_JSON_SYNTAX" {

@@ -1,6 +1,8 @@
 //! `sciwire`: decode, encode and validate envelopes with the reference
 //! implementation. `decode` reads JSON text and frames alike; `encode
 //! --encoding frame` writes a frame's bytes to standard output as they are.
+//! `--profile flame` reads and writes flamepy's FLM frames instead
+//! (`spec/src/flame.md`).
 //!
 //! Exit status: 0 success; 1 the input was rejected (decode, encode) or is
 //! invalid (validate); 2 usage or I/O error.
@@ -10,6 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use sciwire::schema::Schemas;
+use sciwire::flame::FlameEncoding;
 use sciwire::{Encoding, Limits, Value};
 
 #[derive(Parser)]
@@ -21,18 +24,27 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Decode an envelope (JSON text or a frame); print its canonical value,
-    /// or the error object (exit 1).
+    /// Decode an envelope (JSON text or a frame), or with `--profile flame`
+    /// an FLM frame; print its canonical value, or the error object (exit 1).
     Decode {
+        /// Read the input in a profile instead: `flame`, flamepy's FLM frames.
+        #[arg(long, value_parser = ["flame"])]
+        profile: Option<String>,
         /// The envelope's bytes; `-` or nothing for standard input.
         file: Option<String>,
     },
     /// Encode a canonical value as an envelope; print the envelope's JSON
-    /// text, or write the frame's bytes (binary, no newline) for `frame`.
+    /// text, or write the frame's bytes (binary, no newline) for `frame` and
+    /// for the flame profile's `tensor`.
     Encode {
+        /// Write in a profile instead: `flame`, flamepy's FLM frames (with
+        /// `--encoding tensor`).
+        #[arg(long, value_parser = ["flame"])]
+        profile: Option<String>,
         /// The encoding to write: for a tensor, that of its nested ndarray
-        /// envelope; sparse matrices and estimators have json and frame.
-        #[arg(long, value_parser = ["arrow", "json", "frame"])]
+        /// envelope; sparse matrices and estimators have json and frame;
+        /// `tensor` with `--profile flame`.
+        #[arg(long, value_parser = ["arrow", "json", "frame", "tensor"])]
         encoding: String,
         /// The canonical value; `-` or nothing for standard input.
         file: Option<String>,
@@ -93,25 +105,81 @@ fn respond(line: &str) -> Option<serde_json::Value> {
             },
             "capabilities": sciwire::capabilities(),
         })),
-        Some("decode") => {
-            let Some(Ok(input)) = req.get("input").and_then(|i| i.as_str()).map(|i| b64.decode(i)) else {
-                return Some(errored("decode needs input, a base64 string".into()));
+        Some(cmd @ ("decode" | "encode")) => {
+            let profile = match req.get("profile") {
+                None => None,
+                Some(p) if p.as_str() == Some("flame") => Some(Profile::Flame),
+                Some(p) => return Some(errored(format!("unknown profile {p}; this harness knows \"flame\""))),
             };
-            Some(outcome(sciwire::decode(&input, &Limits::default()).map(|v| json!({"id": id, "value": v.to_canonical()}))))
-        }
-        Some("encode") => {
-            let Some(Ok(encoding)) = req.get("encoding").and_then(|e| e.as_str()).map(str::parse::<Encoding>) else {
-                return Some(errored("encode needs encoding: arrow, json or frame".into()));
+            if cmd == "decode" {
+                let Some(Ok(input)) = req.get("input").and_then(|i| i.as_str()).map(|i| b64.decode(i)) else {
+                    return Some(errored("decode needs input, a base64 string".into()));
+                };
+                let decoded = match profile {
+                    None => sciwire::decode(&input, &Limits::default()),
+                    Some(Profile::Flame) => sciwire::flame::decode(&input, &Limits::default()),
+                };
+                return Some(outcome(decoded.map(|v| json!({"id": id, "value": v.to_canonical()}))));
+            }
+            let encoding = req.get("encoding").and_then(|e| e.as_str()).unwrap_or_default();
+            let Ok(target) = Target::parse(profile, encoding) else {
+                return Some(errored(match profile {
+                    None => "encode needs encoding: arrow, json or frame".into(),
+                    Some(Profile::Flame) => "encode with profile flame needs encoding: tensor".into(),
+                }));
             };
             let value = req.get("value").cloned().unwrap_or_default();
             Some(outcome(
                 Value::from_canonical(&value)
-                    .and_then(|v| sciwire::encode(&v, encoding))
+                    .and_then(|v| target.encode(&v))
                     .map(|bytes| json!({"id": id, "output": b64.encode(bytes)})),
             ))
         }
         Some("stop") => None,
         other => Some(errored(format!("unknown command {other:?}"))),
+    }
+}
+
+/// An input format other than the default: envelopes and sciwire frames.
+#[derive(Clone, Copy)]
+enum Profile {
+    /// flamepy's FLM frames (`spec/src/flame.md`).
+    Flame,
+}
+
+/// What an encoder is asked to write: an envelope encoding, or a profile's.
+#[derive(Clone, Copy)]
+enum Target {
+    Envelope(Encoding),
+    Flame(FlameEncoding),
+}
+
+impl Target {
+    fn parse(profile: Option<Profile>, encoding: &str) -> Result<Target, String> {
+        match profile {
+            None => encoding.parse().map(Target::Envelope),
+            Some(Profile::Flame) => encoding.parse().map(Target::Flame),
+        }
+    }
+
+    fn encode(self, value: &Value) -> sciwire::Result<Vec<u8>> {
+        match self {
+            Target::Envelope(e) => sciwire::encode(value, e),
+            Target::Flame(e) => sciwire::flame::encode(value, e),
+        }
+    }
+
+    /// Whether the output is binary, written as it is.
+    fn binary(self) -> bool {
+        matches!(self, Target::Envelope(Encoding::Frame) | Target::Flame(_))
+    }
+}
+
+fn profile(name: Option<&str>) -> Result<Option<Profile>, String> {
+    match name {
+        None => Ok(None),
+        Some("flame") => Ok(Some(Profile::Flame)),
+        Some(other) => Err(format!("unknown profile {other:?} (expected flame)")),
     }
 }
 
@@ -133,9 +201,14 @@ fn harness() -> Result<bool, String> {
 fn run(cli: Cli) -> Result<bool, String> {
     match cli.command {
         Command::Harness => harness(),
-        Command::Decode { file } => {
+        Command::Decode { profile: p, file } => {
+            let p = profile(p.as_deref())?;
             let input = read_input(file.as_deref())?;
-            match sciwire::decode(&input, &Limits::default()) {
+            let decoded = match p {
+                None => sciwire::decode(&input, &Limits::default()),
+                Some(Profile::Flame) => sciwire::flame::decode(&input, &Limits::default()),
+            };
+            match decoded {
                 Ok(value) => {
                     print_line(&value.to_canonical());
                     Ok(true)
@@ -147,13 +220,13 @@ fn run(cli: Cli) -> Result<bool, String> {
                 }
             }
         }
-        Command::Encode { encoding, file } => {
+        Command::Encode { profile: p, encoding, file } => {
+            let target = Target::parse(profile(p.as_deref())?, &encoding)?;
             let input = read_input(file.as_deref())?;
-            let encoding: Encoding = encoding.parse()?;
             let canonical: serde_json::Value =
                 serde_json::from_slice(&input).map_err(|e| format!("the canonical value is not JSON: {e}"))?;
-            match Value::from_canonical(&canonical).and_then(|v| sciwire::encode(&v, encoding)) {
-                Ok(bytes) if encoding == Encoding::Frame => {
+            match Value::from_canonical(&canonical).and_then(|v| target.encode(&v)) {
+                Ok(bytes) if target.binary() => {
                     let mut out = std::io::stdout().lock();
                     out.write_all(&bytes).and_then(|()| out.flush()).map_err(|e| format!("writing the frame: {e}"))?;
                     Ok(true)

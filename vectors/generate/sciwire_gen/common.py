@@ -29,8 +29,8 @@ REPO = VECTORS.parent
 SPEC = REPO / "spec" / "src"
 GENERATOR = "vectors/generate/generate.py"
 KINDS = ("valid", "invalid", "encode", "equivalent")
-KEY_ORDER = ("id", "description", "clauses", "direction", "input", "expect", "schemaValid",
-             "source", "budget", "tags")
+KEY_ORDER = ("id", "description", "clauses", "profile", "direction", "input", "expect",
+             "schemaValid", "source", "budget", "tags")
 HOSTILE_BUDGET = {"wall_ms": 2000, "rss_mb": 256}
 MAX_SAFE = 2**53 - 1
 GROUP_PREFIX = "eq-"  # an equivalence group's id is GROUP_PREFIX + the envelope's ID_PREFIX + ...
@@ -112,26 +112,30 @@ def hand(why: str) -> dict:
 # ----------------------------------------------------------------------------------------------
 
 class Suite:
-    """The vectors and equivalence groups of one envelope, written under vectors/v1/<marker>/.
+    """The vectors and equivalence groups of one envelope (or profile), written under
+    vectors/v1/<folder>/ (the marker, or the profile's name).
 
     Vector ids start with the envelope's id_prefix, group ids with "eq-" + id_prefix. When the
     envelope module has a sanity_decode(vid, input, value), every valid vector goes through it.
+    A profile's suite writes "profile": <profile> in each of its vectors ([vector.profile]).
     """
 
-    def __init__(self, marker: str, id_prefix: str, sanity_decode=None):
-        self.marker, self.id_prefix, self.sanity_decode = marker, id_prefix, sanity_decode
+    def __init__(self, folder: str, id_prefix: str, sanity_decode=None, profile: str | None = None):
+        self.folder, self.id_prefix, self.sanity_decode = folder, id_prefix, sanity_decode
+        self.profile = profile
         self.vectors = {}  # id -> (kind, dict)
         self.groups = {}
 
     def _new_id(self, vid, prefix):
         assert re.fullmatch(r"[a-z0-9-]+", vid), vid
-        assert vid.startswith(prefix), f"{vid}: an id of {self.marker} starts with {prefix}"
+        assert vid.startswith(prefix), f"{vid}: an id of {self.folder} starts with {prefix}"
         assert vid not in self.vectors and vid not in self.groups, f"duplicate id {vid}"
 
     def _put(self, kind, vec):
         vid = vec["id"]
         self._new_id(vid, self.id_prefix)
         assert vec["clauses"], vid
+        vec["profile"] = self.profile
         ordered = {k: vec[k] for k in KEY_ORDER if vec.get(k) is not None}
         self.vectors[vid] = (kind, ordered)
 
@@ -163,11 +167,13 @@ class Suite:
                              "direction": "encode", "input": {"value": value, "encoding": encoding},
                              "expect": expect, "source": source, "tags": tags})
 
-    def group(self, gid, description, members):
+    def group(self, gid, description, members, others=None):
+        """A group of valid vectors of this suite, and of `others` ({id: (kind, vector)}: another
+        suite's vectors, such as ndarray's beside a profile's)."""
         self._new_id(gid, GROUP_PREFIX + self.id_prefix)
         values = set()
         for m in members:
-            kind, vec = self.vectors[m]
+            kind, vec = self.vectors[m] if m in self.vectors else (others or {})[m]
             assert kind == "valid", (gid, m)
             values.add(json.dumps(vec["expect"]["value"], sort_keys=True))
         assert len(values) == 1 and len(members) >= 2, f"{gid}: members disagree"
@@ -176,9 +182,9 @@ class Suite:
     def files(self) -> dict:
         out = {}
         for vid, (kind, vec) in self.vectors.items():
-            out[f"{self.marker}/{kind}/{vid}.json"] = vec
+            out[f"{self.folder}/{kind}/{vid}.json"] = vec
         for gid, grp in self.groups.items():
-            out[f"{self.marker}/equivalent/{gid}.json"] = grp
+            out[f"{self.folder}/equivalent/{gid}.json"] = grp
         return out
 
 
@@ -186,36 +192,46 @@ class Suite:
 # The envelope modules
 # ----------------------------------------------------------------------------------------------
 
-HEADER = ("MARKER", "ID_PREFIX", "REQUIRES")
+HEADER = ("ID_PREFIX", "REQUIRES")
+NAMES = ("MARKER", "PROFILE")  # a module assigns one of them: its folder under vectors/v1/
 # An envelope module may also assign OPTIONAL = True (torch: a 5 GB wheel the test command does
 # not install). Only an optional envelope may be skipped when its REQUIRES do not import; for any
 # other, a missing library is an error, so that a forgotten pin cannot pass CI by skipping.
+# A profile module (PROFILE = "flame", spec/src/flame.md) is loaded like an envelope module; its
+# vectors are read in the profile and say so ("profile", [vector.profile]).
 
 
 @dataclass
 class Envelope:
-    marker: str                 # MARKER: the envelope's marker and folder under vectors/v1/
+    folder: str                 # MARKER or PROFILE: the envelope's marker (or the profile's
+                                # name) and its folder under vectors/v1/
     id_prefix: str              # ID_PREFIX: how its vector ids start
     module: ModuleType | None   # None when a module in REQUIRES does not import
     missing: str | None         # then, why
     optional: bool = False      # OPTIONAL: may be skipped when REQUIRES do not import
+    profile: str | None = None  # PROFILE, for a profile module
 
 
 def _header(path: Path) -> dict:
-    """MARKER, ID_PREFIX and REQUIRES as the module's source assigns them, read without
-    importing it (importing it imports its libraries), or {} for a module without MARKER."""
+    """MARKER (or PROFILE), ID_PREFIX and REQUIRES as the module's source assigns them, read
+    without importing it (importing it imports its libraries), or {} for a module with neither
+    MARKER nor PROFILE."""
     found = {}
     for node in ast.parse(path.read_text(encoding="utf-8"), str(path)).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
-                isinstance(node.targets[0], ast.Name) and node.targets[0].id in HEADER + ("OPTIONAL",):
+                isinstance(node.targets[0], ast.Name) and \
+                node.targets[0].id in HEADER + NAMES + ("OPTIONAL",):
             try:
                 found[node.targets[0].id] = ast.literal_eval(node.value)
             except ValueError:
                 raise AssertionError(f"{path}: {node.targets[0].id} is not a literal") from None
-    if "MARKER" not in found:
+    names = [k for k in NAMES if k in found]
+    if not names:
         return {}
+    assert len(names) == 1, f"{path}: assigns both MARKER and PROFILE"
     missing = [k for k in HEADER if k not in found]
-    assert not missing, f"{path}: MARKER without a literal {' and '.join(missing)} at module level"
+    assert not missing, \
+        f"{path}: {names[0]} without a literal {' and '.join(missing)} at module level"
     return found
 
 
@@ -233,8 +249,8 @@ def _missing_requirement(requires) -> str | None:
 
 
 def load_envelopes() -> list:
-    """Every envelope module of the package (a module is one when it assigns MARKER), sorted by
-    marker; imported when its REQUIRES import."""
+    """Every envelope or profile module of the package (a module is one when it assigns MARKER
+    or PROFILE), sorted by folder; imported when its REQUIRES import."""
     envelopes = []
     for path in sorted(PACKAGE.glob("*.py")):
         head = _header(path)
@@ -243,12 +259,13 @@ def load_envelopes() -> list:
         missing = _missing_requirement(head["REQUIRES"])
         module = None if missing else importlib.import_module(f"{__package__}.{path.stem}")
         if module is not None:
-            assert all(getattr(module, k) == head[k] for k in HEADER), path
+            assert all(getattr(module, k) == head[k] for k in HEADER + NAMES if k in head), path
             assert isinstance(module.LIBRARIES, dict) and callable(module.build), path
-        envelopes.append(Envelope(head["MARKER"], head["ID_PREFIX"], module, missing,
-                                  bool(head.get("OPTIONAL", False))))
-    envelopes.sort(key=lambda e: e.marker)
-    for attr in ("marker", "id_prefix"):
+        envelopes.append(Envelope(head.get("MARKER", head.get("PROFILE")), head["ID_PREFIX"],
+                                  module, missing, bool(head.get("OPTIONAL", False)),
+                                  head.get("PROFILE")))
+    envelopes.sort(key=lambda e: e.folder)
+    for attr in ("folder", "id_prefix"):
         seen = [getattr(e, attr) for e in envelopes]
         assert len(set(seen)) == len(seen), f"two envelope modules share a {attr}: {seen}"
     return envelopes
@@ -258,19 +275,27 @@ def build_suites(envelopes) -> list:
     """Each loaded envelope's Suite; ids are unique across all of them."""
     suites, owner = [], {}
     for env in envelopes:
-        S = Suite(env.marker, env.id_prefix, getattr(env.module, "sanity_decode", None))
+        S = Suite(env.folder, env.id_prefix, getattr(env.module, "sanity_decode", None),
+                  env.profile)
         env.module.build(S)
         for vid in list(S.vectors) + list(S.groups):
-            assert vid not in owner, f"id {vid} made by both {owner[vid]} and {env.marker}"
-            owner[vid] = env.marker
+            assert vid not in owner, f"id {vid} made by both {owner[vid]} and {env.folder}"
+            owner[vid] = env.folder
         suites.append(S)
     return suites
 
 
+def requirements_file(env: Envelope) -> str:
+    """The pinned requirements that install a module's REQUIRES: a profile's own file
+    (requirements-flame.txt), which includes requirements.txt, or requirements.txt."""
+    name = f"requirements-{env.profile}.txt" if env.profile else "requirements.txt"
+    return f"vectors/generate/{name}"
+
+
 def skip_line(env: Envelope, on_disk: dict, what: str) -> str:
-    n = sum(1 for rel in on_disk if rel.startswith(env.marker + "/"))
+    n = sum(1 for rel in on_disk if rel.startswith(env.folder + "/"))
     files = "1 file is" if n == 1 else f"{n} files are"
-    return f"skipped {env.marker}: {env.missing}; its {files} {what}"
+    return f"skipped {env.folder}: {env.missing}; its {files} {what}"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -290,7 +315,7 @@ def write_suite(S: Suite, root: Path) -> dict:
     """Rewrite the envelope's folders under root (a v1 directory); return {relpath: bytes}."""
     out = suite_bytes(S)
     for kind in KINDS:
-        d = root / S.marker / kind
+        d = root / S.folder / kind
         d.mkdir(parents=True, exist_ok=True)
         for old in d.glob("*.json"):
             old.unlink()
@@ -314,23 +339,23 @@ def cmd_generate(envelopes, only=None) -> int:
     """Rewrite the folders of every envelope (of those named in `only`) whose requirements
     import, then MANIFEST.sha256 over every vector file on disk."""
     if only:
-        unknown = sorted(set(only) - {e.marker for e in envelopes})
+        unknown = sorted(set(only) - {e.folder for e in envelopes})
         if unknown:
-            print(f"--only {', '.join(unknown)}: no envelope module has that MARKER (there are: "
-                  f"{', '.join(e.marker for e in envelopes)})", file=sys.stderr)
+            print(f"--only {', '.join(unknown)}: no envelope module has that MARKER or PROFILE "
+                  f"(there are: {', '.join(e.folder for e in envelopes)})", file=sys.stderr)
             return 2
-        chosen = [e for e in envelopes if e.marker in only]
+        chosen = [e for e in envelopes if e.folder in only]
         for env in chosen:
             if env.module is None:
-                print(f"cannot generate {env.marker}: {env.missing}", file=sys.stderr)
+                print(f"cannot generate {env.folder}: {env.missing}", file=sys.stderr)
                 return 2
     else:
         chosen = envelopes
     on_disk = vector_files(V1)
     for env in chosen:
         if env.module is None and not env.optional:
-            print(f"cannot generate {env.marker}: {env.missing} (install "
-                  "vectors/generate/requirements.txt)", file=sys.stderr)
+            print(f"cannot generate {env.folder}: {env.missing} (install "
+                  f"{requirements_file(env)})", file=sys.stderr)
             return 2
         if env.module is None:
             print(skip_line(env, on_disk, "left unchanged"))
@@ -397,10 +422,6 @@ def spec_clauses():
 # Clauses about reports, the suite and configuration rather than about an input: they need a
 # vector that cites them (as conventions.md asks of every clause), not a valid one.
 META = ("error.", "vector.", "limits.configurable")
-# (clause, code) pairs no vector file can carry, with the reason.
-NO_NEGATIVE_POSSIBLE: dict = {}
-
-
 def test_cited() -> set:
     """Protocol clauses are exercised by the runner's tests, which cite them as
     `// clause: <id>` comments (the Rust coverage check counts the same)."""
@@ -436,17 +457,17 @@ def _frame_bytes_ok(obj) -> bool:
 def lint(files: dict, spec, envelopes, problems: list):
     """Check every vector file of every envelope folder; return {id: (kind, vector)}."""
     clauses, codes = spec
-    by_marker = {e.marker: e for e in envelopes}
+    by_folder = {e.folder: e for e in envelopes}
     ids, descs = {}, {}
     vectors, groups = {}, []
     for rel, data in sorted(files.items()):
         if "/" not in rel:
             problems.append(f"{rel}: not inside an envelope's folder")
             continue
-        marker = rel.split("/")[0]
-        env = by_marker.get(marker)
+        folder = rel.split("/")[0]
+        env = by_folder.get(folder)
         if env is None:
-            problems.append(f"{rel}: no envelope module in sciwire_gen has MARKER {marker!r}")
+            problems.append(f"{rel}: no module in sciwire_gen has MARKER or PROFILE {folder!r}")
             continue
         try:
             obj = json.loads(data)
@@ -466,7 +487,7 @@ def lint(files: dict, spec, envelopes, problems: list):
             problems.append(f"{rel}: clauses, input or expect missing or malformed")
             continue
         vid = obj.get("id")
-        if f"{marker}/{kind}/{vid}.json" != rel:
+        if f"{folder}/{kind}/{vid}.json" != rel:
             problems.append(f"{rel}: id {vid!r} differs from the file name")
         if not isinstance(vid, str) or not re.fullmatch(r"[a-z0-9-]+", vid):
             problems.append(f"{rel}: id {vid!r} is not [a-z0-9-]+")
@@ -525,6 +546,12 @@ def lint(files: dict, spec, envelopes, problems: list):
                 problems.append(f"{rel}: input {list(inp)}")
         if kind == "invalid" and ("json" in inp) != ("schemaValid" in obj):
             problems.append(f"{rel}: schemaValid goes with (and only with) a json input")
+        if obj.get("profile") != env.profile:  # [vector.profile]
+            problems.append(f"{rel}: profile {obj.get('profile')!r} in the folder of "
+                            f"{'profile ' + repr(env.profile) if env.profile else 'a marker'}")
+        if env.profile and kind in ("valid", "invalid") and \
+                next(iter(inp), None) not in ("base64", "text", "concat"):
+            problems.append(f"{rel}: a profile's decode input is base64, text or concat")
         src_ = obj.get("source", {})
         # A regenerated envelope records its module's LIBRARIES; a skipped one, some versions.
         libraries = src_.get("libraries")
@@ -569,7 +596,7 @@ def coverage(vectors: dict, spec):
     no_valid += sorted(f"{c} (no vector at all)" for c in clauses
                        if c.startswith(META) and c not in cited)
     no_invalid = sorted((c, code) for c, rej in clauses.items() for code in rej
-                        if (c, code) not in negative and (c, code) not in NO_NEGATIVE_POSSIBLE)
+                        if (c, code) not in negative)
     return positive, negative, no_valid, no_invalid
 
 
@@ -580,15 +607,15 @@ def cmd_check(envelopes) -> int:
     on_disk = vector_files(V1)
     for env in envelopes:
         if env.module is None and not env.optional:
-            problems.append(f"{env.marker}: {env.missing}, and only an OPTIONAL envelope may be "
-                            "skipped (install vectors/generate/requirements.txt)")
+            problems.append(f"{env.folder}: {env.missing}, and only an OPTIONAL envelope may be "
+                            f"skipped (install {requirements_file(env)})")
         elif env.module is None:
             print(skip_line(env, on_disk, "checked against MANIFEST.sha256 (and linted) only, "
                                           "not regenerated"))
     for S in build_suites([e for e in envelopes if e.module is not None]):
         generated = suite_bytes(S)
         ours = {rel: data for rel, data in on_disk.items()
-                if any(rel.startswith(f"{S.marker}/{k}/") for k in KINDS)}
+                if any(rel.startswith(f"{S.folder}/{k}/") for k in KINDS)}
         for rel in sorted(set(ours) | set(generated)):
             if rel not in ours:
                 problems.append(f"{rel}: generated but not on disk")
@@ -626,8 +653,6 @@ def cmd_check(envelopes) -> int:
     print("  (clause, code) pairs without an invalid vector: " +
           (", ".join(f"{c} {e}" for c, e in no_invalid) or "none"))
     print("  meta clauses (" + ", ".join(META) + "*) need only a citing vector")
-    for (c, e), why in sorted(NO_NEGATIVE_POSSIBLE.items()):
-        print(f"  exempt, no invalid vector possible: {c} {e}: {why}")
     if no_valid or no_invalid:
         problems.append("clause coverage is incomplete")
     if problems:

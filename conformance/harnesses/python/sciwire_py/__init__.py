@@ -5,6 +5,8 @@ A second, independent implementation of the sciwire specification
 numpy arrays (``ndarray``), scipy sparse matrices (``scipy.sparse``), torch
 tensors (``torch.tensor``; torch itself is optional) and scikit-learn
 estimator metadata (``sklearn.estimator``; never code or fitted state).
+:mod:`sciwire_py.flame` reads and writes flamepy's ``FLM`` frames (the
+flame profile, spec/src/flame.md) through its own entry point.
 
     >>> import numpy as np, sciwire_py
     >>> text = sciwire_py.dumps(np.arange(6.0).reshape(2, 3), encoding="json")
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from typing import Union
 
+from . import flame
 from .decoder import Decoded, decode as _decode
 from .encoder import dumps, encode_canonical, from_canonical, to_canonical
 from .errors import CODES, SciwireError, UnrepresentableError
@@ -27,7 +30,7 @@ from .tensor import DecodedTensor, Tensor
 
 __version__ = "0.2.0"
 
-__all__ = ["loads", "dumps", "decode", "to_canonical", "from_canonical", "encode_canonical", "Limits",
+__all__ = ["flame", "loads", "dumps", "decode", "to_canonical", "from_canonical", "encode_canonical", "Limits",
            "SciwireError", "UnrepresentableError", "Decoded", "DecodedSparse", "DecodedTensor", "Tensor",
            "Estimator", "CODES", "__version__"]
 

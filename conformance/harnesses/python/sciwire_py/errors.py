@@ -32,6 +32,8 @@ CODES = (
     "E_FRAME_SIGNATURE",
     "E_FRAME_VERSION",
     "E_FRAME_LAYOUT",
+    "E_PICKLE_REFUSED",
+    "E_FLAME_TAG",
 )
 
 

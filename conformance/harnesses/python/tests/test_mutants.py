@@ -59,3 +59,56 @@ def test_mutant_harness_runs():
         resp = [json.loads(l) for l in proc.stdout.decode().splitlines()]
         assert proc.returncode == 0 and len(resp) == 2, proc.stderr
         assert ("value" in resp[1]) == expect_value, resp[1]
+
+
+def _flame_probes():
+    """One input per flame mutant that the mutant gets wrong, made here
+    (pyarrow's real frames, or built field by field), so that each mutant is
+    seen to bite whatever the vector suite holds."""
+    import numpy as np
+    import test_flame as F
+    body = np.arange(6, dtype="<i4").tobytes()
+    return {
+        "flame-trailing-bytes-ignored": ("decode", F.pyarrow_frame(np.array([1, 2, 3], np.int32)) + b"\0" * 8,
+                                         "E_ARROW_PAYLOAD"),
+        "flame-strides-ignored": ("decode", F.pyarrow_frame(np.asfortranarray(np.arange(6.0).reshape(2, 3))),
+                                  sw.to_canonical(np.arange(6.0).reshape(2, 3))),
+        "flame-bool-guessed-from-values": ("decode", F.pyarrow_frame(np.array([True, False])),
+                                           {"kind": "ndarray", "dtype": "uint8", "shape": [2], "hex": "0100"}),
+        "flame-unknown-tag-as-pickle": ("decode", b"FLM\x05" + F.frame()[4:], "E_FLAME_TAG"),
+        "flame-unprefixed-read-as-json": ("decode", sw.dumps(np.arange(3.0), "json").encode(), "E_PICKLE_REFUSED"),
+        "flame-flatbuffer-unverified": ("decode", F.patch(F.frame(), F.positions(F.frame())["shape_vec"], "I", 9999),
+                                        "E_ARROW_PAYLOAD"),
+        "flame-body-padding-unbounded": ("decode", F.frame(body + b"\0" * 16, dims=((2, None), (3, None)),
+                                                           data=(0, 24)), "E_ARROW_PAYLOAD"),
+        "flame-body-padding-refused": ("decode", F.frame(body[:20] + b"\0" * 4, dims=((5, None),), data=(0, 20)),
+                                       {"kind": "ndarray", "dtype": "int32", "shape": [5], "hex": body[:20].hex()}),
+        "flame-dim-names-dropped": ("decode", F.pyarrow_frame(np.arange(3.0), dim_names=["x"]), "E_ARROW_SCHEMA"),
+        "flame-custom-metadata-dropped": ("decode", F.frame(custom=[("k", "v")]), "E_ARROW_SCHEMA"),
+        "flame-dim-sizes-unchecked": ("decode", F.frame(b"", dims=((-1, None),), strides=None, data=(0, 0)),
+                                      "E_SHAPE_INVALID"),
+        "flame-encoder-writes-bool": ("encode", {"kind": "ndarray", "dtype": "bool", "shape": [1], "hex": "01"},
+                                      "E_DTYPE_UNSUPPORTED"),
+        "flame-encoder-fortran-strides": ("encode", sw.to_canonical(np.arange(6.0).reshape(2, 3)), "roundtrip"),
+    }
+
+
+def _flame_outcome(kind, data, expect):
+    """Whether the package (patched or not) gets the probe right."""
+    try:
+        if kind == "encode":
+            out = sw.flame.encode(data)
+            return expect == "roundtrip" and sw.flame.decode(out).canonical() == data
+        return sw.flame.decode(data).canonical() == expect
+    except sw.SciwireError as e:
+        return e.code == expect
+
+
+def test_flame_mutants_bite_own_probes():
+    probes = _flame_probes()
+    assert set(probes) == {n for n in mutants.MUTANTS if n.startswith("flame-")}
+    for name, (kind, data, expect) in probes.items():
+        assert _flame_outcome(kind, data, expect), f"{name}: the package itself gets its probe wrong"
+        with mutants.applied(name):
+            assert not _flame_outcome(kind, data, expect), f"{name} survives its probe"
+        assert _flame_outcome(kind, data, expect)

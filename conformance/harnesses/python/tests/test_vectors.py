@@ -16,6 +16,8 @@ ENCODE = sorted(i for i, v in VECTORS.items() if v.get("direction") == "encode")
 
 
 ENVELOPES = ("ndarray", "scipy.sparse", "torch.tensor", "sklearn.estimator")
+#: profile folders ([vector.profile]): their vectors say "profile": "flame"
+PROFILES = ("flame",)
 
 
 def test_suite_is_there():
@@ -23,13 +25,21 @@ def test_suite_is_there():
     # every envelope folder is loaded (the loader recurses), and each has
     # valid, invalid and encode vectors
     folders = sorted(p.name for p in V.VECTORS.iterdir() if p.is_dir())
-    assert folders == sorted(ENVELOPES)
-    for env in ENVELOPES:
+    assert set(ENVELOPES) <= set(folders) <= set(ENVELOPES + PROFILES), folders
+    for env in folders:
         kinds = {v["_folder"] for v in VECTORS.values() if v["_envelope"] == env}
         assert {"valid", "invalid", "encode"} <= kinds, env
 
 
-KIND = {"ndarray": "ndarray", "scipy.sparse": "sparse", "torch.tensor": "tensor", "sklearn.estimator": "estimator"}
+def test_profile_vectors_say_so():
+    """[vector.profile]: "profile": "flame" for every vector in flame/, and no other."""
+    wrong = [vid for vid, v in VECTORS.items() if (v["_envelope"] in PROFILES) != ("profile" in v)
+             or v.get("profile", v["_envelope"]) != v["_envelope"]]
+    assert wrong == []
+
+
+KIND = {"ndarray": "ndarray", "scipy.sparse": "sparse", "torch.tensor": "tensor", "sklearn.estimator": "estimator",
+        "flame": "ndarray"}
 
 
 def test_manifest():
@@ -86,8 +96,10 @@ def test_encode_vector(vid):
     vec = VECTORS[vid]
     ok, detail = V.judge(vec, sw)
     assert ok, detail
-    if "roundtrip" in vec["expect"] and ENVELOPE_VALIDATOR is not None and vec["input"]["encoding"] != "frame":
-        # a frame is not JSON text: it is checked by decoding alone ([vector.expect])
+    if "roundtrip" in vec["expect"] and ENVELOPE_VALIDATOR is not None and vec["input"]["encoding"] != "frame" \
+            and "profile" not in vec:
+        # a frame, or a profile's output (an FLM frame), is not JSON text: it
+        # is checked by decoding alone ([vector.expect], [vector.profile])
         out = sw.encode_canonical(vec["input"]["value"], vec["input"]["encoding"])
         errors = list(ENVELOPE_VALIDATOR.iter_errors(json.loads(out)))
         assert not errors, errors[0].message
@@ -100,8 +112,7 @@ def test_equivalence_group(gid):
     for member in group["members"]:
         vec = VECTORS[member]
         assert vec["_folder"] == "valid", member
-        data = V.input_bytes(vec["input"], sw.Limits().max_input_bytes)
-        values.append(sw.decode(data).canonical())
+        values.append(V.decode_input(vec, sw).canonical())   # in the vector's profile, if it has one
     assert all(v == values[0] for v in values), [V.short(v) for v in values]
 
 

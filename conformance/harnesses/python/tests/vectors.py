@@ -36,7 +36,8 @@ def load_all():
             groups[doc["id"]] = doc
         else:
             doc["_folder"] = path.parent.name
-            # the envelope: the first folder under vectors/v1 (ndarray, scipy.sparse, ...)
+            # the envelope: the first folder under vectors/v1 (ndarray, scipy.sparse, ...,
+            # or a profile's: flame)
             doc["_envelope"] = path.relative_to(VECTORS).parts[0]
             vectors[doc["id"]] = doc
     return vectors, groups
@@ -86,6 +87,23 @@ def check_manifest():
     return bad
 
 
+def decoder_for(vec: dict, sw):
+    """The entry point a vector's input is read with ([vector.profile]): the
+    flame profile's own for ``"profile": "flame"``, else the default one."""
+    profile = vec.get("profile")
+    if profile is None:
+        return sw.decode
+    if profile == "flame":
+        return sw.flame.decode
+    raise ValueError(f"unknown profile {profile!r}")
+
+
+def decode_input(vec: dict, sw, limits=None):
+    """A valid decode vector's decoded record, in its profile."""
+    limits = limits or sw.Limits()
+    return decoder_for(vec, sw)(input_bytes(vec["input"], limits.max_input_bytes), limits)
+
+
 def judge(vec: dict, sw) -> tuple:
     """Run one vector against the implementation module ``sw`` (sciwire_py).
 
@@ -94,7 +112,19 @@ def judge(vec: dict, sw) -> tuple:
     """
     limits = sw.Limits()
     exp = vec["expect"]
+    decode = decoder_for(vec, sw)
     try:
+        if vec.get("direction", "decode") == "encode" and vec.get("profile") == "flame":
+            # [vector.profile]: checked by decoding the output in the profile, never by its bytes
+            out = sw.flame.encode(vec["input"]["value"], vec["input"]["encoding"])
+            if "error" in exp:
+                return False, f"encoded, expected {exp['error']}"
+            if out[:4] != b"FLM\x01":
+                return False, f"asked for the flame tensor encoding, wrote {out[:4]!r}..."
+            got = decode(out).canonical()
+            if got != vec["input"]["value"]:
+                return False, f"round trip gave {short(got)}"
+            return True, "roundtrip"
         if vec.get("direction", "decode") == "encode":
             out = sw.encode_canonical(vec["input"]["value"], vec["input"]["encoding"])
             if "error" in exp:
@@ -112,7 +142,7 @@ def judge(vec: dict, sw) -> tuple:
         if isinstance(data, TooLarge):
             sw.decoder.check_input_bytes(data.length, limits)
             return False, "accepted an input longer than max_input_bytes"
-        got = sw.decode(data, limits).canonical()
+        got = decode(data, limits).canonical()
         if "error" in exp:
             return False, f"decoded to {short(got)}, expected {exp['error']}"
         if got != exp["value"]:
