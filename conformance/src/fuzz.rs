@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use arbitrary::{Arbitrary, Unstructured};
 use base64::Engine as _;
 use serde_json::{Value as JsonValue, json};
+use sciwire::flame::{self, FlameEncoding};
 use sciwire::schema::Schemas;
 use sciwire::{Code, Dtype, Encoding, Estimator, Limits, NdArray, Sparse, SparseFormat, Tensor, TypedJson, Value};
 
@@ -19,6 +20,7 @@ use sciwire::{Code, Dtype, Encoding, Estimator, Limits, NdArray, Sparse, SparseF
 pub const TARGETS: &[&str] = &[
     "decode_envelope",
     "decode_frame",
+    "decode_flame",
     "decode_ndarray_fields",
     "decode_marker_fields",
     "arrow_payload",
@@ -33,6 +35,7 @@ pub fn run(name: &str, data: &[u8]) -> bool {
     match name {
         "decode_envelope" => decode_envelope(data),
         "decode_frame" => decode_frame(data),
+        "decode_flame" => decode_flame(data),
         "decode_ndarray_fields" => decode_ndarray_fields(data),
         "decode_marker_fields" => decode_marker_fields(data),
         "arrow_payload" => arrow_payload(data),
@@ -262,6 +265,57 @@ pub fn roundtrip(data: &[u8]) {
     }
     // A frame holds every valid array.
     check_roundtrip(&value, Encoding::Frame, &[]);
+    // The flame profile holds every array of its dtypes, and refuses the others.
+    check_flame_roundtrip(&value);
+}
+
+/// A value of a flame dtype (`sciwire::flame::dtypes`) encodes as `FLM\x01`
+/// with `8 + M` a multiple of 64 and decodes to itself, bit for bit; any
+/// other dtype is refused with `E_DTYPE_UNSUPPORTED` ([flame.encode.refuse]).
+fn check_flame_roundtrip(value: &Value) {
+    let Value::NdArray(a) = value else { return };
+    let flame_dtype = flame::dtypes().any(|d| d == a.dtype);
+    match flame::encode(value, FlameEncoding::Tensor) {
+        Ok(frame) => {
+            assert!(flame_dtype, "flame::encode wrote {}", a.dtype);
+            assert_eq!(&frame[..8], b"FLM\x01\xff\xff\xff\xff");
+            let m = i32::from_le_bytes([frame[8], frame[9], frame[10], frame[11]]);
+            assert_eq!((8 + m) % 64, 0, "8 + M = {}", 8 + m);
+            let back = flame::decode(&frame, &Limits::default())
+                .unwrap_or_else(|e| panic!("flame round trip of {value:?}: {e}"));
+            assert_eq!(&back, value, "the flame round trip changed the value");
+        }
+        Err(e) => {
+            assert!(!flame_dtype, "flame::encode refused {value:?}: {e}");
+            assert_eq!(e.code(), Code::DtypeUnsupported, "{e}");
+        }
+    }
+}
+
+/// The flame profile's decoder (`sciwire::flame::decode`) on arbitrary bytes.
+/// The first byte picks the form: odd, the rest after `FLM\x01` (and, when
+/// bit 1 is set too, after the continuation `ff ff ff ff`), so the fuzzer
+/// spends its time past the tag check; even, the rest as it is (`fuzz-seeds`
+/// writes each flame vector so, after a zero byte). Finds panics,
+/// input-sized allocations, and a decoded value that does not survive
+/// `flame::encode` and decoding again.
+pub fn decode_flame(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else { return };
+    let mut input = Vec::with_capacity(rest.len() + 8);
+    if mode & 1 == 1 {
+        input.extend_from_slice(b"FLM\x01");
+        if mode & 2 == 2 {
+            input.extend_from_slice(&[0xff; 4]);
+        }
+    }
+    input.extend_from_slice(rest);
+    let limits = Limits::default();
+    let Ok(value) = flame::decode(&input, &limits) else { return };
+    assert!(matches!(value, Value::NdArray(_)), "flame::decode gave {value:?}");
+    let frame = flame::encode(&value, FlameEncoding::Tensor)
+        .unwrap_or_else(|e| panic!("a decoded flame value is refused by flame::encode: {e}"));
+    let back = flame::decode(&frame, &limits).unwrap_or_else(|e| panic!("re-encoded flame frame rejected: {e}"));
+    assert_eq!(back, value, "a decoded flame value changed through flame::encode");
 }
 
 fn schemas() -> &'static Schemas {

@@ -32,6 +32,24 @@ impl NdArray {
         self.shape.iter().try_fold(1u64, |p, &d| p.checked_mul(d)).unwrap_or(u64::MAX)
     }
 
+    /// Whether `data` holds exactly the bytes the dtype and shape need
+    /// ([canonical.ndarray.lowercase]): an encoder checks this of a value it
+    /// was handed, as `Value::from_canonical` does of a `hex`.
+    pub(crate) fn check_length(&self) -> Result<()> {
+        let want = self.element_count().checked_mul(self.dtype.itemsize());
+        if want == Some(self.data.len() as u64) {
+            return Ok(());
+        }
+        Err(Error::new(
+            Code::ShapeMismatch,
+            "canonical.ndarray.lowercase",
+            match want {
+                Some(w) => format!("{} bytes of elements; dtype {} and shape {:?} need {w}", self.data.len(), self.dtype, self.shape),
+                None => format!("dtype {} and shape {:?} need more bytes than can exist", self.dtype, self.shape),
+            },
+        ))
+    }
+
     /// The fewest bytes this array's `json` payload can take, from its shape
     /// alone ([ndarray.encode.limits]): every nested array is at least `[]`,
     /// every element at least one character and a separator. Saturates.
@@ -313,17 +331,7 @@ fn ndarray_from_canonical(v: &JsonValue) -> Result<NdArray> {
     let hex = m.get("hex").and_then(JsonValue::as_str).ok_or_else(|| field("hex must be a string"))?;
     let data = from_hex(hex).ok_or_else(|| field("hex must be lowercase hexadecimal digit pairs"))?;
     let a = NdArray { dtype, shape, data };
-    let want = a.element_count().checked_mul(dtype.itemsize());
-    if want != Some(a.data.len() as u64) {
-        return Err(Error::new(
-            Code::ShapeMismatch,
-            clause,
-            match want {
-                Some(w) => format!("hex holds {} bytes; dtype {} and shape {:?} need {w}", a.data.len(), dtype, a.shape),
-                None => format!("dtype {} and shape {:?} need more bytes than can exist", dtype, a.shape),
-            },
-        ));
-    }
+    a.check_length()?;
     Ok(a)
 }
 

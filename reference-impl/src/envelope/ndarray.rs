@@ -339,14 +339,7 @@ fn decode_json(data: &str, dtype: Dtype, shape: Option<Vec<u64>>, limits: &Limit
 /// Writes the envelope ([ndarray.encode.members]); in a frame, `data` refers
 /// to a buffer of `out` holding the element bytes as they are.
 pub(crate) fn encode<'v>(a: &'v NdArray, encoding: Encoding, out: &mut FrameOut<'v>) -> Result<String> {
-    let count = a.element_count();
-    if count.checked_mul(a.dtype.itemsize()) != Some(a.data.len() as u64) {
-        return Err(Error::new(
-            Code::ShapeMismatch,
-            "canonical.ndarray.lowercase",
-            format!("{} bytes do not hold shape {:?} of {}", a.data.len(), a.shape, a.dtype),
-        ));
-    }
+    a.check_length()?;
     // [ndarray.encode.limits]: refuse what no decoder with the default limits could read.
     let limit = Limits::default().max_input_bytes;
     let least = match encoding {

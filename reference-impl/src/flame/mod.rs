@@ -130,7 +130,8 @@ pub fn decode(input: &[u8], limits: &Limits) -> Result<Value> {
 
 /// Encodes a value as an FLM frame in `encoding` ([flame.encode.tensor]):
 /// an `ndarray` value of a dtype in the table of [flame.tensor.type]; a
-/// value of another kind has no flame encoding (`E_ENCODING_UNSUPPORTED`).
+/// value of another kind has no flame encoding ([flame.encode.refuse],
+/// `E_ENCODING_UNSUPPORTED`).
 pub fn encode(value: &Value, encoding: FlameEncoding) -> Result<Vec<u8>> {
     let kind = match value {
         Value::NdArray(a) => {
@@ -144,7 +145,7 @@ pub fn encode(value: &Value, encoding: FlameEncoding) -> Result<Vec<u8>> {
     };
     Err(Error::new(
         Code::EncodingUnsupported,
-        "flame.encode.tensor",
+        "flame.encode.refuse",
         format!("{kind} has no flame {} encoding; only an ndarray value has", encoding.as_str()),
     ))
 }
@@ -276,8 +277,9 @@ fn decode_tensor(payload: &[u8], limits: &Limits) -> Result<NdArray> {
     let dtype = tensor_dtype(&tensor)?;
     let itemsize = dtype.itemsize();
 
-    // [flame.tensor.shape]: every entry in range, then the limits, before
-    // anything is allocated in proportion to the shape.
+    // [flame.tensor.shape]: every entry in range, then the limits (max_ndim
+    // first), before anything is allocated in proportion to the elements.
+    // The shape itself has at most one entry per 4 bytes of metadata.
     let dims = tensor.shape();
     for (i, dim) in dims.iter().enumerate() {
         let size = dim.size();
@@ -288,13 +290,6 @@ fn decode_tensor(payload: &[u8], limits: &Limits) -> Result<NdArray> {
                 format!("shape[{i}] is {size}, not an integer in [0, 2^53-1]"),
             ));
         }
-    }
-    if dims.len() > limits.max_ndim as usize {
-        return Err(Error::new(
-            Code::LimitExceeded,
-            "limits.ndim",
-            format!("shape has {} dimensions, over the limit of {}", dims.len(), limits.max_ndim),
-        ));
     }
     let shape: Vec<u64> = dims.iter().map(|d| d.size().unsigned_abs()).collect();
     let count = limits.shape(&shape, itemsize)?;

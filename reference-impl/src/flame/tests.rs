@@ -772,7 +772,7 @@ fn flame_encode_refuse() {
         params: vec![],
     });
     for v in [&sparse, &estimator] {
-        assert_eq!(refuse(v), Some((Code::EncodingUnsupported, "flame.encode.tensor")));
+        assert_eq!(refuse(v), Some((Code::EncodingUnsupported, "flame.encode.refuse")));
     }
     // a frame longer than the default max_input_bytes: the body alone is
     // 256 MiB (zeroed pages, never touched: the refusal comes first)

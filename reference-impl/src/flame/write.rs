@@ -8,7 +8,7 @@ use arrow_ipc::{
 };
 use flatbuffers::FlatBufferBuilder;
 
-use super::{ArrowType, CONTINUATION, PREFIX, TAG_TENSOR, arrow_type};
+use super::{ArrowType, CONTINUATION, PREFIX, TAG_TENSOR, arrow_type, contiguous_strides};
 use crate::error::{Code, Error, Result};
 use crate::limits::{Limits, MAX_SAFE_INTEGER};
 use crate::value::NdArray;
@@ -33,14 +33,7 @@ pub(super) fn tensor(a: &NdArray) -> Result<Vec<u8>> {
             format!("dtype {} has no Arrow tensor type in the flame profile{why}", a.dtype),
         ));
     };
-    let count = a.element_count();
-    if count.checked_mul(a.dtype.itemsize()) != Some(a.data.len() as u64) {
-        return Err(Error::new(
-            Code::ShapeMismatch,
-            "canonical.ndarray.lowercase",
-            format!("{} bytes do not hold shape {:?} of {}", a.data.len(), a.shape, a.dtype),
-        ));
-    }
+    a.check_length()?;
     // What a decoder would reject for its shape is not written either.
     if let Some((i, d)) = a.shape.iter().enumerate().find(|&(_, &d)| d > MAX_SAFE_INTEGER) {
         return Err(Error::new(
@@ -138,12 +131,5 @@ fn row_major_strides(shape: &[u64], itemsize: i64, body: i64) -> Vec<i64> {
     if body == 0 {
         return vec![itemsize; shape.len()];
     }
-    // Not empty: every partial product is at most the body's length.
-    let mut strides = vec![0i64; shape.len()];
-    let mut acc = itemsize;
-    for (s, &d) in strides.iter_mut().zip(shape).rev() {
-        *s = acc;
-        acc = acc.saturating_mul(d as i64);
-    }
-    strides
+    contiguous_strides(shape, itemsize.unsigned_abs(), false)
 }

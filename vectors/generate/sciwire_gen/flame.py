@@ -347,6 +347,24 @@ def encode_vectors(S: Suite):
         S.encode(f"flame-encode-refuse-{suffix}", f"flame tensor encoder refuses {desc}",
                  ["flame.encode.refuse", "flame.tensor.type"], value, "tensor",
                  {"error": "E_DTYPE_UNSUPPORTED"}, src(expr))
+    # [flame.encode.refuse]: a value of another kind has no flame form.
+    for kind, value in [
+            ("sparse", {"kind": "sparse", "format": "coo", "dtype": "float64", "shape": [3, 0],
+                        "hex": "", "row": [], "col": []}),
+            ("tensor", {"kind": "tensor", "dtype": "torch.float32",
+                        "array": {"kind": "ndarray", "dtype": "float32", "shape": [], "hex": "0000c03f"}}),
+            ("estimator", {"kind": "estimator", "className": "linear_model.LinearRegression",
+                           "module": "sklearn", "version": "1.9.1", "params": {"object": []}})]:
+        try:
+            ft.encode(value)
+            raise AssertionError(kind)
+        except ft.FlameError as e:
+            assert e.code == "E_ENCODING_UNSUPPORTED", kind
+        S.encode(f"flame-encode-refuse-kind-{kind}", f"flame tensor encoder given a {kind} value",
+                 ["flame.encode.refuse", "flame.encode.tensor", f"canonical.{kind}"], value, "tensor",
+                 {"error": "E_ENCODING_UNSUPPORTED"},
+                 hand(f"a canonical {kind} value (as the {kind} vectors carry) asked for the flame "
+                      "tensor encoding, which only an ndarray value has"))
     good_expr = "np.arange(6.0).reshape(2, 3)"
     good = canon(run(good_expr))
     for suffix, desc, hexs in [("short", "one byte short of", good["hex"][:-2]),

@@ -355,6 +355,8 @@ def element_bytes(value: dict) -> bytes:
 def encode(value: dict) -> bytes:
     """[flame.encode.tensor]: the frame an encoder writes for a canonical ndarray value, or
     FlameError for what [flame.encode.refuse] refuses (and [canonical.ndarray.lowercase])."""
+    if value.get("kind") != "ndarray":
+        raise FlameError("E_ENCODING_UNSUPPORTED", "flame.encode.refuse", value.get("kind"))
     if value["dtype"] not in ITEMSIZE:
         raise FlameError("E_DTYPE_UNSUPPORTED", "flame.encode.refuse", value["dtype"])
     body = element_bytes(value)

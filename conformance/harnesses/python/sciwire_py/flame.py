@@ -695,6 +695,11 @@ def _canonical_parts(value: dict) -> Tuple[DType, Tuple[int, ...], str]:
     """The dtype, shape and hex of a canonical ndarray value, checked as
     encoder.ndarray_from_canonical checks them, without building an array
     (so shapes numpy cannot hold, such as [2^40, 2^40, 0], are written too)."""
+    if isinstance(value, dict) and value.get("kind") in ("sparse", "tensor", "estimator"):
+        from . import encoder
+        encoder.from_canonical(value)  # a value of another kind is read (and checked) first
+        _fail("E_ENCODING_UNSUPPORTED", f"a {value['kind']} value has no flame form; only an ndarray value has",
+              "flame.encode.refuse")
     if not isinstance(value, dict) or value.get("kind") != "ndarray" or set(value) - {"kind", "dtype", "shape", "hex"}:
         _fail("E_FIELD_TYPE", "the flame profile carries canonical ndarray values: exactly kind 'ndarray', dtype, "
               "shape and hex", "canonical.ndarray")
@@ -730,8 +735,9 @@ def encode(value, encoding: str = "tensor") -> bytes:
     """An FLM frame (``FLM\\x01`` + an Arrow tensor message) of a canonical
     ndarray value (a dict) or a numpy array. Refuses (SciwireError) dtypes
     without an Arrow tensor type (bool, complex, strings, datetimes:
-    E_DTYPE_UNSUPPORTED) and frames longer than the default max_input_bytes
-    (E_LIMIT_EXCEEDED). Never writes a pickle."""
+    E_DTYPE_UNSUPPORTED), values of another kind (E_ENCODING_UNSUPPORTED) and
+    frames longer than the default max_input_bytes (E_LIMIT_EXCEEDED). Never
+    writes a pickle."""
     if encoding not in ENCODINGS:
         _fail("E_ENCODING_UNSUPPORTED", f"the flame profile writes the encoding 'tensor', not {encoding!r}",
               "flame.encode.tensor")
