@@ -284,10 +284,15 @@ fn first_difference(want: &[u8], got: &[u8]) -> String {
 }
 
 /// An encoder's output must be schema-valid and decode (with the reference)
-/// to `value`. A frame is not JSON text: it is judged by decoding alone,
-/// which checks its layout and its header's envelope.
+/// to `value`. A frame is not JSON text: its header must pass
+/// `frame-header.schema.json`, and the frame must decode, which checks its
+/// layout and its header's envelope.
 pub fn check_envelope(bytes: &[u8], value: &JsonValue, schemas: &Schemas) -> Result<(), String> {
-    if sciwire::frame::is_frame(bytes) {
+    if let Some(header) = crate::lint::frame_header(bytes) {
+        let header = header.map_err(|e| format!("the frame's header cannot be read: {e}: {}", shown(bytes)))?;
+        schemas
+            .validate("frame-header", &header)
+            .map_err(|errs| format!("the frame's header fails frame-header.schema.json: {}: {header}", errs.join("; ")))?;
         return match sciwire::decode(bytes, &Limits::default()) {
             Ok(v) if v.to_canonical() == *value => Ok(()),
             Ok(v) => Err(format!("the frame decodes to {}: {}", v.to_canonical(), shown(bytes))),

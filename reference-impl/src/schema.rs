@@ -16,6 +16,9 @@ pub const FILES: &[(&str, &str)] = &[
     ("scipy-sparse", include_str!("../../schemas/v1/scipy-sparse.schema.json")),
     ("torch-tensor", include_str!("../../schemas/v1/torch-tensor.schema.json")),
     ("sklearn-estimator", include_str!("../../schemas/v1/sklearn-estimator.schema.json")),
+    ("dataframe", include_str!("../../schemas/v1/dataframe.schema.json")),
+    ("series", include_str!("../../schemas/v1/series.schema.json")),
+    ("frame-header", include_str!("../../schemas/v1/frame-header.schema.json")),
     ("canonical-value", include_str!("../../schemas/v1/canonical-value.schema.json")),
     ("error", include_str!("../../schemas/v1/error.schema.json")),
     ("vector", include_str!("../../schemas/v1/vector.schema.json")),
@@ -86,5 +89,55 @@ impl Schemas {
             .map(|e| format!("{}: {}", e.instance_path(), e))
             .collect();
         if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::panic)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use super::{FILES, Schemas};
+
+    /// Every `*.schema.json` under `dir`, as its name relative to `root`
+    /// without `.schema.json`; any other `.json` file is an error.
+    fn schema_files(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display())) {
+            let path = entry.unwrap_or_else(|e| panic!("reading {}: {e}", dir.display())).path();
+            if path.is_dir() {
+                schema_files(root, &path, out);
+                continue;
+            }
+            let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            if let Some(name) = rel.strip_suffix(".schema.json") {
+                out.insert(name.to_string());
+            } else {
+                assert!(!rel.ends_with(".json"), "schemas/v1/{rel} is JSON but not named *.schema.json");
+            }
+        }
+    }
+
+    #[test]
+    fn every_schema_file_is_embedded() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/v1");
+        let mut on_disk = BTreeSet::new();
+        schema_files(&root, &root, &mut on_disk);
+        let embedded: BTreeSet<String> = FILES.iter().map(|(name, _)| name.to_string()).collect();
+        assert_eq!(embedded.len(), FILES.len(), "a schema is embedded twice");
+        let missing: Vec<_> = on_disk.difference(&embedded).collect();
+        assert!(missing.is_empty(), "in schemas/v1 but not embedded in FILES (reference-impl/src/schema.rs): {missing:?}");
+        let stale: Vec<_> = embedded.difference(&on_disk).collect();
+        assert!(stale.is_empty(), "embedded in FILES but not in schemas/v1: {stale:?}");
+    }
+
+    #[test]
+    fn every_embedded_schema_has_its_id() {
+        for (name, text) in FILES {
+            let doc: serde_json::Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let id = format!("{}{name}.schema.json", super::BASE);
+            assert_eq!(doc.get("$id").and_then(|v| v.as_str()), Some(id.as_str()), "{name}.schema.json");
+        }
+        Schemas::load().unwrap_or_else(|e| panic!("{e}"));
     }
 }
