@@ -270,7 +270,7 @@ def params_vectors(S: Suite, base, user, run):
              {**p, "class_weight": [{"__tywrap__": "ndarray"}]}, "class_weight -> [{\"__tywrap__\": \"ndarray\"}]"),
             ("marker-number", "a param object whose __tywrap__ member is 5",
              {**p, "class_weight": {"__tywrap__": 5}}, "class_weight -> {\"__tywrap__\": 5}"),
-            ("marker-unknown", "a param object whose __tywrap__ names no marker",
+            ("marker-unknown", "a param object whose __tywrap__ names a marker (dataframe) with no valid envelope",
              {**p, "class_weight": {"__tywrap__": "dataframe", "b64": ""}},
              "class_weight -> {\"__tywrap__\": \"dataframe\", \"b64\": \"\"}")]:
         S.invalid(f"sklearn-invalid-no-envelope-{vid}", desc, NE, J(with_(base, params=params)),
