@@ -73,6 +73,14 @@ pub enum Code {
     /// In the flame profile, the input is `FLM` with no tag byte or a tag
     /// flamepy 0.6.0 does not write ([flame.tag]).
     FlameTag,
+    /// A table's or series' column has a type outside the closed list, or
+    /// json cells of more than one kind ([dataframe.column-types],
+    /// [dataframe.json.types]).
+    ColumnType,
+    /// The `pandas` metadata of a dataframe's Arrow schema is not the JSON
+    /// the dataframe page reads, or disagrees with the table
+    /// ([dataframe.pandas.metadata], [dataframe.pandas.index]).
+    PandasMetadata,
 }
 
 impl Code {
@@ -105,6 +113,8 @@ impl Code {
         Code::FrameVersion,
         Code::FrameLayout,
         Code::PickleRefused,
+        Code::ColumnType,
+        Code::PandasMetadata,
         Code::FlameTag,
     ];
 
@@ -139,6 +149,8 @@ impl Code {
             Code::FrameLayout => "E_FRAME_LAYOUT",
             Code::PickleRefused => "E_PICKLE_REFUSED",
             Code::FlameTag => "E_FLAME_TAG",
+            Code::ColumnType => "E_COLUMN_TYPE",
+            Code::PandasMetadata => "E_PANDAS_METADATA",
         }
     }
 

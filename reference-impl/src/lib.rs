@@ -1,6 +1,6 @@
 //! The sciwire reference implementation: strict decoders and encoders for
-//! the envelopes of `spec/` (`ndarray`, `scipy.sparse`, `torch.tensor` and
-//! `sklearn.estimator`), as JSON text or as binary [frames](frame), with the
+//! the envelopes of `spec/` (`ndarray`, `scipy.sparse`, `torch.tensor`,
+//! `sklearn.estimator`, `dataframe` and `series`), as JSON text or as binary [frames](frame), with the
 //! specification's error codes and limits. [`decode`] reads any of them into
 //! a [`Value`]; [`Value::to_canonical`] gives the canonical value the
 //! conformance runner compares; [`encode`] writes an envelope's bytes.
@@ -45,6 +45,7 @@ pub use envelope::{Encoding, Version, decode, decode_frame, encode};
 pub use error::{Code, Error, Result};
 pub use limits::Limits;
 pub use value::{Estimator, NdArray, Sparse, SparseFormat, Tensor, TypedJson, Value};
+pub use value::{Cells, Column, ColumnType, DataFrame, Index, Series};
 
 /// What this implementation decodes and encodes, as the harness protocol's
 /// `start` reply declares it ([harness.capabilities]): every marker, both
@@ -61,6 +62,8 @@ pub fn capabilities() -> serde_json::Value {
         "scipy.sparse": both(&["json", "frame"]),
         "torch.tensor": both(&["arrow", "json", "frame"]),
         "sklearn.estimator": both(&["json", "frame"]),
+        "dataframe": both(&["arrow", "json", "frame"]),
+        "series": both(&["arrow", "json", "frame"]),
         "flame": {"directions": ["decode", "encode"], "encodings": ["tensor"]},
     })
 }

@@ -1,5 +1,6 @@
 //! Decoded values and their canonical form (`spec/src/canonical-value.md`).
 
+mod table;
 mod typed;
 
 use serde_json::{Map, Value as JsonValue};
@@ -7,6 +8,8 @@ use serde_json::{Map, Value as JsonValue};
 use crate::dtype::Dtype;
 use crate::error::{Code, Error, Result};
 
+pub use table::{Cells, Column, ColumnType, DataFrame, Index, IntType, Series, TimeUnit};
+pub(crate) use table::{check_name, range_len};
 pub use typed::TypedJson;
 
 /// An n-dimensional array: dtype, shape, and the element bytes in C order,
@@ -198,11 +201,15 @@ pub enum Value {
     Tensor(Tensor),
     /// An `sklearn.estimator` envelope.
     Estimator(Estimator),
+    /// A `dataframe` envelope.
+    DataFrame(DataFrame),
+    /// A `series` envelope.
+    Series(Series),
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-fn to_hex(bytes: &[u8]) -> String {
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
         s.push(HEX[usize::from(b >> 4)] as char);
@@ -211,7 +218,7 @@ fn to_hex(bytes: &[u8]) -> String {
     s
 }
 
-fn from_hex(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn from_hex(s: &str) -> Option<Vec<u8>> {
     let digit = |c: u8| match c {
         b'0'..=b'9' => Some(c - b'0'),
         b'a'..=b'f' => Some(c - b'a' + 10),
@@ -266,6 +273,8 @@ impl Value {
                     m.insert("sourceDevice".into(), d.as_str().into());
                 }
             }
+            Value::DataFrame(d) => return d.to_canonical(),
+            Value::Series(s) => return s.to_canonical(),
             Value::Estimator(e) => {
                 m.insert("kind".into(), "estimator".into());
                 m.insert("className".into(), e.class_name.as_str().into());
@@ -289,10 +298,12 @@ impl Value {
             Some("tensor") => tensor_from_canonical(v).map(Value::Tensor),
             Some("estimator") => typed::estimator_from_canonical(v).map(Value::Estimator),
             Some("ndarray") => ndarray_from_canonical(v).map(Value::NdArray),
+            Some("dataframe") => DataFrame::from_canonical(v).map(Value::DataFrame),
+            Some("series") => Series::from_canonical(v).map(Value::Series),
             _ => Err(Error::new(
                 Code::FieldType,
                 "canonical.ndarray",
-                "a canonical value is an object whose kind is \"ndarray\", \"sparse\", \"tensor\" or \"estimator\"",
+                "a canonical value is an object whose kind is \"ndarray\", \"sparse\", \"tensor\", \"estimator\", \"dataframe\" or \"series\"",
             )),
         }
     }

@@ -4,10 +4,15 @@
 //! modules take a [`Place`], which says where their payload members are, and
 //! differ only at the payload (`spec/src/frame.md`, [frame.envelope]).
 
+mod dataframe;
 mod fields;
 pub(crate) mod ndarray;
+mod series;
 mod sklearn;
 mod sparse;
+mod table;
+#[cfg(test)]
+mod table_tests;
 mod torch;
 
 use std::borrow::Cow;
@@ -166,6 +171,8 @@ enum Marker {
     Sparse,
     Tensor,
     Estimator,
+    DataFrame,
+    Series,
 }
 
 impl Marker {
@@ -175,6 +182,8 @@ impl Marker {
             "scipy.sparse" => Marker::Sparse,
             "torch.tensor" => Marker::Tensor,
             "sklearn.estimator" => Marker::Estimator,
+            "dataframe" => Marker::DataFrame,
+            "series" => Marker::Series,
             _ => return None,
         })
     }
@@ -185,6 +194,8 @@ impl Marker {
             Marker::Sparse => "scipy.sparse",
             Marker::Tensor => "torch.tensor",
             Marker::Estimator => "sklearn.estimator",
+            Marker::DataFrame => "dataframe",
+            Marker::Series => "series",
         }
     }
 
@@ -198,6 +209,10 @@ impl Marker {
             (Marker::Sparse, true) => (&["frame"], "sparse.encodings"),
             (Marker::Tensor, _) => (&["ndarray"], "torch.encodings"),
             (Marker::Estimator, _) => (&["json"], "sklearn.encodings"),
+            (Marker::DataFrame, false) => (&["arrow", "json"], "dataframe.encodings"),
+            (Marker::DataFrame, true) => (&["frame"], "dataframe.encodings"),
+            (Marker::Series, false) => (&["arrow", "json"], "series.encodings"),
+            (Marker::Series, true) => (&["frame"], "series.encodings"),
         }
     }
 
@@ -209,6 +224,8 @@ impl Marker {
             Marker::Sparse => sparse::MEMBERS,
             Marker::Tensor => torch::MEMBERS,
             Marker::Estimator => sklearn::MEMBERS,
+            Marker::DataFrame => dataframe::members(encoding),
+            Marker::Series => series::members(encoding),
         }
     }
 }
@@ -304,7 +321,7 @@ pub(crate) fn decode_members(members: &Members<'_>, limits: &Limits, place: Plac
             Code::UnknownMarker,
             "envelope.marker",
             format!(
-                "unknown marker {marker:?}; this version defines \"ndarray\", \"scipy.sparse\", \"torch.tensor\" and \"sklearn.estimator\""
+                "unknown marker {marker:?}; this version defines \"ndarray\", \"scipy.sparse\", \"torch.tensor\", \"sklearn.estimator\", \"dataframe\" and \"series\""
             ),
         )
         .at("/__tywrap__"));
@@ -352,7 +369,9 @@ pub(crate) fn decode_members(members: &Members<'_>, limits: &Limits, place: Plac
         let common = matches!(name, "__tywrap__" | "codecVersion" | "encoding");
         if !(common || name.starts_with("x-") || allowed.contains(&name)) {
             let whose = match marker {
-                Marker::NdArray => format!("an ndarray envelope with encoding {encoding:?}"),
+                Marker::NdArray | Marker::DataFrame | Marker::Series => {
+                format!("a{} {} envelope with encoding {encoding:?}", if marker == Marker::NdArray { "n" } else { "" }, marker.name())
+            }
                 other => format!("a {} envelope", other.name()),
             };
             return Err(Error::new(
@@ -371,6 +390,8 @@ pub(crate) fn decode_members(members: &Members<'_>, limits: &Limits, place: Plac
         Marker::Sparse => sparse::decode(members, version, limits, place).map(Value::Sparse),
         Marker::Tensor => torch::decode(members, version, limits, place).map(Value::Tensor),
         Marker::Estimator => sklearn::decode(members, version, limits).map(Value::Estimator),
+        Marker::DataFrame => dataframe::decode(members, version, encoding, limits, place).map(Value::DataFrame),
+        Marker::Series => series::decode(members, version, encoding, limits, place).map(Value::Series),
     }
 }
 
@@ -386,6 +407,8 @@ pub fn encode(value: &Value, encoding: Encoding) -> Result<Vec<u8>> {
         Value::Sparse(s) => sparse::encode(s, encoding, &mut out)?,
         Value::Tensor(t) => torch::encode(t, encoding, &mut out)?,
         Value::Estimator(e) => sklearn::encode(e, encoding)?,
+        Value::DataFrame(d) => dataframe::encode(d, encoding, &mut out)?,
+        Value::Series(s) => series::encode(s, encoding, &mut out)?,
     };
     match encoding {
         Encoding::Frame => {

@@ -142,6 +142,8 @@ pub fn encode(value: &Value, encoding: FlameEncoding) -> Result<Vec<u8>> {
         Value::Sparse(_) => "a sparse matrix",
         Value::Tensor(_) => "a torch tensor",
         Value::Estimator(_) => "an estimator",
+        Value::DataFrame(_) => "a dataframe",
+        Value::Series(_) => "a series",
     };
     Err(Error::new(
         Code::EncodingUnsupported,

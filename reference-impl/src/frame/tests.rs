@@ -296,7 +296,7 @@ fn the_envelope_is_checked_as_a_json_envelope_is() {
     let with = |envelope: &str| rejects(&framed(envelope, &[&six]));
     assert_eq!(with(&ND.replace("float64", "complex128")), Some((Code::DtypeUnsupported, "ndarray.dtype.table")));
     assert_eq!(with(&ND.replace("[2,3]", "[2,-3]")), Some((Code::ShapeInvalid, "ndarray.shape.items")));
-    assert_eq!(with(&ND.replace("\"ndarray\"", "\"dataframe\"")), Some((Code::UnknownMarker, "envelope.marker")));
+    assert_eq!(with(&ND.replace("\"ndarray\"", "\"xarray\"")), Some((Code::UnknownMarker, "envelope.marker")));
     assert_eq!(with(&ND.replace("\"data\":0", "\"data\":0,\"b64\":\"\"")), Some((Code::UnknownField, "envelope.unknown-fields")));
     assert_eq!(with(&ND.replace("\"data\":0", "\"data\":0,\"x-note\":[1]")), None);
     assert_eq!(with(&ND.replace("\"__tywrap__\":\"ndarray\",", "")), Some((Code::NotEnvelope, "envelope.object")));
@@ -323,7 +323,7 @@ fn codec_version() {
     assert_eq!(rejects(&framed(&ND.replace(":1,", ":2,"), &[&six])), Some((Code::CodecVersion, "envelope.codec-version")));
     assert_eq!(rejects(&framed(&ND.replace(":1,", ":1.0,"), &[&six])), None);
     // after the marker, as envelope.codec-version is
-    let unknown = v0.replace("\"ndarray\"", "\"series\"");
+    let unknown = v0.replace("\"ndarray\"", "\"polars\"");
     assert_eq!(rejects(&framed(&unknown, &[&six])), Some((Code::UnknownMarker, "envelope.marker")));
 }
 

@@ -41,21 +41,29 @@ pub(crate) struct Stream<'a> {
     batch: Option<(arrow_ipc::RecordBatch<'a>, &'a [u8], usize)>,
 }
 
-struct Message<'a> {
-    msg: arrow_ipc::Message<'a>,
-    body: &'a [u8],
-    at: usize,
+pub(crate) struct Message<'a> {
+    pub msg: arrow_ipc::Message<'a>,
+    pub body: &'a [u8],
+    pub at: usize,
 }
 
 /// Reads the message at `pos`: `Ok(None)` at the end-of-stream marker.
 fn next_message<'a>(bytes: &'a [u8], pos: &mut usize) -> Result<Option<Message<'a>>> {
+    next_message_in(bytes, pos, "ndarray.arrow.stream")
+}
+
+/// [`next_message`], its rejections under `clause` (item 1 of
+/// [ndarray.arrow.stream], as [dataframe.arrow.file] and
+/// [series.arrow.stream] apply it).
+pub(crate) fn next_message_in<'a>(bytes: &'a [u8], pos: &mut usize, clause: &'static str) -> Result<Option<Message<'a>>> {
+    let bad = |why: String| payload(clause, why);
     let at = *pos;
     let rest = &bytes[at..];
     if rest.is_empty() {
         return Err(bad(format!("stream ends at byte {at} without the end-of-stream marker")));
     }
     if at == 0 && rest.starts_with(b"ARROW1") {
-        return Err(bad("the payload is an Arrow IPC file, not a stream"));
+        return Err(bad("the payload is an Arrow IPC file, not a stream".into()));
     }
     if rest.len() < 8 {
         return Err(bad(format!("truncated message header at byte {at}")));
@@ -100,7 +108,7 @@ fn next_message<'a>(bytes: &'a [u8], pos: &mut usize) -> Result<Option<Message<'
 /// flatbuffers verifier of the Arrow C++ library rejects an offset that
 /// points at itself; the Rust crate's does not, so the offset fields of the
 /// tables read here are checked by hand ([ndarray.arrow.stream] item 1).
-fn self_offset(t: &flatbuffers::Table<'_>, idx: usize) -> bool {
+pub(crate) fn self_offset(t: &flatbuffers::Table<'_>, idx: usize) -> bool {
     // `get` bounds-checks against the vtable's size; `get_field` underflows on a tiny vtable.
     let voff = usize::from(t.vtable().get(flatbuffers::field_index_to_field_offset(idx as u16)));
     voff != 0
@@ -108,11 +116,11 @@ fn self_offset(t: &flatbuffers::Table<'_>, idx: usize) -> bool {
 }
 
 /// Whether any element of the offset vector in field `idx` of `t` is 0.
-fn self_offset_elements<T>(v: Option<flatbuffers::Vector<'_, T>>) -> bool {
+pub(crate) fn self_offset_elements<T>(v: Option<flatbuffers::Vector<'_, T>>) -> bool {
     v.is_some_and(|v| v.bytes().chunks_exact(4).any(|o| o == [0, 0, 0, 0]))
 }
 
-fn check_field(f: &arrow_ipc::Field<'_>, depth: usize) -> std::result::Result<(), &'static str> {
+pub(crate) fn check_field(f: &arrow_ipc::Field<'_>, depth: usize) -> std::result::Result<(), &'static str> {
     let t = &f._tab;
     for (idx, what) in [(0, "Field.name"), (3, "Field.type"), (4, "Field.dictionary"), (5, "Field.children"), (6, "Field.custom_metadata")] {
         if self_offset(t, idx) {
@@ -348,13 +356,18 @@ fn check_widths(rb: &arrow_ipc::RecordBatch<'_>, t: Option<&arrow_schema::DataTy
 /// Runs arrow-rs code that may panic on malformed input, mapping a panic to
 /// a typed error.
 fn contain<T>(f: impl FnOnce() -> T) -> Result<T> {
+    contain_in("ndarray.arrow.stream", f)
+}
+
+/// [`contain`], its rejection under `clause`.
+pub(crate) fn contain_in<T>(clause: &'static str, f: impl FnOnce() -> T) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
         let what = p
             .downcast_ref::<String>()
             .map(String::as_str)
             .or_else(|| p.downcast_ref::<&str>().copied())
             .unwrap_or("a panic");
-        bad(format!("the Arrow reader failed on malformed input: {what}"))
+        payload(clause, format!("the Arrow reader failed on malformed input: {what}"))
     })
 }
 

@@ -3,3 +3,4 @@
 
 pub(crate) mod arrow;
 pub(crate) mod base64;
+pub(crate) mod ipc;
