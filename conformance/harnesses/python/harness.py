@@ -58,6 +58,16 @@ CAPABILITIES = {
         "encodings": ["json", "frame"],
         "codecVersions": [0, 1],
     },
+    "dataframe": {
+        "directions": ["decode", "encode"],
+        "encodings": ["arrow", "json", "frame"],
+        "codecVersions": [0, 1],
+    },
+    "series": {
+        "directions": ["decode", "encode"],
+        "encodings": ["arrow", "json", "frame"],
+        "codecVersions": [0, 1],
+    },
     # [harness.profiles]: flamepy's FLM frames, read and written in the flame
     # profile only; FLM\x01 (a tensor) is the one tag this version decodes.
     "flame": {

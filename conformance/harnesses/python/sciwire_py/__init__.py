@@ -26,12 +26,14 @@ from .errors import CODES, SciwireError, UnrepresentableError
 from .estimator import Estimator
 from .limits import DEFAULT_LIMITS, Limits
 from .sparse import DecodedSparse
+from .table import DecodedSeries, DecodedTable
 from .tensor import DecodedTensor, Tensor
 
 __version__ = "0.2.0"
 
 __all__ = ["flame", "loads", "dumps", "decode", "to_canonical", "from_canonical", "encode_canonical", "Limits",
            "SciwireError", "UnrepresentableError", "Decoded", "DecodedSparse", "DecodedTensor", "Tensor",
+           "DecodedTable", "DecodedSeries",
            "Estimator", "CODES", "__version__"]
 
 
@@ -47,7 +49,9 @@ def decode(data: Union[bytes, str], limits: Limits = DEFAULT_LIMITS):
       and the two index arrays, exactly as stored);
     * ``torch.tensor``: :class:`DecodedTensor` (torch dtype, the nested
       :class:`Decoded`, sourceDtype, sourceDevice);
-    * ``sklearn.estimator``: an :class:`Estimator` record.
+    * ``sklearn.estimator``: an :class:`Estimator` record;
+    * ``dataframe``: :class:`DecodedTable` (rows, typed columns of canonical
+      leaves with nulls, index); ``series``: :class:`DecodedSeries`.
     """
     return _decode(data, limits)
 

@@ -176,6 +176,17 @@ class _Table:
         except UnicodeDecodeError:
             _bad(f"flatbuffer {what} is not UTF-8")
 
+    def raw_string(self, i, what="string") -> Optional[bytes]:
+        """A string's bytes (terminator checked, no UTF-8 check)."""
+        r = self.vector(i, 1, what)
+        if r is None:
+            return None
+        p, n = r
+        self.buf.need(p + n, 1, 1, what + " terminator")
+        if self.buf.b[p + n] != 0:
+            _bad(f"flatbuffer {what} lacks its NUL terminator")
+        return bytes(self.buf.b[p:p + n])
+
     def tables(self, i, what="vector of tables") -> List["_Table"]:
         r = self.vector(i, 4, what)
         if r is None:
@@ -185,9 +196,14 @@ class _Table:
 
 
 def _key_values(t: _Table, slot: int):
+    """Custom metadata as (key, value) byte strings, in order. Flatbuffers
+    strings are checked for their terminator only: what the bytes mean is for
+    the reader of a key to say (the dataframe page reads ``pandas`` as JSON
+    text, [dataframe.pandas.metadata]); custom metadata never changes an
+    ndarray's value."""
     out = []
     for kv in t.tables(slot, "custom_metadata"):
-        out.append((kv.string(0, "metadata key"), kv.string(1, "metadata value")))
+        out.append((kv.raw_string(0, "metadata key"), kv.raw_string(1, "metadata value")))
     return out
 
 
@@ -203,6 +219,7 @@ class ArrowField:
     type: dict                  # parameters of the type table
     dictionary: Optional[dict]
     children: List["ArrowField"]
+    metadata: list = field(default_factory=list)   # [(key bytes, value bytes)]
 
     def type_tuple(self):
         """The type in the dtype module's tuple form, or a tuple naming an
@@ -320,22 +337,23 @@ def _parse_field(t: _Table) -> ArrowField:
     # List-like types and Map have exactly one child in the Arrow format.
     if type_id in (12, 16, 17, 21, 25, 26) and len(children) != 1:
         _bad(f"field {name!r} of type {type_id} has {len(children)} children, not one")
-    _key_values(t, 6)
-    return ArrowField(name, nullable, type_id, params, dictionary, children)
+    metadata = _key_values(t, 6)
+    return ArrowField(name, nullable, type_id, params, dictionary, children, metadata)
 
 
 @dataclass
 class ArrowSchema:
     endianness: int
     fields: List[ArrowField]
+    metadata: list = field(default_factory=list)   # [(key bytes, value bytes)]
 
 
 def _parse_schema(t: _Table) -> ArrowSchema:
     endianness = t.scalar(0, "i16", 0)
     fields = [_parse_field(f) for f in t.tables(1, "schema fields")]
-    _key_values(t, 2)
+    metadata = _key_values(t, 2)
     t.vector(3, 8, "schema features")
-    return ArrowSchema(endianness, fields)
+    return ArrowSchema(endianness, fields, metadata)
 
 
 @dataclass
@@ -378,6 +396,13 @@ def _parse_record_batch(t: _Table) -> RecordBatch:
 
 
 @dataclass
+class DictionaryBatch:
+    id: int
+    data: RecordBatch
+    is_delta: bool
+
+
+@dataclass
 class Message:
     version: int
     header_type: int
@@ -400,10 +425,11 @@ def parse_message(meta: bytes) -> Message:
         elif header_type == H_RECORD_BATCH:
             header = _parse_record_batch(ht)
         elif header_type == H_DICTIONARY_BATCH:
-            ht.scalar(0, "i64", 0)
+            did = ht.scalar(0, "i64", 0)
             data = ht.table(1, "dictionary data")
-            header = _parse_record_batch(data) if data is not None else None
-            ht.scalar(2, "bool", False)
+            rb = _parse_record_batch(data) if data is not None else None
+            is_delta = ht.scalar(2, "bool", False)
+            header = DictionaryBatch(did, rb, is_delta) if rb is not None else None
     return Message(version, header_type, header, body_length)
 
 
@@ -420,9 +446,17 @@ class Stream:
 def read_messages(payload: bytes, allow_trailing: bool = False):
     """Split the payload into (Message, body) pairs, checking the framing
     (item 1 and 5 of [ndarray.arrow.stream])."""
+    out, _end = read_framed(payload, 0, allow_trailing)
+    return [(msg, body) for msg, body, _pos, _meta in out]
+
+
+def read_framed(payload, start: int = 0, allow_trailing: bool = False):
+    """The messages from byte ``start`` up to the end-of-stream marker:
+    ([(Message, body, position of its continuation marker, 8 + metadata
+    length)], the position just past the end-of-stream marker)."""
     mv = memoryview(payload)
     n = len(payload)
-    pos = 0
+    pos = start
     out = []
     while True:
         if pos + 4 > n:
@@ -448,11 +482,11 @@ def read_messages(payload: bytes, allow_trailing: bool = False):
             _bad(f"negative bodyLength {msg.body_length}")
         if body_start + msg.body_length > n:
             _bad(f"bodyLength {msg.body_length} runs past the {n}-byte payload")
-        out.append((msg, mv[body_start:body_start + msg.body_length]))
+        out.append((msg, mv[body_start:body_start + msg.body_length], pos, 8 + m))
         pos = body_start + msg.body_length
     if pos != n and not allow_trailing:
         _bad(f"{n - pos} bytes follow the end-of-stream marker")
-    return out
+    return out, pos
 
 
 def _count_fields(fields: List[ArrowField]) -> int:

@@ -27,6 +27,8 @@ MARKERS = {
     "scipy.sparse": ("json",),
     "torch.tensor": ("ndarray",),
     "sklearn.estimator": ("json",),
+    "dataframe": ("arrow", "json"),
+    "series": ("arrow", "json"),
 }
 #: marker -> the encodings its page lists in a frame's header ([frame.envelope]):
 #: "frame" for the markers with a payload, the unchanged nested "ndarray" of a
@@ -36,9 +38,12 @@ FRAME_ENCODINGS = {
     "scipy.sparse": ("frame",),
     "torch.tensor": ("ndarray",),
     "sklearn.estimator": ("json",),
+    "dataframe": ("frame",),
+    "series": ("frame",),
 }
 #: marker -> the prefix of its page's clause ids
-PAGE = {"ndarray": "ndarray", "scipy.sparse": "sparse", "torch.tensor": "torch", "sklearn.estimator": "sklearn"}
+PAGE = {"ndarray": "ndarray", "scipy.sparse": "sparse", "torch.tensor": "torch", "sklearn.estimator": "sklearn",
+        "dataframe": "dataframe", "series": "series"}
 COMMON_MEMBERS = ("__tywrap__", "codecVersion", "encoding")
 NDARRAY_MEMBERS = {"arrow": ("dtype", "shape", "b64"), "json": ("dtype", "shape", "data"),
                    "frame": ("dtype", "shape", "data")}
@@ -51,6 +56,9 @@ MEMBERS = {
                      "frame": ("format", "shape", "dtype", "data", "indices", "indptr", "row", "col")},
     "torch.tensor": {"ndarray": ("value", "shape", "dtype", "device", "sourceDtype", "sourceDevice")},
     "sklearn.estimator": {"json": ("className", "module", "version", "params")},
+    # [dataframe.members], [series.members]
+    "dataframe": {"arrow": ("b64",), "json": ("data",), "frame": ("data",)},
+    "series": {"arrow": ("b64", "name"), "json": ("data", "name"), "frame": ("data", "name")},
 }
 
 
@@ -229,10 +237,13 @@ def check_members(v, marker: str, encoding: str) -> None:
         if name in allowed or name.startswith("x-"):
             continue
         other = [e for e, ms in MEMBERS[marker].items() if name in ms and e != encoding]
+        page_clause = f"{PAGE[marker]}.members" if marker in ("ndarray", "dataframe", "series") else None
         if other:
             raise SciwireError("E_UNKNOWN_FIELD", f"member {name!r} belongs to the {other[0]} encoding, "
-                               f"not {encoding}", "ndarray.members", pointer(name))
-        raise SciwireError("E_UNKNOWN_FIELD", f"unknown member {name!r}", "envelope.unknown-fields", pointer(name))
+                               f"not {encoding}", page_clause or "ndarray.members", pointer(name))
+        raise SciwireError("E_UNKNOWN_FIELD", f"unknown member {name!r}",
+                           page_clause if marker in ("dataframe", "series") else "envelope.unknown-fields",
+                           pointer(name))
 
 
 # ---------------------------------------------------------------------------
@@ -729,6 +740,12 @@ def decode_value(v, limits: Limits = DEFAULT_LIMITS):
     if marker == "torch.tensor":
         from . import tensor
         return tensor.decode_tensor(v, version, limits)
+    if marker == "dataframe":
+        from . import table
+        return table.decode_dataframe(v, version, encoding, limits)
+    if marker == "series":
+        from . import table
+        return table.decode_series(v, version, encoding, limits)
     from . import estimator
     return estimator.decode_estimator(v, version, limits)
 

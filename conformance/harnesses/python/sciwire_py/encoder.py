@@ -430,6 +430,9 @@ def encode_canonical(value: dict, encoding: str):
         return _write_tensor(tensor.from_canonical(value), encoding)
     if kind == "estimator":
         return _write_estimator(estimator.from_canonical(value), encoding)
+    if kind in ("dataframe", "series"):
+        from . import table_encode
+        return table_encode.encode(value, encoding)
     try:
         arr = from_canonical(value)
     except UnrepresentableError as e:

@@ -33,6 +33,8 @@ CODES = (
     "E_FRAME_VERSION",
     "E_FRAME_LAYOUT",
     "E_PICKLE_REFUSED",
+    "E_COLUMN_TYPE",
+    "E_PANDAS_METADATA",
     "E_FLAME_TAG",
 )
 

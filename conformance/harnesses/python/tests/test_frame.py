@@ -324,7 +324,7 @@ def test_codec_version_required():
     assert code(raw(nd(codecVersion=2), [F64])) == "E_CODEC_VERSION"
     assert value(raw(nd(codecVersion=1.0), [F64]))["shape"] == [2, 3]
     # at the point of envelope.codec-version: the marker is checked before it
-    h["__tywrap__"] = "dataframe"
+    h["__tywrap__"] = "polars.DataFrame"
     assert code(raw(h, [F64])) == "E_UNKNOWN_MARKER"
 
 

@@ -90,8 +90,9 @@ def test_session():
     assert resp[0]["protocol"] == 1
     assert resp[0]["implementation"]["name"] == "sciwire-py"
     caps = resp[0]["capabilities"]
-    assert set(caps) == {"ndarray", "scipy.sparse", "torch.tensor", "sklearn.estimator", "flame"}
+    assert set(caps) == {"ndarray", "scipy.sparse", "torch.tensor", "sklearn.estimator", "dataframe", "series", "flame"}
     for marker, encodings in (("ndarray", ["arrow", "json", "frame"]), ("torch.tensor", ["arrow", "json", "frame"]),
+                              ("dataframe", ["arrow", "json", "frame"]), ("series", ["arrow", "json", "frame"]),
                               ("scipy.sparse", ["json", "frame"]), ("sklearn.estimator", ["json", "frame"])):
         assert caps[marker] == {"directions": ["decode", "encode"], "encodings": encodings, "codecVersions": [0, 1]}
     dec, encv = _validator("decode"), _validator("encode")

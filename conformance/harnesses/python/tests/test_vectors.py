@@ -15,7 +15,7 @@ DECODE = sorted(i for i, v in VECTORS.items() if v.get("direction", "decode") ==
 ENCODE = sorted(i for i, v in VECTORS.items() if v.get("direction") == "encode")
 
 
-ENVELOPES = ("ndarray", "scipy.sparse", "torch.tensor", "sklearn.estimator")
+ENVELOPES = ("ndarray", "scipy.sparse", "torch.tensor", "sklearn.estimator", "dataframe", "series")
 #: profile folders ([vector.profile]): their vectors say "profile": "flame"
 PROFILES = ("flame",)
 
@@ -39,7 +39,7 @@ def test_profile_vectors_say_so():
 
 
 KIND = {"ndarray": "ndarray", "scipy.sparse": "sparse", "torch.tensor": "tensor", "sklearn.estimator": "estimator",
-        "flame": "ndarray"}
+        "flame": "ndarray", "dataframe": "dataframe", "series": "series"}
 
 
 def test_manifest():
