@@ -15,7 +15,9 @@ or *_array with --sparse-class array, storing exactly the value's entries; a
 torch tensor, bfloat16 when the value says it came from one; a scikit-learn
 estimator built from an allow-listed module and its typed params), which goes
 through tywrap's own code as a function's return value goes through tywrap's
-subprocess bridge:
+subprocess bridge (a dataframe or series value becomes a pandas DataFrame or
+Series, each column in the dtype pandas gives its values, or a nullable or
+pd.ArrowDtype column where that cannot hold them exactly: objects.py):
 
     env  = core.serialize(obj, force_json_markers=..., torch_allow_copy=...)
     text = core.encode_value(env, allow_nan=False)     # the bridge's final encode
@@ -56,7 +58,10 @@ result is read back as a canonical value with the envelope's declared dtype
 and shape (ts_to_canonical); its rejections get the code their message matches
 (_TS_REJECTIONS). tywrap's SparseMatrix, TorchTensor and SklearnEstimator
 results are read the same way (ts_sparse_to_canonical, ts_tensor_to_canonical,
-ts_estimator_to_canonical). When tywrap accepts an input but returns something
+ts_estimator_to_canonical), and so are the apache-arrow Table (described by
+ts_decoder.mjs) or the json data it returns for a dataframe or series
+(ts_dataframe_to_canonical, ts_series_to_canonical; tywrap drops a series'
+name, so an accepted series is answered `errored`). When tywrap accepts an input but returns something
 that is no canonical value (a value it passed through undecoded, a dtype
 outside the table, a leaf that is no value of the dtype, a device other than
 cpu, a float param it returns as an integer-valued JavaScript number), the
@@ -85,11 +90,12 @@ if HERE not in sys.path:  # the sibling modules, also when imported from elsewhe
     sys.path.insert(0, HERE)
 
 from objects import (  # noqa: E402
-    AdapterRefusal, NotCanonical, NumpyCannot, Unfaithful, to_estimator, to_numpy, to_sparse,
-    to_tensor, with_layout)
+    AdapterRefusal, NotCanonical, NumpyCannot, Unfaithful, to_dataframe, to_estimator, to_numpy,
+    to_series, to_sparse, to_tensor, with_layout)
 from ts import (  # noqa: E402
     Inexpressible, TsDecoder, _log, classify_ts, default_ts_cache, prepare_ts,
-    ts_estimator_to_canonical, ts_sparse_to_canonical, ts_tensor_to_canonical, ts_to_canonical)
+    ts_dataframe_to_canonical, ts_estimator_to_canonical, ts_series_to_canonical,
+    ts_sparse_to_canonical, ts_tensor_to_canonical, ts_to_canonical)
 
 PROTOCOL = 1
 TYWRAP_HOMEPAGE = "https://github.com/bbopen/tywrap"
@@ -177,6 +183,15 @@ _REFUSALS = [
     # serialize_torch_tensor: complex and quantized dtypes
     (re.compile(r"Torch complex tensors are not supported|Torch quantized tensors are not "
                 r"supported"), "E_DTYPE_UNSUPPORTED"),
+    # serialize_dataframe_json / serialize_series_json (_validate_pandas_json_index,
+    # the label check, the categorical check, _normalize_pandas_json_scalar)
+    (re.compile(r"JSON pandas\.\w+ encoding (?:does not support MultiIndex|requires an unnamed "
+                r"RangeIndex)"), "E_ENCODING_UNSUPPORTED"),
+    (re.compile(r"JSON pandas\.DataFrame encoding requires column labels to remain unique"),
+     "E_JSON_DUPLICATE_KEY"),
+    (re.compile(r"JSON pandas\.\w+ encoding does not support categorical dtype"), "E_COLUMN_TYPE"),
+    (re.compile(r"JSON pandas encoding cannot represent non-finite"), "E_VALUE_DOMAIN"),
+    (re.compile(r"JSON pandas encoding does not support .* value of type"), "E_COLUMN_TYPE"),
     # (serialize_sklearn_estimator's "param ... is not JSON-serializable" is
     # classified by its cause: _sklearn_param_refusal)
 ]
@@ -278,6 +293,14 @@ class Harness:
             self.sklearn = sklearn
         except Exception as exc:
             self.missing["sklearn.estimator"] = f"{type(exc).__name__}: {exc}"
+        # pandas and pyarrow are found now and imported at the first dataframe
+        # or series encode (importing pyarrow reserves much address space,
+        # which a decode-only run under the runner's limit needs for its input)
+        import importlib.util
+        self.pd = None
+        self.has_pandas = all(importlib.util.find_spec(m) is not None for m in ("pandas", "pyarrow"))
+        if not self.has_pandas:
+            self.missing["dataframe"] = self.missing["series"] = "pandas or pyarrow is not installed"
         for marker, why in self.missing.items():
             _log(f"{marker} not offered: {why}")
         self.ts = None
@@ -327,6 +350,11 @@ class Harness:
         if self.sklearn is not None:
             caps["sklearn.estimator"] = {"directions": directions, "encodings": ["json"],
                                          "codecVersions": versions}
+        if self.has_pandas:
+            for marker in ("dataframe", "series"):
+                caps[marker] = {"directions": directions,
+                                "encodings": ["arrow", "json"] if self.ts else list(self.encodings),
+                                "codecVersions": versions}
         return caps
 
     KINDS_MAX = 64 << 20  # inputs up to this size are kept for ts_estimator_to_canonical
@@ -341,7 +369,8 @@ class Harness:
             }
         data = base64.b64decode(req.pop("input"), validate=True)
         answer = self.ts.decode(data)
-        if len(data) > self.KINDS_MAX or b"sklearn.estimator" not in data:
+        if len(data) > self.KINDS_MAX or not any(
+                m in data for m in (b"sklearn.estimator", b"dataframe", b"series")):
             data = None  # spare the memory: only an estimator's reading needs the input
         if "crash" in answer:
             resp = errored(rid, answer["crash"])
@@ -367,6 +396,10 @@ class Harness:
                 value = ts_tensor_to_canonical(self.np, parsed, result)
             elif marker == "sklearn.estimator":
                 value = ts_estimator_to_canonical(parsed, result, data)
+            elif marker == "dataframe":
+                value = ts_dataframe_to_canonical(parsed, result, data)
+            elif marker == "series":
+                value = ts_series_to_canonical(parsed, result, data)
             else:
                 value = ts_to_canonical(self.np, parsed, result)
         except Inexpressible as exc:
@@ -406,8 +439,17 @@ class Harness:
                 if encoding != "json":
                     raise NotCanonical(f"an estimator value has no {encoding} encoding")
                 obj = to_estimator(value)
+            elif kind in ("dataframe", "series"):
+                if not self.has_pandas:
+                    raise NotCanonical(f"{kind} is not offered: " + self.missing[kind])
+                if self.pd is None:
+                    import pandas as pd
+                    import pyarrow  # noqa: F401  (tywrap's Arrow path; the adapter's exact columns)
+                    self.pd = pd
+                obj = (to_dataframe if kind == "dataframe" else to_series)(self.np, value)
             else:
-                raise NotCanonical(f"value kind {kind!r} is not ndarray, sparse, tensor or estimator")
+                raise NotCanonical(f"value kind {kind!r} is not ndarray, sparse, tensor, estimator, "
+                                   "dataframe or series")
         except AdapterRefusal as r:
             return {"id": rid, "error": {"code": r.code, "message": str(r)}}
         except NumpyCannot as r:

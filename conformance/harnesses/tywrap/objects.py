@@ -482,3 +482,373 @@ def to_estimator(value):
         raise NumpyCannot(f"{how}.get_params(deep=False) differs from the params given (at "
                           f"{', '.join(diff[:5])}), and tywrap writes what get_params says")
     return est
+
+
+# ---------------------------------------------------------------------------
+# Canonical dataframe / series -> the pandas objects tywrap is given
+# ---------------------------------------------------------------------------
+#
+# Each column becomes the pandas array a Python function would ordinarily hold
+# for those values: the dtype pandas itself gives them (numpy bool, int, uint
+# and float arrays; pandas 3's default `str` dtype for strings; datetime64 and
+# timedelta64 of the unit, DatetimeTZDtype for a time zone, NaT for a null;
+# object arrays of bytes, datetime.date and None for binary, date32 and null
+# columns; pd.Categorical for a dictionary), except where that dtype cannot
+# hold the values exactly:
+#   - bool, integer, float and string columns with nulls: pandas' nullable
+#     dtypes (boolean, Int8 ... UInt64, Float32/Float64, string), whose
+#     missing value pd.NA is no value of the column (numpy's and the `str`
+#     dtype's missing value is NaN, which a float column also holds);
+#   - float32/float64 holding NaN as a value: Float32/Float64 with the NaN
+#     unmasked; float16 with nulls or NaN (no nullable dtype): pd.ArrowDtype;
+#   - what pandas' own dtypes have no room for (a datetime or timedelta of
+#     int64 min, which pandas reads as NaT; a time zone pandas would rename;
+#     a date beyond datetime.date; a dictionary whose index type is not the
+#     one pandas picks for its number of categories, or whose entries pandas
+#     cannot hold as categories): the exact Arrow array in a pd.ArrowDtype
+#     column (pd.arrays.ArrowExtensionArray), which is a pandas object too.
+
+INT_TYPES = {"int8": (-(2**7), 2**7 - 1), "int16": (-(2**15), 2**15 - 1),
+             "int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1),
+             "uint8": (0, 2**8 - 1), "uint16": (0, 2**16 - 1), "uint32": (0, 2**32 - 1),
+             "uint64": (0, 2**64 - 1)}
+FLOAT_TYPES = {"float16": 4, "float32": 8, "float64": 16}  # hex digits of a leaf
+TIME_UNITS = ("s", "ms", "us", "ns")
+_INT_LEAF = re.compile(r"^(?:0|-?[1-9][0-9]*)$")
+NULLABLE_INT = {"int8": "Int8", "int16": "Int16", "int32": "Int32", "int64": "Int64",
+                "uint8": "UInt8", "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
+
+
+def _refuse(code, what, why):
+    return AdapterRefusal(code, f"[adapter, before tywrap] {what}: {why}")
+
+
+def _check_type(t, what, inner=False):
+    """Validate a canonical column type (the table of spec/src/dataframe.md)."""
+    if not isinstance(t, dict) or not isinstance(t.get("id"), str):
+        raise NotCanonical(f"{what}: type {json.dumps(t)[:200]} is not a column type")
+    tid = t["id"]
+    simple = {"bool", "string", "binary", "date32", "null", *INT_TYPES, *FLOAT_TYPES}
+    if tid in simple:
+        keys = {"id"}
+    elif tid == "timestamp":
+        keys = {"id", "unit", "tz"}
+        if t.get("unit") not in TIME_UNITS or not (t.get("tz") is None or isinstance(t.get("tz"), str)):
+            raise NotCanonical(f"{what}: timestamp type {json.dumps(t)[:200]}")
+    elif tid == "duration":
+        keys = {"id", "unit"}
+        if t.get("unit") not in TIME_UNITS:
+            raise NotCanonical(f"{what}: duration type {json.dumps(t)[:200]}")
+    elif tid == "dictionary" and not inner:
+        keys = {"id", "index", "ordered", "values"}
+        if t.get("index") not in INT_TYPES or not isinstance(t.get("ordered"), bool):
+            raise NotCanonical(f"{what}: dictionary type {json.dumps(t)[:200]}")
+        _check_type(t.get("values"), what + " (dictionary values)", inner=True)
+        if t["values"]["id"] == "null":
+            raise _refuse("E_COLUMN_TYPE", what, "a dictionary of null values is no column type")
+    else:
+        raise _refuse("E_COLUMN_TYPE", what, f"type {json.dumps(t)[:200]} is not in the "
+                                             "column-type table ([dataframe.column-types])")
+    if set(t) != keys:
+        raise NotCanonical(f"{what}: type {json.dumps(t)[:200]} has members {sorted(t)}")
+
+
+def _leaf(t, v, where):
+    """The Python value of one non-null canonical leaf of column type t (ints
+    as int, floats as their bits' int, bytes as bytes), or AdapterRefusal
+    E_VALUE_DOMAIN for a leaf that is not its type's ([dataframe.encode.refuse])."""
+    tid = t["id"]
+
+    def bad(why):
+        return _refuse("E_VALUE_DOMAIN", where, f"{json.dumps(v)[:80]} is no {tid} leaf ({why})")
+
+    if tid == "bool":
+        if not isinstance(v, bool):
+            raise bad("not true or false")
+        return v
+    if tid in INT_TYPES or tid in ("date32", "timestamp", "duration", "dictionary"):
+        if not isinstance(v, str) or not _INT_LEAF.match(v):
+            raise bad("not an integer in decimal, as a JSON string")
+        n = int(v)
+        lo, hi = INT_TYPES[tid] if tid in INT_TYPES else \
+            INT_TYPES["int32"] if tid == "date32" else \
+            INT_TYPES[t["index"]] if tid == "dictionary" else INT_TYPES["int64"]
+        if not lo <= n <= hi:
+            raise bad("out of range")
+        return n
+    if tid in FLOAT_TYPES:
+        if not (isinstance(v, str) and len(v) == FLOAT_TYPES[tid] and _HEX_RE.match(v)):
+            raise bad(f"not {FLOAT_TYPES[tid]} lowercase hex digits")
+        return int(v, 16)
+    if tid == "string":
+        if not isinstance(v, str):
+            raise bad("not a string")
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError:
+            raise bad("a lone surrogate")
+        return v
+    if tid == "binary":
+        if not (isinstance(v, str) and _HEX_RE.match(v)):
+            raise bad("not lowercase hex")
+        return bytes.fromhex(v)
+    raise bad("the null type has no leaves")
+
+
+def _pa_type(pa, t):
+    tid = t["id"]
+    if tid in INT_TYPES:
+        return getattr(pa, tid)()
+    if tid == "dictionary":
+        return pa.dictionary(_pa_type(pa, {"id": t["index"]}), _pa_type(pa, t["values"]),
+                             ordered=t["ordered"])
+    return {"bool": pa.bool_, "float16": pa.float16, "float32": pa.float32,
+            "float64": pa.float64, "string": pa.string, "binary": pa.binary,
+            "date32": pa.date32, "null": pa.null}[tid]() if tid not in ("timestamp", "duration") \
+        else pa.timestamp(t["unit"], tz=t["tz"]) if tid == "timestamp" else pa.duration(t["unit"])
+
+
+_FLOAT_NP = {"float16": ("<u2", "<f2"), "float32": ("<u4", "<f4"), "float64": ("<u8", "<f8")}
+
+
+def _pa_array(np, pa, t, vals):
+    """The exact Arrow array of parsed leaves (None for null), for a pd.ArrowDtype column."""
+    tid = t["id"]
+    mask = np.array([v is None for v in vals], dtype=bool)
+    m = mask if mask.any() else None
+    if tid == "null":
+        return pa.nulls(len(vals))
+    if tid in _FLOAT_NP:
+        bits, fl = _FLOAT_NP[tid]
+        arr = np.array([0 if v is None else v for v in vals], dtype=bits).view(fl)
+        return pa.array(arr, type=_pa_type(pa, t), mask=m, from_pandas=False)
+    if tid in INT_TYPES or tid in ("date32", "timestamp", "duration"):
+        storage = "int32" if tid == "date32" else "int64" if tid in ("timestamp", "duration") else tid
+        arr = np.array([0 if v is None else v for v in vals], dtype=storage)
+        return pa.array(arr, mask=m).view(_pa_type(pa, t))
+    return pa.array(vals, type=_pa_type(pa, t))
+
+
+def _arrow_ext(pd, arr):
+    return pd.arrays.ArrowExtensionArray(arr)
+
+
+def _pandas_array(np, pd, t, vals, dictionary=None):
+    """The pandas array (numpy array or extension array) of parsed leaves
+    (see the comment above: pandas' own dtype where it holds them exactly)."""
+    import datetime
+    import pyarrow as pa
+
+    tid = t["id"]
+    nulls = [v is None for v in vals]
+    has_null = any(nulls)
+    if tid == "null":
+        return np.array([None] * len(vals), dtype=object)
+    if tid == "bool":
+        if not has_null:
+            return np.array(vals, dtype=bool)
+        return pd.arrays.BooleanArray(np.array([bool(v) for v in vals], dtype=bool),
+                                      np.array(nulls, dtype=bool))
+    if tid in INT_TYPES:
+        data = np.array([0 if v is None else v for v in vals], dtype=tid)
+        if not has_null:
+            return data
+        arr = pd.arrays.IntegerArray(data, np.array(nulls, dtype=bool))
+        assert str(arr.dtype) == NULLABLE_INT[tid]
+        return arr
+    if tid in FLOAT_TYPES:
+        bits, fl = _FLOAT_NP[tid]
+        data = np.array([0 if v is None else v for v in vals], dtype=bits).view(fl)
+        data = data.astype(data.dtype.newbyteorder("="))
+        if not has_null and not np.isnan(data).any():
+            return data
+        # a null, or a NaN that is a value: numpy's NaN would be both
+        if tid == "float16":
+            return _arrow_ext(pd, _pa_array(np, pa, t, vals))
+        return pd.arrays.FloatingArray(data, np.array(nulls, dtype=bool))
+    if tid == "string":
+        # pandas 3's default `str` dtype; with nulls its nullable `string`
+        # dtype, whose missing value is pd.NA (the default's is NaN)
+        return pd.array(vals, dtype="string" if has_null else "str")
+    if tid == "binary":
+        return np.array(vals, dtype=object)
+    if tid == "date32":
+        epoch = datetime.date(1970, 1, 1)
+        lo, hi = (datetime.date.min - epoch).days, (datetime.date.max - epoch).days
+        if all(v is None or lo <= v <= hi for v in vals):
+            return np.array([None if v is None else epoch + datetime.timedelta(days=v)
+                             for v in vals], dtype=object)
+        return _arrow_ext(pd, _pa_array(np, pa, t, vals))
+    if tid in ("timestamp", "duration"):
+        nat = -(2**63)
+        if any(v == nat for v in vals):  # pandas reads int64 min as NaT
+            return _arrow_ext(pd, _pa_array(np, pa, t, vals))
+        unit = t["unit"]
+        raw = np.array([nat if v is None else v for v in vals], dtype="int64")
+        if tid == "duration":
+            return raw.view(f"timedelta64[{unit}]")
+        arr = raw.view(f"datetime64[{unit}]")
+        if t["tz"] is None:
+            return arr
+        try:
+            dtype = pd.DatetimeTZDtype(unit, t["tz"])
+            same = pa.lib.tzinfo_to_string(dtype.tz) == t["tz"]
+        except Exception:
+            same = False
+        if not same:  # a zone pandas does not know, or would spell otherwise
+            return _arrow_ext(pd, _pa_array(np, pa, t, vals))
+        # the instants are UTC counts ([dataframe.column-types]), shown in the zone
+        return pd.Series(arr).dt.tz_localize("UTC").dt.tz_convert(dtype.tz).array
+    if tid == "dictionary":
+        codes = [-1 if v is None else v for v in vals]
+        try:
+            cats = pd.Index(_pandas_array(np, pd, t["values"], dictionary))
+            cat = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(cats, t["ordered"]))
+            natural = (cat.codes.dtype == np.dtype(t["index"])
+                       and len(cat.categories) == len(dictionary)
+                       and cat.categories.dtype == cats.dtype)
+        except Exception:
+            natural = False
+        if natural:
+            return cat
+        # an index type pandas does not pick, or entries pandas cannot hold
+        # as categories (duplicates, float16, NaN): the exact Arrow array
+        return _arrow_ext(pd, pa.DictionaryArray.from_arrays(
+            _pa_array(np, pa, {"id": t["index"]}, vals),
+            _pa_array(np, pa, t["values"], dictionary), ordered=t["ordered"]))
+    raise NotCanonical(f"column type {tid!r}")
+
+
+def _column(np, pd, col, rows, what, index_column=False):
+    """(name, pandas array) of one canonical column value."""
+    if not isinstance(col, dict):
+        raise NotCanonical(f"{what} is not an object")
+    t = col.get("type")
+    _check_type(t, what)
+    keys = {"name", "type", "values"} | ({"dictionary"} if t["id"] == "dictionary" else set())
+    if set(col) != keys:
+        raise NotCanonical(f"{what} has members {sorted(col)}")
+    name = col["name"]
+    if not (isinstance(name, str) or (index_column and name is None)):
+        raise NotCanonical(f"{what}: name {json.dumps(name)[:80]}")
+    values = col["values"]
+    if not isinstance(values, list):
+        raise NotCanonical(f"{what}: values is not an array")
+    if len(values) != rows:
+        raise _refuse("E_SHAPE_MISMATCH", what, f"{len(values)} values in a table of {rows} rows")
+    dictionary = None
+    if t["id"] == "dictionary":
+        dictionary = col["dictionary"]
+        if not isinstance(dictionary, list):
+            raise NotCanonical(f"{what}: dictionary is not an array")
+        dictionary = [_leaf(t["values"], v, f"{what} dictionary[{i}]") if v is not None else
+                      _null_entry(what, i) for i, v in enumerate(dictionary)]
+    vals = [None if v is None else _leaf(t, v, f"{what} values[{i}]") for i, v in enumerate(values)]
+    if t["id"] == "null" and any(v is not None for v in values):
+        raise _refuse("E_VALUE_DOMAIN", what, "a null column holds a value")
+    if dictionary is not None:
+        bad = next((i for i, v in enumerate(vals) if v is not None and not 0 <= v < len(dictionary)), None)
+        if bad is not None:
+            raise _refuse("E_VALUE_DOMAIN", f"{what} values[{bad}]",
+                          f"code {vals[bad]} is outside the dictionary of {len(dictionary)} entries")
+    return name, _pandas_array(np, pd, t, vals, dictionary)
+
+
+def _null_entry(what, i):
+    raise _refuse("E_VALUE_DOMAIN", f"{what} dictionary[{i}]", "a dictionary entry is never null")
+
+
+def _rows(value):
+    rows = value.get("rows")
+    if not _is_count(rows):
+        raise NotCanonical(f"rows {json.dumps(rows)[:80]} is not a count")
+    return rows
+
+
+def to_dataframe(np, value):
+    """The pandas DataFrame a canonical dataframe value denotes: its columns
+    in order with their names (two may share one), each the pandas array
+    _pandas_array gives; its index a RangeIndex (with its name) or the index
+    columns as an Index, or a MultiIndex for more than one, with their names."""
+    import pandas as pd
+
+    if not isinstance(value, dict) or value.get("kind") != "dataframe":
+        raise NotCanonical("value is not a canonical dataframe value")
+    if set(value) != {"kind", "rows", "columns", "index"}:
+        raise NotCanonical(f"canonical dataframe value has members {sorted(value)}")
+    rows = _rows(value)
+    cols = value["columns"]
+    if not isinstance(cols, list):
+        raise NotCanonical("columns is not an array")
+    built = [_column(np, pd, c, rows, f"columns[{i}]") for i, c in enumerate(cols)]
+    ix = value["index"]
+    if not isinstance(ix, dict):
+        raise NotCanonical("index is not an object")
+    if ix.get("kind") == "range":
+        if set(ix) != {"kind", "name", "start", "stop", "step"}:
+            raise NotCanonical(f"range index has members {sorted(ix)}")
+        start, stop, step, name = ix["start"], ix["stop"], ix["step"], ix["name"]
+        if not all(isinstance(x, int) and not isinstance(x, bool) for x in (start, stop, step)) \
+                or not (name is None or isinstance(name, str)):
+            raise NotCanonical(f"range index {json.dumps(ix)[:200]}")
+        if step == 0:
+            raise _refuse("E_VALUE_DOMAIN", "index", "a range with step 0")
+        n = len(range(start, stop, step))
+        if n != rows:
+            raise _refuse("E_SHAPE_MISMATCH", "index", f"a range of {n} values in a table of {rows} rows")
+        index = pd.RangeIndex(start, stop, step, name=name)
+    elif ix.get("kind") == "columns":
+        if set(ix) != {"kind", "columns"} or not isinstance(ix["columns"], list) or not ix["columns"]:
+            raise NotCanonical(f"columns index {json.dumps(ix)[:200]}")
+        levels = [_column(np, pd, c, rows, f"index.columns[{i}]", index_column=True)
+                  for i, c in enumerate(ix["columns"])]
+        if len(levels) == 1:
+            index = pd.Index(levels[0][1], name=levels[0][0], tupleize_cols=False)
+        else:
+            index = pd.MultiIndex.from_arrays([a for _, a in levels], names=[n for n, _ in levels])
+    else:
+        raise NotCanonical(f"index kind {json.dumps(ix.get('kind'))[:80]}")
+    df = pd.DataFrame({i: a for i, (_, a) in enumerate(built)}, index=index)
+    df.columns = pd.Index([n for n, _ in built], dtype=object)
+    if len(df) != rows or len(df.columns) != len(built):
+        raise Unfaithful(f"pandas made a DataFrame of {len(df)} rows and {len(df.columns)} columns")
+    return df
+
+
+def series_name(node):
+    """The Python name a typed JSON name node stands for ([series.name])."""
+    import struct
+
+    if not (isinstance(node, dict) and len(node) == 1):
+        raise NotCanonical("name is not a typed JSON node")
+    (k, v), = node.items()
+    if k in ("array", "object"):
+        raise AdapterRefusal(
+            "E_FIELD_TYPE", f"[adapter, before tywrap] a series name that is an {k} ([series.name]); "
+                            "pandas takes only hashable names, so no Series has it")
+    if k == "float" and isinstance(v, str) and re.fullmatch(r"[0-9a-f]{16}", v):
+        return struct.unpack(">d", bytes.fromhex(v))[0]
+    return typed_to_python(node, "name")
+
+
+def to_series(np, value):
+    """The pandas Series a canonical series value denotes: its values as one
+    column of to_dataframe, its name, and the default RangeIndex (a series
+    value has no index: tywrap drops it)."""
+    import pandas as pd
+
+    if not isinstance(value, dict) or value.get("kind") != "series":
+        raise NotCanonical("value is not a canonical series value")
+    t = value.get("type")
+    keys = {"kind", "name", "type", "values"} | \
+        ({"dictionary"} if isinstance(t, dict) and t.get("id") == "dictionary" else set())
+    if set(value) != keys:
+        raise NotCanonical(f"canonical series value has members {sorted(value)}")
+    name = series_name(value["name"])
+    col = {k: value[k] for k in keys if k not in ("kind", "name")}
+    col["name"] = "value"
+    values = value["values"]
+    if not isinstance(values, list):
+        raise NotCanonical("values is not an array")
+    _, arr = _column(np, pd, col, len(values), "the series")
+    return pd.Series(arr, name=name, index=pd.RangeIndex(len(values)))

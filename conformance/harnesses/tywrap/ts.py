@@ -3,9 +3,10 @@
 prepare_ts installs apache-arrow and esbuild and bundles tywrap's BridgeCodec
 from the checkout's src/; TsDecoder runs it in node (ts_decoder.mjs);
 _TS_REJECTIONS / classify_ts give its rejections the sciwire code their message
-matches; ts_to_canonical, ts_sparse_to_canonical, ts_tensor_to_canonical and
-ts_estimator_to_canonical read what it returns back as canonical values, or
-raise Inexpressible when that is no canonical value."""
+matches; ts_to_canonical, ts_sparse_to_canonical, ts_tensor_to_canonical,
+ts_estimator_to_canonical, ts_dataframe_to_canonical and ts_series_to_canonical
+read what it returns back as canonical values, or raise Inexpressible when that
+is no canonical value."""
 
 import base64
 import json
@@ -80,6 +81,19 @@ def prepare_ts(checkout, cache):
     return bundle
 
 
+def _die_with_parent():
+    """In the child, before exec: on Linux, have the kernel kill node when the
+    harness dies. The runner kills a harness whose case ran past its budget;
+    tywrap's decoder can be in a loop that never returns (a footer block 8
+    bytes late), and node would otherwise go on looping, orphaned."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
 class TsDecoder:
     """A long-lived `node ts_decoder.mjs BUNDLE`, restarted when it dies."""
 
@@ -99,7 +113,8 @@ class TsDecoder:
         self.stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(["node", f"--max-old-space-size={self.HEAP_MB}", helper,
                                       self.bundle], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.stderr, cwd=os.path.dirname(self.bundle))
+                                     stderr=self.stderr, cwd=os.path.dirname(self.bundle),
+                                     preexec_fn=_die_with_parent)
 
     def stderr_tail(self, n=2000):
         if self.stderr is None:
@@ -168,9 +183,6 @@ _SKLEARN = (r"^Scientific envelope decoding failed \(sklearn\.estimator\): Inval
             r"sklearn\.estimator envelope: ")
 _TS_REJECTIONS = [
     (r"^JSON parse failed", "E_JSON_SYNTAX"),
-    # tywrap knows markers sciwire v1 does not define; it rejected the envelope
-    # as one of those
-    (r"^Scientific envelope decoding failed \((?:dataframe|series)\)", "E_UNKNOWN_MARKER"),
     # -- scipy.sparse (decodeScipySparseEnvelope, assertSparseDataDomain,
     #    assertIndexArrayInRange)
     (_SPARSE + r"unsupported (?:encoding|format) undefined$", "E_MISSING_FIELD"),
@@ -327,9 +339,6 @@ def ts_to_canonical(np, parsed, result):
     exactly, floats rounded to the dtype from the binary64 JS number, strings
     as code points, Binary as bytes)."""
     if parsed.get("kind") != "object" or parsed.get("__tywrap__") != "ndarray":
-        if parsed.get("kind") == "object" and parsed.get("__tywrap__") in ("dataframe", "series"):
-            raise Inexpressible(f"tywrap decoded it as its {parsed['__tywrap__']} envelope, a "
-                                "marker sciwire v1 does not define")
         raise Inexpressible("tywrap returned the input undecoded (it is no envelope to tywrap, "
                             "which passes such values through)")
     dtype_name, shape = parsed.get("dtype"), parsed.get("shape")
@@ -633,3 +642,326 @@ def ts_estimator_to_canonical(parsed, result, data):
     return {"kind": "estimator", "className": name, "module": module,
             "version": _ts_str(version),
             "params": ts_typed(params, doc["params"], "params")}
+
+
+# ---------------------------------------------------------------------------
+# dataframe and series: tywrap returns an apache-arrow Table (arrow) or the
+# envelope's `data` unchecked (json); for a series it drops the name
+# ---------------------------------------------------------------------------
+
+# apache-arrow's Type ids (enum.ts) of the Arrow types a canonical column has
+_ARROW_INT = {(8, True): "int8", (16, True): "int16", (32, True): "int32", (64, True): "int64",
+              (8, False): "uint8", (16, False): "uint16", (32, False): "uint32",
+              (64, False): "uint64"}
+_ARROW_UNITS = {0: "s", 1: "ms", 2: "us", 3: "ns"}
+TABLE_CELLS_MAX = 1 << 28  # sciwire's default max_elements
+
+
+def _arrow_column_type(t, where, inner=False):
+    """The canonical column type of an apache-arrow type description
+    (ts_decoder.mjs describeArrowType), or Inexpressible."""
+    tid = t.get("typeId")
+
+    def none():
+        return Inexpressible(f"{where}: tywrap accepted a column of Arrow type {t.get('text')}, "
+                             "which no canonical column has ([dataframe.column-types])")
+
+    if t.get("children"):
+        raise none()
+    if tid == 1:
+        return {"id": "null"}
+    if tid == 6:
+        return {"id": "bool"}
+    if tid == 2:
+        name = _ARROW_INT.get((t.get("bitWidth"), t.get("isSigned")))
+        if name is None:
+            raise none()
+        return {"id": name}
+    if tid == 3:
+        name = {0: "float16", 1: "float32", 2: "float64"}.get(t.get("precision"))
+        if name is None:
+            raise none()
+        return {"id": name}
+    if tid in (5, 20):
+        return {"id": "string"}
+    if tid in (4, 19):
+        return {"id": "binary"}
+    if tid == 8 and t.get("unit") == 0:
+        return {"id": "date32"}
+    if tid == 10 and t.get("unit") in _ARROW_UNITS:
+        tz = t.get("timezone")
+        return {"id": "timestamp", "unit": _ARROW_UNITS[t["unit"]],
+                "tz": tz if isinstance(tz, str) else None}
+    if tid == 18 and t.get("unit") in _ARROW_UNITS:
+        return {"id": "duration", "unit": _ARROW_UNITS[t["unit"]]}
+    if tid == -1 and not inner:
+        idx = _arrow_column_type(t.get("indices") or {}, where, inner=True)
+        values = _arrow_column_type(t.get("dictionary") or {}, where, inner=True)
+        if idx["id"] not in _ARROW_INT.values() or values["id"] == "null":
+            raise none()
+        return {"id": "dictionary", "index": idx["id"], "ordered": bool(t.get("isOrdered")),
+                "values": values}
+    raise none()
+
+
+def _arrow_leaf(t, cell, where):
+    if cell is None:
+        return None
+    tid = t["id"]
+    if tid == "bool" and set(cell) == {"b"}:
+        return cell["b"]
+    if tid in ("string",) and set(cell) == {"s"}:
+        return cell["s"]
+    if tid == "binary" and set(cell) == {"bytes"}:
+        return cell["bytes"]
+    if tid.startswith("float") and set(cell) == {"f"}:
+        return cell["f"]
+    if set(cell) == {"i"}:
+        return str(int(cell["i"]))
+    raise Inexpressible(f"{where}: tywrap's Table holds {json.dumps(cell)[:100]} in a {tid} column")
+
+
+def _arrow_column(col, name, where):
+    """A canonical column value of one column of tywrap's Table."""
+    meta = dict(col.get("metadata") or [])
+    if "ARROW:extension:name" in meta:
+        raise Inexpressible(f"{where}: tywrap accepted a field of the Arrow extension type "
+                            f"{meta['ARROW:extension:name']!r} and returns its storage; no canonical "
+                            "column has it ([dataframe.column-types])")
+    t = _arrow_column_type(col["type"], where)
+    if "dataTypes" in col:
+        raise Inexpressible(f"{where}: tywrap's Table gives this field the Arrow type "
+                            f"{col['type'].get('text')} but holds data of type "
+                            f"{', '.join(col['dataTypes'])} under it (apache-arrow's Table pairs "
+                            "fields and data by name, and two fields share one)")
+    if "cells" not in col:
+        raise Inexpressible(f"{where}: tywrap's Table gives no cells for this column")
+    values = [_arrow_leaf(t, c, f"{where}[{i}]") for i, c in enumerate(col["cells"])]
+    out = {"name": name, "type": t, "values": values}
+    if t["id"] == "dictionary":
+        if col.get("dictionaryTooMany"):
+            raise Inexpressible(f"{where}: tywrap accepted a dictionary of {col['dictionaryTooMany']} "
+                                "entries, past sciwire's max_elements; the adapter does not build it")
+        dicts = col.get("dictionaries") or []
+        if len(dicts) != 1:
+            raise Inexpressible(
+                f"{where}: tywrap's Table holds {len(dicts)} different dictionaries for this column "
+                "(one per record batch that replaced it, or none without a batch); a canonical column "
+                "has one")
+        if dicts[0] is None:
+            raise Inexpressible(f"{where}: tywrap's Table has a dictionary of another type")
+        entries = [_arrow_leaf(t["values"], c, f"{where} dictionary[{i}]") for i, c in enumerate(dicts[0])]
+        if any(e is None for e in entries):
+            raise Inexpressible(f"{where}: tywrap accepted a dictionary holding a null entry; a canonical "
+                                "dictionary has none ([dataframe.arrow.dictionary])")
+        bad = next((v for v in values if v is not None and not 0 <= int(v) < len(entries)), None)
+        if bad is not None:
+            raise Inexpressible(f"{where}: tywrap accepted the code {bad}, outside the dictionary of "
+                                f"{len(entries)} entries ([dataframe.arrow.dictionary])")
+        out["dictionary"] = entries
+    return out
+
+
+def _pandas_index(meta_text, columns, rows):
+    """[dataframe.pandas.*] applied to the Table's own `pandas` metadata:
+    (index value, set of the field positions that are index columns), or
+    Inexpressible where sciwire rejects the metadata (tywrap never reads it)."""
+    def bad(why):
+        return Inexpressible("tywrap returns the Table with its pandas metadata unread; read as "
+                             f"[dataframe.pandas.*] reads it, {why}, so the table has no canonical value")
+
+    def no_dup(pairs):
+        names = [k for k, _ in pairs]
+        if len(set(names)) != len(names):
+            raise bad("the metadata has a duplicate member name")
+        return dict(pairs)
+
+    default = {"kind": "range", "name": None, "start": 0, "stop": rows, "step": 1}
+    if meta_text is None:
+        return default, set()
+    try:
+        pm = json.loads(meta_text, object_pairs_hook=no_dup)
+    except ValueError:
+        raise bad("the metadata is not JSON text")
+    if not isinstance(pm, dict) or not isinstance(pm.get("index_columns"), list):
+        raise bad("the metadata has no index_columns array")
+    entries = pm["index_columns"]
+    if not entries:
+        return default, set()
+
+    def is_int(x):
+        return isinstance(x, int) and not isinstance(x, bool) and abs(x) <= SAFE
+
+    ranges = [e for e in entries if isinstance(e, dict)]
+    if ranges:
+        r = ranges[0]
+        if len(entries) != 1 or r.get("kind") != "range" or not all(
+                is_int(r.get(k)) for k in ("start", "stop", "step")) or r["step"] == 0 \
+                or not (r.get("name") is None or isinstance(r.get("name"), str)) or "name" not in r:
+            raise bad(f"index_columns {json.dumps(entries)[:200]} is no range the spec reads")
+        if len(range(r["start"], r["stop"], r["step"])) != rows:
+            raise bad(f"the range index has {len(range(r['start'], r['stop'], r['step']))} values "
+                      f"for {rows} rows")
+        return {"kind": "range", "name": r["name"], "start": r["start"], "stop": r["stop"],
+                "step": r["step"]}, set()
+    if not all(isinstance(e, str) for e in entries) or len(set(entries)) != len(entries):
+        raise bad(f"index_columns {json.dumps(entries)[:200]} is not distinct field names")
+    objs = pm.get("columns")
+    if not isinstance(objs, list) or not all(isinstance(o, dict) for o in objs):
+        raise bad("the metadata has no columns array of objects")
+    positions, names = [], []
+    for e in entries:
+        pos = [i for i, c in enumerate(columns) if c["name"] == e]
+        mine = [o for o in objs if o.get("field_name") == e]
+        if len(pos) != 1 or len(mine) != 1 or "name" not in mine[0] \
+                or not (mine[0]["name"] is None or isinstance(mine[0]["name"], str)):
+            raise bad(f"the index column {e!r} is not one field with one columns object naming it")
+        positions.append(pos[0])
+        names.append(mine[0]["name"])
+    return {"kind": "columns", "names": names, "positions": positions}, set(positions)
+
+
+def _table_columns(table, what):
+    rows = table.get("rows")
+    if not isinstance(rows, int) or rows < 0:
+        raise Inexpressible(f"tywrap returned a Table of {rows!r} rows")
+    if table.get("tooMany"):
+        raise Inexpressible(f"tywrap accepted a table of {table['tooMany']} cells, past sciwire's "
+                            f"max_elements ({TABLE_CELLS_MAX}); the adapter does not build it")
+    return rows, table.get("columns") or []
+
+
+def ts_dataframe_to_canonical(parsed, result, data):
+    """tywrap's result for a dataframe envelope as a canonical dataframe value:
+    the apache-arrow Table's columns (the index columns and the range index its
+    own pandas metadata names, read as [dataframe.pandas.*] reads them), or the
+    json rows it returned unchecked (ts_json_rows)."""
+    if isinstance(result, dict) and set(result) == {"table"}:
+        table = result["table"]
+        rows, cols = _table_columns(table, "dataframe")
+        meta = dict(table.get("metadata") or [])
+        index, index_pos = _pandas_index(meta.get("pandas"), cols, rows)
+        columns = [_arrow_column(c, c["name"], f"column {i} ({c['name']!r})")
+                   for i, c in enumerate(cols) if i not in index_pos]
+        if index["kind"] == "columns":
+            index = {"kind": "columns", "columns": [
+                _arrow_column(cols[p], n, f"index column {k} ({cols[p]['name']!r})")
+                for k, (p, n) in enumerate(zip(index["positions"], index["names"]))]}
+        return {"kind": "dataframe", "rows": rows, "columns": columns, "index": index}
+    if parsed.get("encoding") != "json":
+        raise Inexpressible(f"tywrap returned {json.dumps(result)[:200]} for an arrow dataframe, "
+                            "no apache-arrow Table")
+    names, cols, rows = ts_json_rows(result, data)
+    return {"kind": "dataframe", "rows": rows,
+            "columns": [dict(name=n, **c) for n, c in zip(names, cols)],
+            "index": {"kind": "range", "name": None, "start": 0, "stop": rows, "step": 1}}
+
+
+def _json_column(cells, docs, where):
+    """A json column's type and leaves ([dataframe.json.types]) from tywrap's
+    returned cells, the number kinds from the input text (docs)."""
+    import math
+    import struct
+
+    kinds, leaves = set(), []
+    for i, (cell, doc) in enumerate(zip(cells, docs)):
+        w = f"{where}[{i}]"
+        if cell == {"null": True}:
+            leaves.append(None)
+            continue
+        if isinstance(cell, dict) and set(cell) == {"b"}:
+            kinds.add("bool")
+            leaves.append(cell["b"])
+        elif isinstance(cell, dict) and set(cell) == {"s"}:
+            kinds.add("string")
+            leaves.append(cell["s"])
+        elif isinstance(cell, dict) and set(cell) == {"n"}:
+            f = float(cell["n"])
+            if not isinstance(doc, _Num):
+                raise Inexpressible(f"{w}: tywrap's number is no number in the input")
+            if not math.isfinite(f):
+                raise Inexpressible(f"{w}: tywrap returned {cell['n']}")
+            integral = f == int(f)
+            if doc.kind == "int" and integral:
+                kinds.add("int64")
+                leaves.append(str(int(f)))
+            elif doc.kind == "float" and not integral:
+                kinds.add("float64")
+                leaves.append(struct.pack(">d", f).hex())
+            else:
+                raise Inexpressible(
+                    f"{w}: the envelope writes the {doc.kind} {doc.text}, which tywrap's decoder returns "
+                    f"as the JavaScript number {cell['n']}, the same value as the "
+                    f"{'integer' if integral else 'float'}: the kind a canonical column keeps "
+                    "([dataframe.json.types]) is lost")
+        else:
+            raise Inexpressible(f"{w}: tywrap returned the cell {json.dumps(cell)[:200]} unchecked; "
+                                "no column type holds it ([dataframe.json.types])")
+    if len(kinds) > 1:
+        raise Inexpressible(f"{where}: tywrap returned cells of kinds {sorted(kinds)} unchecked; no "
+                            "column type holds them ([dataframe.json.types])")
+    return {"type": {"id": kinds.pop() if kinds else "null"}, "values": leaves}
+
+
+def ts_json_rows(result, data):
+    """(names, columns, rows) of the json rows tywrap returned unchecked."""
+    doc = _json_doc(data)
+    if not isinstance(result, list):
+        raise Inexpressible(f"tywrap returned data {json.dumps(result)[:200]} unchecked, not an array "
+                            "of rows")
+    drows = doc.get("data") if isinstance(doc, dict) else None
+    if not isinstance(drows, list) or len(drows) != len(result):
+        raise Inexpressible("tywrap's rows do not match the input's")
+    rows, names = [], None
+    for r, (row, drow) in enumerate(zip(result, drows)):
+        if not (isinstance(row, dict) and set(row) == {"members"}) or not isinstance(drow, dict):
+            raise Inexpressible(f"tywrap returned row {r} {json.dumps(row)[:200]} unchecked, no object")
+        these = [k for k, _ in row["members"]]
+        if names is None:
+            names = these
+        elif these != names:
+            raise Inexpressible(f"tywrap returned rows with other members unchecked (row 0 {names}, "
+                                f"row {r} {these}): no table ([dataframe.json.columns])")
+        rows.append((dict(row["members"]), drow))
+    names = names or []
+    cols = [_json_column([m[n] for m, _ in rows], [d.get(n) for _, d in rows], f"column {n!r}")
+            for n in names]
+    return names, cols, len(result)
+
+
+def _json_doc(data):
+    if data is None:
+        raise Inexpressible("the input is too large for the adapter to read its number kinds")
+    try:
+        return _input_numbers(data)
+    except (ValueError, RecursionError) as exc:
+        raise Inexpressible(f"Python's json cannot read the input for its number kinds: {exc}")
+
+
+def ts_series_to_canonical(parsed, result, data):
+    """tywrap's result for a series envelope: the Table's one column or the
+    json values, read as a dataframe's column is; and then Inexpressible
+    either way, since tywrap's decoder drops the name (both encodings) and a
+    canonical series has one."""
+    if isinstance(result, dict) and set(result) == {"table"}:
+        rows, cols = _table_columns(result["table"], "series")
+        if len(cols) != 1:
+            raise Inexpressible(f"tywrap returned a Table of {len(cols)} columns for a series "
+                                "([series.arrow.schema])")
+        col = _arrow_column(cols[0], cols[0]["name"], f"column {cols[0]['name']!r}")
+        how = f"its Table's one column ({cols[0]['name']!r}, {json.dumps(col['type'])})"
+    elif parsed.get("encoding") == "json":
+        if not isinstance(result, list):
+            raise Inexpressible(f"tywrap returned data {json.dumps(result)[:200]} unchecked, not an "
+                                "array")
+        doc = _json_doc(data)
+        docs = doc.get("data") if isinstance(doc, dict) else None
+        if not isinstance(docs, list) or len(docs) != len(result):
+            raise Inexpressible("tywrap's values do not match the input's")
+        col = _json_column(result, docs, "data")
+        how = f"its data read as a column of type {json.dumps(col['type'])}"
+    else:
+        raise Inexpressible(f"tywrap returned {json.dumps(result)[:200]} for an arrow series, no "
+                            "apache-arrow Table")
+    raise Inexpressible(f"tywrap's decoder drops the series name (it returns {how} and nothing "
+                        "else); a canonical series has one ([canonical.series])")

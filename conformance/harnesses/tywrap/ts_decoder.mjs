@@ -13,9 +13,9 @@
 //                                            JSON.parse saw them (for a
 //                                            torch.tensor also its nested
 //                                            value's), T tywrap's result as a
-//                                            tagged tree (see tag(), tagPlain()),
-//                                            present for the four markers
-//                                            sciwire defines only
+//                                            tagged tree (see tag(), tagPlain(),
+//                                            tagTable()), present for the six
+//                                            markers sciwire defines only
 //   {"ok": false, "error": {"class", "name", "message", "codecPhase", "valueType"}}
 //                                            tywrap rejected the input
 //   {"crash": "..."}                         something else went wrong here
@@ -97,7 +97,114 @@ function describeParsed(p) {
   return out;
 }
 
-const WITH_RESULT = new Set(['ndarray', 'scipy.sparse', 'torch.tensor', 'sklearn.estimator']);
+// tywrap returns an apache-arrow Table for an arrow dataframe or series. It is
+// described as data: the schema (fields with their Arrow types, the schema's
+// custom metadata) and each column's cells as the Table holds them, read from
+// the typed arrays apache-arrow built (integers exactly, floats as their bits,
+// strings and bytes through apache-arrow's get()), nulls from getValid():
+//   {"table": {"rows", "metadata": [[k, v]], "columns": [{"name", "type",
+//    "metadata", "cells": [leaf | null], "dictionaries": [[leaf | null]]}]}}
+// A leaf is {"i": "decimal"} | {"f": "hex bits"} | {"b": bool} | {"s": string}
+// | {"bytes": "hex"}. Types outside what a canonical column has get no cells.
+const TABLE_CELLS_MAX = 2 ** 28; // sciwire's default max_elements: past it, no cells
+
+function isArrowTable(v) {
+  return v !== null && typeof v === 'object' && v.schema !== undefined &&
+    typeof v.getChildAt === 'function' && typeof v.numRows === 'number';
+}
+
+function describeArrowType(t) {
+  const out = { typeId: t.typeId, text: String(t) };
+  for (const k of ['bitWidth', 'isSigned', 'precision', 'unit', 'timezone', 'isOrdered', 'id']) {
+    if (t[k] !== undefined && t[k] !== null) out[k] = typeof t[k] === 'bigint' ? String(t[k]) : t[k];
+    else if (k === 'timezone' && t.typeId === 10) out.timezone = null;
+  }
+  if (t.typeId === -1) {
+    out.indices = describeArrowType(t.indices);
+    out.dictionary = describeArrowType(t.dictionary);
+  }
+  if (Array.isArray(t.children) && t.children.length) out.children = t.children.length;
+  return out;
+}
+
+function hexOf(u8) {
+  return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength).toString('hex');
+}
+
+// The cells of one Vector of type t, or undefined when t is no canonical type.
+function arrowCells(vector, t) {
+  const id = t.typeId;
+  const cells = [];
+  let row = 0;
+  for (const data of vector.data) {
+    const dv = data.values && ArrayBuffer.isView(data.values)
+      ? new DataView(data.values.buffer, data.values.byteOffset, data.values.byteLength) : undefined;
+    for (let i = 0; i < data.length; i++, row++) {
+      if (id === 1 || !data.getValid(i)) { cells.push(null); continue; }
+      switch (id) {
+        case 6: cells.push({ b: vector.get(row) }); break;
+        case 2: case 8: case 10: case 18: case -1: {
+          if (id === 8 && t.unit !== 0) return undefined; // Date MILLISECOND
+          cells.push({ i: String(data.values[i]) });
+          break;
+        }
+        case 3: {
+          const p = t.precision;
+          const bits = p === 0 ? dv.getUint16(2 * i, true).toString(16).padStart(4, '0')
+            : p === 1 ? dv.getUint32(4 * i, true).toString(16).padStart(8, '0')
+              : dv.getBigUint64(8 * i, true).toString(16).padStart(16, '0');
+          cells.push({ f: bits });
+          break;
+        }
+        case 5: case 20: cells.push({ s: vector.get(row) }); break;
+        case 4: case 19: cells.push({ bytes: hexOf(vector.get(row)) }); break;
+        default: return undefined;
+      }
+    }
+  }
+  return cells;
+}
+
+function tagTable(table) {
+  const fields = table.schema.fields;
+  const rows = table.numRows;
+  const out = { rows, metadata: [...(table.schema.metadata ?? new Map()).entries()], columns: [] };
+  const tooMany = rows * fields.length > TABLE_CELLS_MAX;
+  if (tooMany) out.tooMany = rows * fields.length;
+  fields.forEach((field, k) => {
+    const col = {
+      name: field.name,
+      type: describeArrowType(field.type),
+      metadata: [...(field.metadata ?? new Map()).entries()],
+    };
+    const vector = table.getChildAt(k);
+    // apache-arrow's Table can pair a field with data of another type (two
+    // fields of one name): then the Table holds no one type for the column
+    const dataTypes = [...new Set((vector?.data ?? []).map(d => String(d.type)))];
+    if (dataTypes.some(x => x !== String(field.type))) col.dataTypes = dataTypes;
+    else if (!tooMany && vector) {
+      const cells = arrowCells(vector, field.type);
+      if (cells !== undefined) col.cells = cells;
+      if (field.type.typeId === -1) {
+        const seen = new Map();
+        for (const data of vector.data) {
+          const d = data.dictionary;
+          if (!d) continue;
+          if (d.length > TABLE_CELLS_MAX) { col.dictionaryTooMany = d.length; break; }
+          const leaves = arrowCells(d, field.type.dictionary);
+          const key = JSON.stringify(leaves ?? null);
+          if (!seen.has(key)) seen.set(key, leaves ?? null);
+        }
+        col.dictionaries = [...seen.values()];
+      }
+    }
+    out.columns.push(col);
+  });
+  return { table: out };
+}
+
+const WITH_RESULT = new Set(['ndarray', 'scipy.sparse', 'torch.tensor', 'sklearn.estimator',
+  'dataframe', 'series']);
 
 const codec = new BridgeCodec();
 const rl = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
@@ -130,13 +237,13 @@ for await (const line of rl) {
       if (!wrap) parsed = JSON.parse(text);
       answer = { ok: true, parsed: describeParsed(parsed) };
       // Only the result of an envelope sciwire defines can be a canonical
-      // value; tywrap returns anything else (plain JSON, unknown markers, its
-      // dataframe and series) as it came, or as something sciwire has no
-      // value for.
+      // value; tywrap returns anything else (plain JSON, unknown markers) as
+      // it came.
       const marker = answer.parsed.__tywrap__;
       if (WITH_RESULT.has(marker)) {
         try {
-          answer.result = marker === 'ndarray' ? tag(result) : tagPlain(result);
+          answer.result = marker === 'ndarray' ? tag(result)
+            : isArrowTable(result) ? tagTable(result) : tagPlain(result);
         } catch (e) {
           answer.untaggable = String(e);
         }
@@ -156,5 +263,11 @@ for await (const line of rl) {
   } catch (e) {
     answer = { crash: e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e) };
   }
-  process.stdout.write(JSON.stringify(answer) + '\n');
+  let out;
+  try {
+    out = JSON.stringify(answer);
+  } catch (e) {
+    out = JSON.stringify({ crash: `answer not serialisable: ${e}` });
+  }
+  process.stdout.write(out + '\n');
 }

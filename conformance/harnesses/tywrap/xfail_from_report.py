@@ -55,6 +55,9 @@ MEMBERS = {
                     "requires_grad, source_dtype, ...), in the tensor and in its nested ndarray",
     "sklearn.estimator": "tywrap ignores members an estimator envelope may not have (pickle, joblib, "
                          "state, fitted attributes, ...): metadata only is not enforced",
+    "dataframe": "tywrap ignores members a dataframe envelope may not have (data beside b64, b64 beside data, "
+                 "shape, dtype, name)",
+    "series": "tywrap ignores members a series envelope may not have",
 }
 
 
@@ -109,10 +112,53 @@ def reason(r):
         return "tywrap's decoder runs node out of memory (aborts): it materialises what the shape or the Arrow metadata claims, with no limit"
     if "timed out" in a:
         return "tywrap's decoder takes longer than the case budget: no limit on what it materialises"
+    if "non-finite number" in a and marker in ("dataframe", "series"):
+        return ("tywrap rejects the whole response when any float buffer of the Table holds NaN or +-Infinity "
+                "bits (assertNoSpecialFloats walks the Table's typed arrays), also under a null: pyarrow writes "
+                "pandas' NaN under the null of a float column with missing values, so most float columns fail")
+    if "RangeError" in a and marker in ("dataframe", "series"):
+        return ("tywrap hands the bytes to tableFromIPC, which accepts a buffer outside the message body: the "
+                "Table it returns holds less data than its lengths claim (reading it throws RangeError)")
+    if "for a series ([series.arrow.schema])" in a:
+        return ("tywrap returns the Table of a series envelope whatever its fields (none, two, a dataframe's "
+                "index column) (E_ARROW_SCHEMA)")
+    if marker == "dataframe" and st == "fail" and "json-index-like-names" in i:
+        return ('JavaScript\'s JSON.parse moves member names that look like array indices ("1", "2") to the '
+                "front of each row, so tywrap returns the columns in another order")
     if "non-finite number" in a:
         return "tywrap rejects the whole response when an Arrow float column holds NaN or +-Infinity (assertNoSpecialFloats)"
-    if "tywrap decoded it as its" in a:
-        return "tywrap decodes its dataframe and series envelopes, markers sciwire v1 does not define (E_UNKNOWN_MARKER)"
+    # -- dataframe and series
+    if "drops the series name" in a:
+        return ("tywrap's decoder drops the series name (both encodings return only the Table or the data), "
+                "so no series it accepts has a canonical value" + (f"; this input sciwire rejects ({e})" if e else ""))
+    if "the kind a canonical column keeps" in a:
+        return ("tywrap's decoder returns json cells as JavaScript numbers: a float written 1.0, 1e5 or "
+                "9007199254740993.0 comes back as the integer-valued number, the same as the integer, so the "
+                "column's float64 type is lost" + (f"; this input sciwire rejects ({e})" if e else ""))
+    if "which no canonical column has" in a or "of the Arrow extension type" in a:
+        return ("tywrap returns apache-arrow's Table of any Arrow type: decimal, date64, time, interval, list, "
+                "struct, map, union, view and fixed-size types, dictionaries of them or of nulls, and extension "
+                "types (pandas.period, pandas.interval, arrow.uuid) as their storage (E_COLUMN_TYPE)")
+    if "pandas metadata unread" in a:
+        return ("tywrap returns the Table with its pandas metadata unread: metadata sciwire rejects "
+                "(E_PANDAS_METADATA: not JSON, no index_columns, bad ranges, index columns that are not "
+                "there) is accepted")
+    if "holds data of type" in a:
+        return ("apache-arrow's Table pairs fields and data by name: with two fields of one name tywrap's result "
+                "gives a field the type of the other and data of its own")
+    if "outside the dictionary" in a or "dictionary holding a null entry" in a \
+            or "different dictionaries" in a:
+        return ("tywrap hands the bytes to tableFromIPC, which does not check dictionaries: codes outside the "
+                "dictionary, null entries, missing, repeated or replaced dictionary batches are accepted")
+    if "rows with other members unchecked" in a or "no object" in a or "not an array of rows" in a \
+            or "unchecked, not an array" in a:
+        return ("tywrap returns a json envelope's data unchecked: data that is no array of rows with one set "
+                "of members (E_FIELD_TYPE, E_SHAPE_MISMATCH) is accepted")
+    if "no column type holds" in a:
+        return ("tywrap returns a json envelope's data unchecked: cells of mixed kinds, arrays and objects "
+                "(E_COLUMN_TYPE) are accepted")
+    if "tywrap accepted a table of" in a:
+        return "tywrap has no limit on the number of cells (a Null column of 2^28+1 rows costs nothing to claim)"
     if "returned the input undecoded" in a:
         return "tywrap passes values that are no envelope to it (no object, no or an unknown marker) through undecoded"
     if "which is not in sciwire's dtype table" in a:
@@ -166,6 +212,23 @@ def reason(r):
                 return "tywrap accepts a version 1 tensor holding a legacy (v0) ndarray"
             if e == "E_MISSING_FIELD":
                 return ("tywrap requires neither device in a version 1 tensor nor dtype in a legacy nested JSON ndarray")
+        if marker in ("dataframe", "series"):
+            df = {
+                "E_ARROW_PAYLOAD": "tywrap hands the bytes to apache-arrow's tableFromIPC, which accepts this "
+                                   "malformed or disallowed Arrow (an IPC stream for a file, footer blocks and "
+                                   "lengths it does not check, bytes after the file, delta or misplaced "
+                                   "dictionaries, a second schema, invalid UTF-8 read as U+FFFD)",
+                "E_VALUE_DOMAIN": "tywrap returns json data unchecked: integers beyond +-(2^53-1) are accepted "
+                                  "and rounded by JSON.parse",
+                "E_JSON_DUPLICATE_KEY": "JavaScript's JSON.parse keeps the last of duplicate keys",
+                "E_SHAPE_MISMATCH": "tywrap returns json rows unchecked: rows whose members come in another "
+                                    "order are accepted",
+                "E_PANDAS_METADATA": "tywrap returns the Table with its pandas metadata unread: metadata "
+                                     "sciwire rejects is accepted",
+                "E_LIMIT_EXCEEDED": "tywrap has none of sciwire's depth, element or size limits",
+            }
+            if e in df:
+                return df[e]
         return {
             "E_ARROW_PAYLOAD": "tywrap hands the bytes to apache-arrow's tableFromIPC, which accepts this malformed or disallowed stream",
             "E_DTYPE_MISMATCH": "tywrap never compares the Arrow column type with dtype",
