@@ -48,6 +48,9 @@ const TOKENS: &[&str] = &[
     "\"col\"", "[0,0]", "[0,1,1]", "\"torch.tensor\"", "\"value\"", "\"device\"", "\"cpu\"", "\"torch.float32\"",
     "\"sourceDtype\"", "\"torch.bfloat16\"", "\"sklearn.estimator\"", "\"className\"", "\"module\"",
     "\"version\"", "\"params\"", "{\"__tywrap__\":\"ndarray\"}",
+    // dataframe, series
+    "\"dataframe\"", "\"series\"", "\"name\"", "[{}]", "[{\"a\":1},{\"a\":2}]", "[{\"a\":1},{\"b\":2}]",
+    "{\"a\":1.5,\"b\":null}", "\"1\"", "2.5", "[1,2.5]", "[null]", "[\"a\",null]",
 ];
 
 /// One mutation of `input`, and what it was.

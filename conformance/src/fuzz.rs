@@ -24,6 +24,7 @@ pub const TARGETS: &[&str] = &[
     "decode_ndarray_fields",
     "decode_marker_fields",
     "arrow_payload",
+    "arrow_table",
     "canonical_value",
     "harness_reply",
     "roundtrip",
@@ -39,6 +40,7 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         "decode_ndarray_fields" => decode_ndarray_fields(data),
         "decode_marker_fields" => decode_marker_fields(data),
         "arrow_payload" => arrow_payload(data),
+        "arrow_table" => arrow_table(data),
         "canonical_value" => canonical_value(data),
         "harness_reply" => harness_reply(data),
         "roundtrip" => roundtrip(data),
@@ -160,6 +162,39 @@ pub fn arrow_payload(data: &[u8]) {
         "b64": base64::engine::general_purpose::STANDARD.encode(body),
     });
     let _ = sciwire::decode(env.to_string().as_bytes(), &Limits::default());
+}
+
+/// Raw bytes as the Arrow IPC payload of a table: after one selector byte,
+/// an IPC file in a `dataframe` envelope (even selector) or an IPC stream in
+/// a `series` envelope (odd), each as JSON text with the bytes in `b64`
+/// and, for the selector's second bit, as a frame whose buffer holds them
+/// (the file reader and the stream reader with dictionaries, behind both
+/// entry points). A decode that succeeds must give a canonical value that
+/// parses back to itself.
+pub fn arrow_table(data: &[u8]) {
+    let (head, body) = data.split_at(data.len().min(1));
+    let selector = head.first().copied().unwrap_or(0);
+    let series = selector & 1 == 1;
+    let mut env = if series {
+        json!({"__tywrap__": "series", "codecVersion": 1, "encoding": "arrow", "name": "s"})
+    } else {
+        json!({"__tywrap__": "dataframe", "codecVersion": 1, "encoding": "arrow"})
+    };
+    let decoded = if selector & 2 == 0 {
+        env["b64"] = json!(base64::engine::general_purpose::STANDARD.encode(body));
+        sciwire::decode(env.to_string().as_bytes(), &Limits::default())
+    } else {
+        env["encoding"] = json!("frame");
+        env["data"] = json!(0);
+        let JsonValue::Object(header) = env else { return };
+        let claimed = json!([[0, body.len()]]);
+        let (frame, _) = crate::structured::write_frame(sciwire::frame::VERSION.to_le_bytes(), &header, &claimed, &[body.to_vec()]);
+        sciwire::decode(&frame, &Limits::default())
+    };
+    if let Ok(value) = decoded {
+        let canonical = value.to_canonical();
+        assert_eq!(Value::from_canonical(&canonical).ok().map(|v| v.to_canonical()), Some(canonical), "a decoded table's canonical value does not parse back to itself");
+    }
 }
 
 /// The canonical value parser; what it accepts round-trips and encodes
@@ -364,15 +399,18 @@ pub fn schema_vs_decoder(data: &[u8]) {
 
 // ---------------------------------------------------------------- scipy.sparse, torch.tensor, sklearn.estimator
 
-/// Structured `scipy.sparse`, `torch.tensor` and `sklearn.estimator`
-/// envelopes (real member names, plausible index arrays, nested ndarray
-/// envelopes and parameter trees, occasionally wrong) through the decoder.
+/// Structured `scipy.sparse`, `torch.tensor`, `sklearn.estimator` and json
+/// `dataframe` and `series` envelopes (real member names, plausible index
+/// arrays, nested ndarray envelopes, parameter trees and rows of cells,
+/// occasionally wrong) through the decoder.
 pub fn decode_marker_fields(data: &[u8]) {
     let mut u = Unstructured::new(data);
-    let env = match u.int_in_range(0u8..=2) {
+    let env = match u.int_in_range(0u8..=4) {
         Ok(0) => sparse_from(&mut u),
         Ok(1) => torch_from(&mut u),
-        Ok(_) => sklearn_from(&mut u),
+        Ok(2) => sklearn_from(&mut u),
+        Ok(3) => dataframe_from(&mut u),
+        Ok(_) => series_from(&mut u),
         Err(e) => Err(e),
     };
     if let Ok(env) = env {
@@ -382,12 +420,77 @@ pub fn decode_marker_fields(data: &[u8]) {
 
 /// An envelope of any marker, as the structured targets make them.
 fn any_envelope_from(u: &mut Unstructured<'_>) -> arbitrary::Result<JsonValue> {
-    match u.int_in_range(0u8..=3)? {
+    match u.int_in_range(0u8..=5)? {
         0 => envelope_from(u),
         1 => sparse_from(u),
         2 => torch_from(u),
-        _ => sklearn_from(u),
+        3 => sklearn_from(u),
+        4 => dataframe_from(u),
+        _ => series_from(u),
     }
+}
+
+/// A json cell of one kind (0 bool, 1 integer, 2 float, 3 string), now and
+/// then null, of another kind, out of range, or not a scalar.
+fn cell_from(u: &mut Unstructured<'_>, kind: u8) -> arbitrary::Result<JsonValue> {
+    Ok(match u.int_in_range(0u8..=31)? {
+        0..=3 => JsonValue::Null,
+        4 => any_json(u, 1)?,
+        5 => json!(*u.choose(&[9007199254740992i64, -9007199254740992, i64::MAX])?),
+        6 => {
+            let other = u.int_in_range(0u8..=3)?;
+            cell_from(u, other)?
+        }
+        _ => match kind {
+            0 => json!(u.arbitrary::<bool>()?),
+            1 => json!(u.arbitrary::<i32>()?),
+            2 => {
+                let f = f64::from_bits(u.arbitrary()?);
+                if f.is_finite() { json!(f) } else { json!(0.5) }
+            }
+            _ => json!(*u.choose(&["", "a", "1", "é", "\u{0}", "x y"])?),
+        },
+    })
+}
+
+/// Column names that collide with each other, look like array indices, or are empty.
+const COLUMN_NAMES: &[&str] = &["a", "b", "1", "0", "", "__index_level_0__", "a", "é"];
+
+fn dataframe_from(u: &mut Unstructured<'_>) -> arbitrary::Result<JsonValue> {
+    let mut m = common_members(u, "dataframe", "json")?;
+    let rows = u.int_in_range(0usize..=6)?;
+    let cols: Vec<(String, u8)> =
+        (0..u.int_in_range(0usize..=4)?).map(|_| Ok((u.choose(COLUMN_NAMES)?.to_string(), u.int_in_range(0u8..=3)?))).collect::<arbitrary::Result<_>>()?;
+    let mut data = Vec::with_capacity(rows);
+    for _ in 0..rows {
+        let mut row = serde_json::Map::new();
+        for (name, kind) in &cols {
+            if !u.ratio(1, 64)? {
+                row.insert(name.clone(), cell_from(u, *kind)?);
+            }
+        }
+        data.push(mostly(u, JsonValue::Object(row))?);
+    }
+    m.insert("data".into(), mostly(u, JsonValue::Array(data))?);
+    perturb(u, &mut m)?;
+    Ok(JsonValue::Object(m))
+}
+
+fn series_from(u: &mut Unstructured<'_>) -> arbitrary::Result<JsonValue> {
+    let mut m = common_members(u, "series", "json")?;
+    let kind = u.int_in_range(0u8..=3)?;
+    let data = (0..u.int_in_range(0usize..=8)?).map(|_| cell_from(u, kind)).collect::<arbitrary::Result<Vec<_>>>()?;
+    m.insert("data".into(), mostly(u, JsonValue::Array(data))?);
+    let name = match u.int_in_range(0u8..=4)? {
+        0 => JsonValue::Null,
+        1 => json!(5),
+        2 => json!(2.5),
+        3 => any_json(u, 1)?,
+        _ => json!("s"),
+    };
+    m.insert("name".into(), name);
+    perturb(u, &mut m)?;
+    Ok(JsonValue::Object(m))
 }
 
 /// `pick`, or now and then an arbitrary JSON value in its place.

@@ -130,12 +130,20 @@ enum Command {
         out: PathBuf,
     },
     /// Run the suite against deliberately broken implementations; each must be caught.
+    ///
+    /// By default each mutant runs only the cases its `kills` list names:
+    /// they are suite cases, so their failing proves the suite catches it.
+    /// `--full` runs the whole suite under every mutant and counts every
+    /// case it fails (minutes per mutant instead of a fraction of a second).
     Mutants {
         #[command(flatten)]
         suite: SuiteArgs,
         /// JSON list of {name, description, command, kills: [vector ids]}.
         #[arg(long, value_name = "FILE")]
         manifest: PathBuf,
+        /// Run every case under every mutant, not only its kills.
+        #[arg(long)]
+        full: bool,
     },
 }
 
@@ -250,6 +258,15 @@ fn fuzz_seeds(suite_root: &std::path::Path, out: &std::path::Path) -> Result<boo
                 let b64 = v.json_input().and_then(|j| j.get("b64")).and_then(|b| b.as_str());
                 if let Some(Ok(payload)) = b64.map(|b| base64::engine::general_purpose::STANDARD.decode(b)) {
                     put("arrow_payload", &v.id, &[[11u8, 6].as_slice(), &payload].concat())?;
+                    // arrow_table: selector 0 reads a dataframe's file, 1 a series' stream.
+                    let selector = match v.path.split('/').next() {
+                        Some("dataframe") => Some(0u8),
+                        Some("series") => Some(1u8),
+                        _ => None,
+                    };
+                    if let Some(s) = selector {
+                        put("arrow_table", &v.id, &[[s].as_slice(), &payload].concat())?;
+                    }
                 }
             }
             // decode_flame reads its input as it is after a zero first byte.
@@ -281,13 +298,13 @@ fn fuzz_seeds(suite_root: &std::path::Path, out: &std::path::Path) -> Result<boo
     Ok(true)
 }
 
-fn mutants(suite_root: &std::path::Path, manifest: &std::path::Path) -> Result<bool, String> {
+fn mutants(suite_root: &std::path::Path, manifest: &std::path::Path, full: bool) -> Result<bool, String> {
     let suite = Suite::load(suite_root)?;
     let schemas = Schemas::load()?;
     let text = std::fs::read_to_string(manifest).map_err(|e| format!("reading {}: {e}", manifest.display()))?;
     let list: Vec<serde_json::Value> = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", manifest.display()))?;
     let (mut killed, mut problems) = (0usize, Vec::new());
-    println!("{:<36} {:>8}  verdict", "mutant", "failing");
+    println!("{:<36} {:>8}  verdict ({})", "mutant", "failing", if full { "every case" } else { "the cases each mutant's kills name" });
     for m in &list {
         let field = |k: &str| m.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
         let (name, command) = (field("name"), field("command"));
@@ -296,8 +313,16 @@ fn mutants(suite_root: &std::path::Path, manifest: &std::path::Path) -> Result<b
             .and_then(serde_json::Value::as_array)
             .map(|a| a.iter().filter_map(|k| k.as_str().map(str::to_string)).collect())
             .unwrap_or_default();
+        let unknown: Vec<&String> =
+            kills.iter().filter(|k| !suite.vectors.iter().any(|v| &v.id == *k) && !suite.groups.iter().any(|g| &g.id == *k)).collect();
+        if kills.is_empty() || !unknown.is_empty() {
+            println!("{name:<36} {:>8}  names no kills, or kills that are not in the suite: {unknown:?}", "-");
+            problems.push(name.clone());
+            continue;
+        }
         let mut h = ProcessHarness::start(&command, ProcessOptions::default(), None).map_err(|e| format!("mutant {name}: {e}"))?;
-        let opts = RunOptions { require_codes: true, ..RunOptions::default() };
+        let cases = if full { Vec::new() } else { kills.clone() };
+        let opts = RunOptions { require_codes: true, cases, ..RunOptions::default() };
         let result = runner::run(&mut h, &suite, &schemas, &opts);
         let failing: Vec<&str> =
             result.records.iter().filter(|r| r.status != runner::Status::Pass).map(|r| r.id.as_str()).collect();
@@ -321,7 +346,7 @@ fn mutants(suite_root: &std::path::Path, manifest: &std::path::Path) -> Result<b
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Run(args) => run(&args),
-        Command::Mutants { suite, manifest } => mutants(&suite.suite, &manifest),
+        Command::Mutants { suite, manifest, full } => mutants(&suite.suite, &manifest, full),
         Command::FuzzSeeds { suite, out } => fuzz_seeds(&suite.suite, &out),
         Command::Differential { suite, implementations, count, seed, out } => {
             differential(&suite.suite, &implementations, count, seed, &out)

@@ -182,7 +182,7 @@ fn frame_header(bytes: &[u8]) -> Option<serde_json::Map<String, JsonValue>> {
 /// the marker its header names (when the header can be read and names one of
 /// v1's markers; else of its folder's marker).
 fn frame_covered(folder: &str, bytes: &[u8], caps: &JsonValue) -> Result<(), String> {
-    const MARKERS: &[&str] = &["ndarray", "scipy.sparse", "torch.tensor", "sklearn.estimator"];
+    const MARKERS: &[&str] = &["ndarray", "scipy.sparse", "torch.tensor", "sklearn.estimator", "dataframe", "series"];
     let named = frame_header(bytes).and_then(|m| m.get("__tywrap__").and_then(JsonValue::as_str).map(str::to_string));
     let marker = named.as_deref().filter(|m| MARKERS.contains(m)).unwrap_or(folder);
     let Some(cap) = caps.get(marker) else {

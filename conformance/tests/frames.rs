@@ -46,6 +46,8 @@ fn caps(encodings: &[&str]) -> JsonValue {
         "torch.tensor": cap(encodings.to_vec()),
         "scipy.sparse": cap(only(&["json", "frame"])),
         "sklearn.estimator": cap(only(&["json", "frame"])),
+        "dataframe": cap(encodings.to_vec()),
+        "series": cap(encodings.to_vec()),
     })
 }
 
