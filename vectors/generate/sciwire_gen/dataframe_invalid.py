@@ -20,7 +20,7 @@ from .arrowbytes import Msg, i64, messages, rb_buffers, rb_field_nodes
 from .common import HOSTILE_BUDGET, J, T, B, Suite, b64, dumps_env, hand, with_, without
 from .dataframe_producer import (Unsupported, canon_file, df_arrow_bytes, df_env, df_json_env, feather_bytes,
                                  file_bytes, run, src, stream_bytes)
-from .frame import rebuild, split as frame_split, write_frame
+from .frame import _depth, rebuild, split as frame_split, write_frame
 from .table_arrow import Piece, file_fault, footer_blocks, join, split
 
 EX = 'pd.DataFrame({"a": [1, 2], "b": ["x", None]})'
@@ -526,14 +526,6 @@ def _nodup(pairs):
     if len(set(names)) != len(names):
         raise ValueError("duplicate member")
     return dict(pairs)
-
-
-def _depth(v) -> int:
-    if isinstance(v, dict):
-        return 1 + max((_depth(x) for x in v.values()), default=0)
-    if isinstance(v, list):
-        return 1 + max((_depth(x) for x in v), default=0)
-    return 0
 
 
 def _int(v) -> bool:

@@ -164,15 +164,11 @@ class _Table:
         return v + 4, n
 
     def string(self, i, what="string") -> Optional[str]:
-        r = self.vector(i, 1, what)
-        if r is None:
+        raw = self.raw_string(i, what)
+        if raw is None:
             return None
-        p, n = r
-        self.buf.need(p + n, 1, 1, what + " terminator")
-        if self.buf.b[p + n] != 0:
-            _bad(f"flatbuffer {what} lacks its NUL terminator")
         try:
-            return bytes(self.buf.b[p:p + n]).decode("utf-8")
+            return raw.decode("utf-8")
         except UnicodeDecodeError:
             _bad(f"flatbuffer {what} is not UTF-8")
 
