@@ -386,6 +386,24 @@ def type_vectors(S: Suite):
             pass
         bad_payload(S, f"type-{name}", f"arrow dataframe with {desc}", CT + ["dataframe.arrow.columns"], data,
                     "E_COLUMN_TYPE", expr)
+        if name == "dense-union":
+            footer_schema_union_vector(S, data, expr)
+
+
+def footer_schema_union_vector(S: Suite, data: bytes, expr: str):
+    """The footer's schema is compared in full, a type's parameters included, before any
+    column type is judged ([dataframe.arrow.file] item 3 comes before
+    [dataframe.column-types]): the union file with the Schema message's typeIds [0, 1] made
+    [0, 2], its footer kept. (Found by the differential run: sciwire-py compared the number of
+    typeIds only, and reported E_COLUMN_TYPE.)"""
+    pieces, footer = split(data)
+    schema = pieces[0].data
+    at = schema.find(struct.pack("<iii", 2, 0, 1))
+    assert at > 0 and schema.find(struct.pack("<iii", 2, 0, 1), at + 1) < 0
+    out = join([Piece(_pq(schema, at + 8, "<i", 2), "schema")] + pieces[1:], footer)
+    assert len(out) == len(data)
+    bad_struct(S, "footer-schema-union-type-ids", "footer schema whose union typeIds differ from the stream's",
+               out, expr, "Schema message: union typeIds [0, 1] -> [0, 2], footer kept")
 
 
 # ----------------------------------------------------------------------------------------------

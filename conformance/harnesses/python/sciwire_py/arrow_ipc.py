@@ -283,7 +283,9 @@ def _parse_type(type_id: int, t: Optional[_Table]) -> dict:
         p["mode"] = t.scalar(0, "i16", 0) if t else 0
         if t is not None:
             r = t.vector(1, 4, "union typeIds")
-            p["typeIds"] = r[1] if r else 0
+            # The ids themselves: two schemas with unions are the same only
+            # when their typeIds are ([dataframe.arrow.file] item 3).
+            p["typeIds"] = tuple(t.buf.i32(r[0] + 4 * k) for k in range(r[1])) if r else None
     elif type_id == T["Map"]:
         p["keysSorted"] = t.scalar(0, "bool", False) if t else False
     # Enum values must be ones Schema.fbs defines; Arrow's reference reader
