@@ -431,15 +431,21 @@ fn any_envelope_from(u: &mut Unstructured<'_>) -> arbitrary::Result<JsonValue> {
 }
 
 /// A json cell of one kind (0 bool, 1 integer, 2 float, 3 string), now and
-/// then null, of another kind, out of range, or not a scalar.
+/// then null, of another kind, out of range, or not a scalar. (Another
+/// kind is one level down, once: recursing on the input's bytes alone
+/// overflowed the stack on a 131 KB input.)
 fn cell_from(u: &mut Unstructured<'_>, kind: u8) -> arbitrary::Result<JsonValue> {
+    cell_of(u, kind, true)
+}
+
+fn cell_of(u: &mut Unstructured<'_>, kind: u8, may_switch: bool) -> arbitrary::Result<JsonValue> {
     Ok(match u.int_in_range(0u8..=31)? {
         0..=3 => JsonValue::Null,
         4 => any_json(u, 1)?,
         5 => json!(*u.choose(&[9007199254740992i64, -9007199254740992, i64::MAX])?),
-        6 => {
+        6 if may_switch => {
             let other = u.int_in_range(0u8..=3)?;
-            cell_from(u, other)?
+            cell_of(u, other, false)?
         }
         _ => match kind {
             0 => json!(u.arbitrary::<bool>()?),
