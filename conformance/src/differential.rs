@@ -102,6 +102,8 @@ pub fn mutate(input: &[u8], rng: &mut Rng) -> (Vec<u8>, String) {
 pub fn mutate_in(input: &[u8], profile: Option<Profile>, rng: &mut Rng) -> (Vec<u8>, String) {
     if rng.below(2) == 0 {
         let structured = match profile {
+            // A stream tag's frame: half the time its messages rearranged.
+            Some(Profile::Flame) if is_flm_stream(input) && rng.below(2) == 0 => mutate_flm_stream(input, rng),
             Some(Profile::Flame) => crate::structured::mutate_flm(input, rng),
             None if sciwire::frame::is_frame(input) => crate::structured::mutate_frame(input, rng),
             None => None,
@@ -111,6 +113,100 @@ pub fn mutate_in(input: &[u8], profile: Option<Profile>, rng: &mut Rng) -> (Vec<
         }
     }
     mutate(input, rng)
+}
+
+/// Whether `input` is an FLM frame of a stream tag (`02` to `04`).
+fn is_flm_stream(input: &[u8]) -> bool {
+    matches!(input, [b'F', b'L', b'M', 2..=4, ..])
+}
+
+/// The messages of the Arrow IPC stream at `s`: each one's byte range
+/// (continuation, size, metadata and body), up to the end-of-stream marker
+/// or the first message that cannot be framed. A message's body length is
+/// read from its flatbuffer (`Message.bodyLength`, field 3) by hand.
+fn stream_messages(s: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let u32_at = |b: &[u8], at: usize| b.get(at..at.checked_add(4)?).map(|x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]));
+    let body_length = |meta: &[u8]| -> Option<usize> {
+        let table = u32_at(meta, 0)? as usize;
+        let vtable = usize::try_from(i64::try_from(table).ok()? - i64::from(u32_at(meta, table)? as i32)).ok()?;
+        let vt_size = usize::from(u16::from_le_bytes(meta.get(vtable..vtable + 2)?.try_into().ok()?));
+        if vt_size < 12 {
+            return Some(0);
+        }
+        let voffset = usize::from(u16::from_le_bytes(meta.get(vtable + 10..vtable + 12)?.try_into().ok()?));
+        if voffset == 0 {
+            return Some(0);
+        }
+        let at = table.checked_add(voffset)?;
+        usize::try_from(i64::from_le_bytes(meta.get(at..at + 8)?.try_into().ok()?)).ok()
+    };
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while let Some(head) = s.get(pos..pos + 8) {
+        let m = i32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+        let Ok(m) = usize::try_from(m) else { break };
+        if head[..4] != [0xff; 4] || m == 0 {
+            break;
+        }
+        let Some(body) = s.get(pos + 8..).and_then(|rest| rest.get(..m)).and_then(body_length) else { break };
+        let Some(end) = (pos + 8 + m).checked_add(body).filter(|&e| e <= s.len()) else { break };
+        out.push(pos..end);
+        pos = end;
+    }
+    out
+}
+
+/// One mutation of the messages of a stream tag's frame ([flame.stream.message],
+/// [flame.stream.batches]): a message dropped, repeated (a second record
+/// batch, a dictionary replacement), moved after the next, the stream cut
+/// at a message's end, its end-of-stream marker removed or followed by
+/// bytes, or another stream tag. `None` when the frame has no message.
+fn mutate_flm_stream(input: &[u8], rng: &mut Rng) -> Option<(Vec<u8>, String)> {
+    let (head, stream) = input.split_at(4);
+    let msgs = stream_messages(stream);
+    if msgs.is_empty() {
+        return None;
+    }
+    let k = rng.below(msgs.len());
+    let m = msgs[k].clone();
+    let end = msgs.last().map_or(0, |r| r.end);
+    let mut s = stream.to_vec();
+    let what = match rng.below(7) {
+        0 => {
+            s.drain(m.clone());
+            format!("stream: message {k} of {} dropped", msgs.len())
+        }
+        1 => {
+            let copy = stream[m.clone()].to_vec();
+            s.splice(m.end..m.end, copy);
+            format!("stream: message {k} of {} repeated", msgs.len())
+        }
+        2 if k + 1 < msgs.len() => {
+            let next = msgs[k + 1].clone();
+            let moved = [&stream[next.clone()], &stream[m.clone()]].concat();
+            s.splice(m.start..next.end, moved);
+            format!("stream: message {k} moved after message {}", k + 1)
+        }
+        3 => {
+            s.truncate(m.end);
+            format!("stream: cut after message {k} (no end-of-stream marker)")
+        }
+        4 => {
+            s.extend_from_slice(&[[0xffu8; 4].as_slice(), &[0; 4]].concat());
+            "stream: a second end-of-stream marker".to_string()
+        }
+        5 => {
+            let copy = stream[m.clone()].to_vec();
+            s.splice(end.min(s.len())..end.min(s.len()), copy);
+            format!("stream: message {k} repeated after the last message")
+        }
+        _ => {
+            let tags: Vec<u8> = [2u8, 3, 4].into_iter().filter(|&t| t != head[3]).collect();
+            let tag = tags[rng.below(tags.len())];
+            return Some(([&head[..3], &[tag], stream].concat(), format!("FLM: stream tag {:02x} -> {tag:02x}", head[3])));
+        }
+    };
+    Some(([head, s.as_slice()].concat(), what))
 }
 
 /// Mutates the bytes inside an envelope's `b64` payload and re-encodes them,
@@ -284,4 +380,53 @@ pub fn run(a: &mut dyn Implementation, b: &mut dyn Implementation, suite: &Suite
         findings.push(Finding { candidate });
     }
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn table_frame() -> Vec<u8> {
+        let value = sciwire::Value::from_canonical(&json!({"kind": "dataframe", "rows": 2,
+            "columns": [{"name": "c", "type": {"id": "dictionary", "index": "int8", "ordered": false, "values": {"id": "string"}},
+                         "values": ["0", "1"], "dictionary": ["u", "v"]}],
+            "index": {"kind": "range", "name": null, "start": 0, "stop": 2, "step": 1}}))
+        .unwrap();
+        sciwire::flame::encode(&value, sciwire::flame::FlameEncoding::Table).unwrap()
+    }
+
+    #[test]
+    fn stream_messages_frame_a_stream_tag_frame() {
+        let frame = table_frame();
+        let msgs = stream_messages(&frame[4..]);
+        // schema, dictionary batch, record batch, then the end-of-stream marker
+        assert_eq!(msgs.len(), 3);
+        assert_eq!(msgs[0].start, 0);
+        assert!(msgs.windows(2).all(|w| w[0].end == w[1].start));
+        assert_eq!(msgs[2].end + 8, frame.len() - 4);
+    }
+
+    #[test]
+    fn stream_mutations_change_the_frame_and_are_rejected_or_read() {
+        let frame = table_frame();
+        let mut rng = Rng::new(7);
+        let mut kinds = std::collections::BTreeSet::new();
+        for _ in 0..200 {
+            let (out, what) = mutate_flm_stream(&frame, &mut rng).unwrap();
+            assert_ne!(out, frame, "{what}");
+            kinds.insert(what.split(' ').take(3).collect::<Vec<_>>().join(" "));
+            // the reference never panics on them
+            let _ = sciwire::flame::decode(&out, &sciwire::Limits::default());
+        }
+        assert!(kinds.len() >= 6, "{kinds:?}");
+        // a repeated record batch in a batch frame is a second batch
+        let mut batch = frame.clone();
+        batch[3] = 4;
+        let msgs = stream_messages(&batch[4..]);
+        let rb = msgs[2].clone();
+        let two = [&batch[..4 + rb.end], &batch[4 + rb.start..]].concat();
+        let err = sciwire::flame::decode(&two, &sciwire::Limits::default()).unwrap_err();
+        assert_eq!(err.clause(), "flame.stream.batches");
+    }
 }

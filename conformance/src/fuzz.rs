@@ -21,6 +21,7 @@ pub const TARGETS: &[&str] = &[
     "decode_envelope",
     "decode_frame",
     "decode_flame",
+    "decode_flame_stream",
     "decode_ndarray_fields",
     "decode_marker_fields",
     "arrow_payload",
@@ -37,6 +38,7 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         "decode_envelope" => decode_envelope(data),
         "decode_frame" => decode_frame(data),
         "decode_flame" => decode_flame(data),
+        "decode_flame_stream" => decode_flame_stream(data),
         "decode_ndarray_fields" => decode_ndarray_fields(data),
         "decode_marker_fields" => decode_marker_fields(data),
         "arrow_payload" => arrow_payload(data),
@@ -346,11 +348,59 @@ pub fn decode_flame(data: &[u8]) {
     input.extend_from_slice(rest);
     let limits = Limits::default();
     let Ok(value) = flame::decode(&input, &limits) else { return };
-    assert!(matches!(value, Value::NdArray(_)), "flame::decode gave {value:?}");
-    let frame = flame::encode(&value, FlameEncoding::Tensor)
-        .unwrap_or_else(|e| panic!("a decoded flame value is refused by flame::encode: {e}"));
-    let back = flame::decode(&frame, &limits).unwrap_or_else(|e| panic!("re-encoded flame frame rejected: {e}"));
-    assert_eq!(back, value, "a decoded flame value changed through flame::encode");
+    check_flame_reencode(&value, input.get(3).copied().unwrap_or_default());
+}
+
+/// The flame stream tags (`02` a table, `03` an array, `04` a record batch)
+/// on arbitrary Arrow IPC streams: the first byte picks the tag (its value
+/// modulo 3, from `02`), the rest is the stream after `FLM` and the tag
+/// (`fuzz-seeds` writes each stream vector so). Finds panics, input-sized
+/// allocations, and a decoded value that does not survive `flame::encode`
+/// (in the encoding of its tag, and for a dataframe in the other one too)
+/// and decoding again.
+pub fn decode_flame_stream(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else { return };
+    let tag = 2 + selector % 3;
+    let mut input = Vec::with_capacity(rest.len() + 4);
+    input.extend_from_slice(b"FLM");
+    input.push(tag);
+    input.extend_from_slice(rest);
+    let Ok(value) = flame::decode(&input, &Limits::default()) else { return };
+    check_flame_reencode(&value, tag);
+}
+
+/// The seed of [`decode_flame_stream`] for a flame input: its selector and
+/// its stream, for a frame of a stream tag.
+pub fn decode_flame_stream_seed(input: &[u8]) -> Option<Vec<u8>> {
+    match input {
+        [b'F', b'L', b'M', tag @ 2..=4, stream @ ..] => Some([[tag - 2].as_slice(), stream].concat()),
+        _ => None,
+    }
+}
+
+/// A value decoded from a frame of `tag` is of the tag's kind, and
+/// `flame::encode` writes it (in the tag's encoding; a dataframe also in
+/// the other dataframe encoding) as a frame that decodes to it, bit for bit.
+fn check_flame_reencode(value: &Value, tag: u8) {
+    let encodings: &[FlameEncoding] = match (value, tag) {
+        (Value::NdArray(_), 1) => &[FlameEncoding::Tensor],
+        (Value::DataFrame(_), 2) => &[FlameEncoding::Table, FlameEncoding::Batch],
+        (Value::DataFrame(_), 4) => &[FlameEncoding::Batch, FlameEncoding::Table],
+        (Value::Series(s), 3) => {
+            assert_eq!(s.name, TypedJson::Null, "a tag 03 frame decoded to a named series");
+            &[FlameEncoding::Array]
+        }
+        _ => panic!("a frame of tag {tag:02x} decoded to {value:?}"),
+    };
+    let limits = Limits::default();
+    for &e in encodings {
+        let frame = flame::encode(value, e)
+            .unwrap_or_else(|err| panic!("a decoded flame value is refused by flame::encode as {}: {err}", e.as_str()));
+        assert_eq!(frame.get(3).copied(), Some(e.tag()), "flame::encode {} wrote another tag", e.as_str());
+        let back = flame::decode(&frame, &limits)
+            .unwrap_or_else(|err| panic!("re-encoded flame {} frame rejected: {err}", e.as_str()));
+        assert_eq!(&back, value, "a decoded flame value changed through flame::encode as {}", e.as_str());
+    }
 }
 
 fn schemas() -> &'static Schemas {

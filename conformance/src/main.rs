@@ -269,8 +269,14 @@ fn fuzz_seeds(suite_root: &std::path::Path, out: &std::path::Path) -> Result<boo
                     }
                 }
             }
-            // decode_flame reads its input as it is after a zero first byte.
-            Input::Decode(bytes) if bytes.len() <= 1 << 20 => put("decode_flame", &v.id, &[[0u8].as_slice(), bytes].concat())?,
+            // decode_flame reads its input as it is after a zero first byte;
+            // decode_flame_stream a stream tag's stream after its selector.
+            Input::Decode(bytes) if bytes.len() <= 1 << 20 => {
+                put("decode_flame", &v.id, &[[0u8].as_slice(), bytes].concat())?;
+                if let Some(seed) = sciwire_conformance::fuzz::decode_flame_stream_seed(bytes) {
+                    put("decode_flame_stream", &v.id, &seed)?;
+                }
+            }
             Input::Encode { value, encoding } => {
                 put("canonical_value", &v.id, value.to_string().as_bytes())?;
                 put("roundtrip", &v.id, value.to_string().as_bytes())?;

@@ -51,8 +51,8 @@ pub use value::{Cells, Column, ColumnType, DataFrame, Index, Series};
 /// `start` reply declares it ([harness.capabilities]): every marker, both
 /// directions, codec versions 0 and 1, and frames of every marker; for
 /// `torch.tensor` the encodings are those of the nested ndarray envelope;
-/// and the [flame profile](flame) ([harness.profiles]), whose `tensor`
-/// frames it reads and writes.
+/// and the [flame profile](flame) ([harness.profiles]), whose `tensor`,
+/// `table`, `array` and `batch` frames it reads and writes.
 pub fn capabilities() -> serde_json::Value {
     let both = |encodings: &[&str]| {
         serde_json::json!({"directions": ["decode", "encode"], "encodings": encodings, "codecVersions": [0, 1]})
@@ -64,7 +64,7 @@ pub fn capabilities() -> serde_json::Value {
         "sklearn.estimator": both(&["json", "frame"]),
         "dataframe": both(&["arrow", "json", "frame"]),
         "series": both(&["arrow", "json", "frame"]),
-        "flame": {"directions": ["decode", "encode"], "encodings": ["tensor"]},
+        "flame": {"directions": ["decode", "encode"], "encodings": ["tensor", "table", "array", "batch"]},
     })
 }
 

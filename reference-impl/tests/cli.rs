@@ -116,7 +116,10 @@ fn the_harness_declares_all_four_markers() {
     assert_eq!(caps["torch.tensor"]["encodings"], serde_json::json!(["arrow", "json", "frame"]));
     assert_eq!(caps["scipy.sparse"]["encodings"], serde_json::json!(["json", "frame"]));
     assert_eq!(caps["sklearn.estimator"]["encodings"], serde_json::json!(["json", "frame"]));
-    assert_eq!(caps["flame"], serde_json::json!({"directions": ["decode", "encode"], "encodings": ["tensor"]}));
+    assert_eq!(
+        caps["flame"],
+        serde_json::json!({"directions": ["decode", "encode"], "encodings": ["tensor", "table", "array", "batch"]})
+    );
 }
 
 /// Runs `sciwire` with binary standard input and output.
@@ -252,7 +255,10 @@ fn the_harness_honours_the_flame_profile() {
     assert_eq!(rc, 0);
     let replies: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(replies.len(), 9);
-    assert_eq!(replies[0]["capabilities"]["flame"], json!({"directions": ["decode", "encode"], "encodings": ["tensor"]}));
+    assert_eq!(
+        replies[0]["capabilities"]["flame"],
+        json!({"directions": ["decode", "encode"], "encodings": ["tensor", "table", "array", "batch"]})
+    );
     assert_eq!(replies[1]["value"], canonical);
     assert_eq!(replies[2]["error"]["code"], "E_JSON_SYNTAX");
     assert_eq!(replies[3]["error"]["code"], "E_PICKLE_REFUSED");
@@ -263,4 +269,25 @@ fn the_harness_honours_the_flame_profile() {
         assert_eq!(replies[i]["errored"], true, "{}", replies[i]);
         assert_eq!(replies[i]["id"], i, "{}", replies[i]);
     }
+}
+
+#[test]
+fn encode_profile_flame_writes_the_stream_encodings() {
+    let df = r#"{"kind": "dataframe", "rows": 2, "columns": [{"name": "a", "type": {"id": "int64"}, "values": ["1", "2"]}],
+                 "index": {"kind": "range", "name": "r", "start": 0, "stop": 4, "step": 2}}"#;
+    let series = r#"{"kind": "series", "name": {"null": null}, "type": {"id": "string"}, "values": ["x", null]}"#;
+    for (encoding, value, tag) in [("table", df, 2u8), ("batch", df, 4), ("array", series, 3)] {
+        let (rc, frame, err) = run_bytes(&["encode", "--profile", "flame", "--encoding", encoding], value.as_bytes());
+        assert_eq!(rc, 0, "{encoding}: {err}");
+        assert_eq!(frame[..4], [b'F', b'L', b'M', tag], "{encoding}");
+        let (rc, out, err) = run_bytes(&["decode", "--profile", "flame"], &frame);
+        assert_eq!(rc, 0, "{encoding}: {err}");
+        let back: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(back, serde_json::from_str::<serde_json::Value>(value).unwrap(), "{encoding}");
+    }
+    // a dataframe is not an array, a series not a table
+    let (rc, _, err) = run_bytes(&["encode", "--profile", "flame", "--encoding", "array"], df.as_bytes());
+    assert_eq!(rc, 1, "{err}");
+    let (rc, _, err) = run_bytes(&["encode", "--profile", "flame", "--encoding", "table"], series.as_bytes());
+    assert_eq!(rc, 1, "{err}");
 }

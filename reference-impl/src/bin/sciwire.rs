@@ -35,16 +35,17 @@ enum Command {
     },
     /// Encode a canonical value as an envelope; print the envelope's JSON
     /// text, or write the frame's bytes (binary, no newline) for `frame` and
-    /// for the flame profile's `tensor`.
+    /// for the flame profile's encodings.
     Encode {
         /// Write in a profile instead: `flame`, flamepy's FLM frames (with
-        /// `--encoding tensor`).
+        /// `--encoding tensor`, `table`, `array` or `batch`).
         #[arg(long, value_parser = ["flame"])]
         profile: Option<String>,
         /// The encoding to write: for a tensor, that of its nested ndarray
         /// envelope; sparse matrices and estimators have json and frame;
-        /// `tensor` with `--profile flame`.
-        #[arg(long, value_parser = ["arrow", "json", "frame", "tensor"])]
+        /// `tensor` (an ndarray), `table` or `batch` (a dataframe), `array`
+        /// (a series named null) with `--profile flame`.
+        #[arg(long, value_parser = ["arrow", "json", "frame", "tensor", "table", "array", "batch"])]
         encoding: String,
         /// The canonical value; `-` or nothing for standard input.
         file: Option<String>,
@@ -125,7 +126,7 @@ fn respond(line: &str) -> Option<serde_json::Value> {
             let Ok(target) = Target::parse(profile, encoding) else {
                 return Some(errored(match profile {
                     None => "encode needs encoding: arrow, json or frame".into(),
-                    Some(Profile::Flame) => "encode with profile flame needs encoding: tensor".into(),
+                    Some(Profile::Flame) => "encode with profile flame needs encoding: tensor, table, array or batch".into(),
                 }));
             };
             let value = req.get("value").cloned().unwrap_or_default();

@@ -50,12 +50,40 @@ pub(crate) fn decode(m: &Members<'_>, _version: Version, encoding: &str, limits:
 pub(crate) fn decode_file(bytes: &[u8], limits: &Limits) -> Result<DataFrame> {
     let sanitized = ipc::sanitize(bytes, true);
     let table = ipc::read_file(&sanitized.bytes)?;
+    from_table(&table, &sanitized, limits, FILE_CLAUSES)
+}
+
+/// The clauses a table's checks report, after its framing.
+#[derive(Clone, Copy)]
+pub(crate) struct TableClauses {
+    /// The column types (`E_COLUMN_TYPE`).
+    pub types: &'static str,
+    /// Cells plus dictionary entries, and rows (`E_LIMIT_EXCEEDED`).
+    pub limits: &'static str,
+    /// A dictionary's codes and entries (`E_VALUE_DOMAIN`).
+    pub dictionary: &'static str,
+}
+
+/// The dataframe envelope's file ([dataframe.column-types],
+/// [dataframe.arrow.limits], [dataframe.arrow.dictionary]).
+const FILE_CLAUSES: TableClauses = TableClauses {
+    types: "dataframe.column-types",
+    limits: "dataframe.arrow.limits",
+    dictionary: "dataframe.arrow.dictionary",
+};
+
+/// A table whose framing was read (from `sanitized`'s bytes) as a
+/// dataframe: the column types, the limits, the contents, the values and
+/// dictionaries, then the pandas metadata ([dataframe.pandas.metadata] to
+/// [dataframe.pandas.index-columns]), in the "Processing order" of
+/// [dataframe.arrow.file]; the clauses before the pandas ones as `clauses` names them.
+pub(crate) fn from_table(table: &ipc::Table<'_>, sanitized: &ipc::Sanitized<'_>, limits: &Limits, clauses: TableClauses) -> Result<DataFrame> {
     // [dataframe.arrow.limits]: cells plus dictionary entries, and rows
     // (a table of no columns costs nothing per row, but its row count must
     // be an integer every JSON reader holds exactly).
     let limit = |rows: u64, elements: u64| {
         let max = limits.max_elements;
-        let over = |why: String| Err(Error::new(Code::LimitExceeded, "dataframe.arrow.limits", why));
+        let over = |why: String| Err(Error::new(Code::LimitExceeded, clauses.limits, why));
         if elements > max {
             return over(format!("the table has {elements} cells and dictionary entries; the limit is {max}"));
         }
@@ -65,7 +93,7 @@ pub(crate) fn decode_file(bytes: &[u8], limits: &Limits) -> Result<DataFrame> {
         Ok(())
     };
     let rows = table.rows();
-    let decoded = arrow_columns(&table, "dataframe.column-types", limit, "dataframe.arrow.dictionary")?;
+    let decoded = arrow_columns(table, clauses.types, limit, clauses.dictionary)?;
     let pandas = table.metadata.iter().find(|(k, _)| *k == "pandas").map(|(_, v)| *v);
     let names: Vec<&str> = decoded.iter().map(|c| c.name.as_deref().unwrap_or_default()).collect();
     let plan = match pandas {
@@ -405,6 +433,22 @@ fn pandas_type(t: &crate::value::ColumnType) -> String {
 /// (K skipping the names already taken), the pandas metadata, at most one record batch.
 pub(crate) fn write_file(d: &DataFrame) -> Result<Vec<u8>> {
     let clause = "dataframe.encode.members";
+    let (schema, batch) = arrow_batch(d, clause)?;
+    let err = |e: arrow_schema::ArrowError| Error::new(Code::ArrowPayload, clause, format!("the Arrow writer failed: {e}"));
+    // 8-byte alignment: the magic is followed by two zero bytes, not padded
+    // to 64 as arrow-rs does by default ([dataframe.arrow.file] item 1).
+    let options = IpcWriteOptions::try_new(8, false, MetadataVersion::V5).map_err(err)?;
+    let mut w = FileWriter::try_new_with_options(Vec::new(), &schema, options).map_err(err)?;
+    w.write(&batch).map_err(err)?;
+    w.finish().map_err(err)?;
+    w.into_inner().map_err(err)
+}
+
+/// The schema (fields and `pandas` metadata) and the one record batch of
+/// `d` ([dataframe.encode.members]), failures reported under `clause`:
+/// columns, then index columns as `__index_level_K__` (K skipping the
+/// names already taken).
+pub(crate) fn arrow_batch(d: &DataFrame, clause: &'static str) -> Result<(Arc<Schema>, RecordBatch)> {
     let mut fields = Vec::new();
     let mut arrays = Vec::new();
     for c in &d.columns {
@@ -446,11 +490,5 @@ pub(crate) fn write_file(d: &DataFrame) -> Result<Vec<u8>> {
     let err = |e: arrow_schema::ArrowError| Error::new(Code::ArrowPayload, clause, format!("the Arrow writer failed: {e}"));
     let batch_options = RecordBatchOptions::new().with_row_count(Some(d.rows as usize));
     let batch = RecordBatch::try_new_with_options(schema.clone(), arrays, &batch_options).map_err(err)?;
-    // 8-byte alignment: the magic is followed by two zero bytes, not padded
-    // to 64 as arrow-rs does by default ([dataframe.arrow.file] item 1).
-    let options = IpcWriteOptions::try_new(8, false, MetadataVersion::V5).map_err(err)?;
-    let mut w = FileWriter::try_new_with_options(Vec::new(), &schema, options).map_err(err)?;
-    w.write(&batch).map_err(err)?;
-    w.finish().map_err(err)?;
-    w.into_inner().map_err(err)
+    Ok((schema, batch))
 }

@@ -4,13 +4,13 @@
 //! modules take a [`Place`], which says where their payload members are, and
 //! differ only at the payload (`spec/src/frame.md`, [frame.envelope]).
 
-mod dataframe;
+pub(crate) mod dataframe;
 mod fields;
 pub(crate) mod ndarray;
-mod series;
+pub(crate) mod series;
 mod sklearn;
 mod sparse;
-mod table;
+pub(crate) mod table;
 #[cfg(test)]
 mod table_tests;
 mod torch;

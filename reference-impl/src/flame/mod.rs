@@ -1,10 +1,12 @@
 //! The flame profile (`spec/src/flame.md`): flamepy 0.6.0's `FLM` frames.
 //!
 //! An FLM frame is `FLM`, a tag byte, and a payload. This module reads the
-//! tag `01` (one Arrow IPC tensor message) into a [`Value::NdArray`] and
-//! writes it; it refuses every pickle (`FLM\x00`, or no `FLM` prefix) without
-//! reading any of it, and the Arrow stream tags `02` to `04`, whose table
-//! value is not defined yet. It is an entry point of its own
+//! tag `01` (one Arrow IPC tensor message) into a [`Value::NdArray`], the
+//! tags `02` (a `pyarrow.Table`) and `04` (a `pyarrow.RecordBatch`), one
+//! Arrow IPC stream each, into a [`Value::DataFrame`], and the tag `03` (a
+//! `pyarrow.Array`) into a [`Value::Series`] named null; it writes all
+//! four, and refuses every pickle (`FLM\x00`, or no `FLM` prefix) without
+//! reading any of it. It is an entry point of its own
 //! ([flame.profile]): [`crate::decode`] never reads an FLM frame, and
 //! [`decode`] reads nothing else.
 //!
@@ -28,8 +30,11 @@
 //! # Ok(()) }
 //! ```
 
+mod stream;
 mod write;
 
+#[cfg(test)]
+mod stream_tests;
 #[cfg(test)]
 mod tests;
 
@@ -50,6 +55,12 @@ pub const PREFIX: [u8; 3] = *b"FLM";
 const TAG_PICKLE: u8 = 0x00;
 /// The tag of an Arrow IPC tensor message ([flame.tensor.message]).
 const TAG_TENSOR: u8 = 0x01;
+/// The tag of a `pyarrow.Table`'s stream ([flame.streams]).
+const TAG_TABLE: u8 = 0x02;
+/// The tag of a `pyarrow.Array`'s stream ([flame.stream.array]).
+const TAG_ARRAY: u8 = 0x03;
+/// The tag of a `pyarrow.RecordBatch`'s stream ([flame.streams]).
+const TAG_BATCH: u8 = 0x04;
 /// The last tag flamepy 0.6.0 writes ([flame.tag]).
 const TAG_LAST: u8 = 0x04;
 
@@ -62,13 +73,45 @@ const CONTINUATION: [u8; 4] = [0xff; 4];
 pub enum FlameEncoding {
     /// `FLM\x01`: one Arrow IPC tensor message ([flame.encode.tensor]).
     Tensor,
+    /// `FLM\x02`: a dataframe as a `pyarrow.Table`'s stream ([flame.encode.table]).
+    Table,
+    /// `FLM\x03`: a series named null as a `pyarrow.Array`'s stream ([flame.encode.array]).
+    Array,
+    /// `FLM\x04`: a dataframe as a `pyarrow.RecordBatch`'s stream ([flame.encode.table]).
+    Batch,
 }
 
 impl FlameEncoding {
-    /// The spelling in the harness protocol and the CLI: `tensor`.
+    /// Every encoding, in the order of their tags.
+    pub const ALL: [FlameEncoding; 4] = [FlameEncoding::Tensor, FlameEncoding::Table, FlameEncoding::Array, FlameEncoding::Batch];
+
+    /// The spelling in the harness protocol and the CLI: `tensor`, `table`,
+    /// `array` or `batch`.
     pub fn as_str(self) -> &'static str {
         match self {
             FlameEncoding::Tensor => "tensor",
+            FlameEncoding::Table => "table",
+            FlameEncoding::Array => "array",
+            FlameEncoding::Batch => "batch",
+        }
+    }
+
+    /// The tag byte the encoding writes.
+    pub fn tag(self) -> u8 {
+        match self {
+            FlameEncoding::Tensor => TAG_TENSOR,
+            FlameEncoding::Table => TAG_TABLE,
+            FlameEncoding::Array => TAG_ARRAY,
+            FlameEncoding::Batch => TAG_BATCH,
+        }
+    }
+
+    /// The kind of value the encoding carries ([flame.encode.refuse]).
+    fn carries(self) -> &'static str {
+        match self {
+            FlameEncoding::Tensor => "an ndarray",
+            FlameEncoding::Table | FlameEncoding::Batch => "a dataframe",
+            FlameEncoding::Array => "a series",
         }
     }
 }
@@ -76,11 +119,18 @@ impl FlameEncoding {
 impl FromStr for FlameEncoding {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "tensor" => Ok(FlameEncoding::Tensor),
-            _ => Err(format!("unknown flame encoding {s:?} (expected tensor)")),
-        }
+        FlameEncoding::ALL
+            .into_iter()
+            .find(|e| e.as_str() == s)
+            .ok_or_else(|| format!("unknown flame encoding {s:?} (expected tensor, table, array or batch)"))
     }
+}
+
+/// The flame profile's capability in the harness protocol
+/// ([harness.profiles]): both directions, every encoding.
+pub fn capability() -> serde_json::Value {
+    let encodings: Vec<&str> = FlameEncoding::ALL.iter().map(|e| e.as_str()).collect();
+    serde_json::json!({"directions": ["decode", "encode"], "encodings": encodings})
 }
 
 /// Decodes an FLM frame ([flame.profile]): a tag `01` tensor gives a
@@ -108,18 +158,7 @@ pub fn decode(input: &[u8], limits: &Limits) -> Result<Value> {
             "the tag 00 is a cloudpickle payload; pickles are refused, never read",
         )),
         Some(TAG_TENSOR) => decode_tensor(&input[PREFIX.len() + 1..], limits).map(Value::NdArray),
-        Some(tag @ 0x02..=TAG_LAST) => Err(Error::new(
-            Code::FormatUnsupported,
-            "flame.streams",
-            format!(
-                "the tag {tag:02x} carries an Arrow IPC stream ({}), whose table value this version does not decode",
-                match tag {
-                    0x02 => "a pyarrow.Table",
-                    0x03 => "a pyarrow.Array",
-                    _ => "a pyarrow.RecordBatch",
-                }
-            ),
-        )),
+        Some(tag @ TAG_TABLE..=TAG_LAST) => stream::decode(&input[PREFIX.len() + 1..], tag, limits),
         Some(tag) => Err(Error::new(
             Code::FlameTag,
             "flame.tag",
@@ -128,27 +167,28 @@ pub fn decode(input: &[u8], limits: &Limits) -> Result<Value> {
     }
 }
 
-/// Encodes a value as an FLM frame in `encoding` ([flame.encode.tensor]):
-/// an `ndarray` value of a dtype in the table of [flame.tensor.type]; a
-/// value of another kind has no flame encoding ([flame.encode.refuse],
-/// `E_ENCODING_UNSUPPORTED`).
+/// Encodes a value as an FLM frame in `encoding`: an `ndarray` value of a
+/// dtype in the table of [flame.tensor.type] as a `tensor`
+/// ([flame.encode.tensor]), a dataframe value as a `table` or a `batch`
+/// ([flame.encode.table]), a series value named null as an `array`
+/// ([flame.encode.array]). Any other pairing, and a named series, is
+/// refused ([flame.encode.refuse], `E_ENCODING_UNSUPPORTED`).
 pub fn encode(value: &Value, encoding: FlameEncoding) -> Result<Vec<u8>> {
-    let kind = match value {
-        Value::NdArray(a) => {
-            return match encoding {
-                FlameEncoding::Tensor => write::tensor(a),
-            };
-        }
-        Value::Sparse(_) => "a sparse matrix",
-        Value::Tensor(_) => "a torch tensor",
-        Value::Estimator(_) => "an estimator",
-        Value::DataFrame(_) => "a dataframe",
-        Value::Series(_) => "a series",
+    let kind = match (value, encoding) {
+        (Value::NdArray(a), FlameEncoding::Tensor) => return write::tensor(a),
+        (Value::DataFrame(d), FlameEncoding::Table | FlameEncoding::Batch) => return stream::encode_table(d, encoding.tag()),
+        (Value::Series(s), FlameEncoding::Array) => return stream::encode_array(s),
+        (Value::NdArray(_), _) => "an ndarray",
+        (Value::Sparse(_), _) => "a sparse matrix",
+        (Value::Tensor(_), _) => "a torch tensor",
+        (Value::Estimator(_), _) => "an estimator",
+        (Value::DataFrame(_), _) => "a dataframe",
+        (Value::Series(_), _) => "a series",
     };
     Err(Error::new(
         Code::EncodingUnsupported,
         "flame.encode.refuse",
-        format!("{kind} has no flame {} encoding; only an ndarray value has", encoding.as_str()),
+        format!("{kind} has no flame {} encoding, which carries {} value", encoding.as_str(), encoding.carries()),
     ))
 }
 

@@ -319,13 +319,16 @@ fn flame_tag_needs_a_tag_flamepy_writes() {
 }
 
 #[test]
-fn flame_streams_are_not_decoded_yet() {
+fn flame_streams_are_read_as_streams() {
+    // The stream tags are read as Arrow IPC streams (stream_tests.rs): an
+    // empty or bare end-of-stream payload is a framing fault, never
+    // E_FORMAT_UNSUPPORTED.
     for t in [0x02u8, 0x03, 0x04] {
         let mut input = b"FLM".to_vec();
         input.push(t);
-        assert_eq!(rejects(&input), Some((Code::FormatUnsupported, "flame.streams")));
+        assert_eq!(rejects(&input), Some((Code::ArrowPayload, "flame.stream.message")));
         input.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
-        assert_eq!(rejects(&input), Some((Code::FormatUnsupported, "flame.streams")));
+        assert_eq!(rejects(&input), Some((Code::ArrowPayload, "flame.stream.message")));
     }
 }
 
@@ -790,7 +793,19 @@ fn flame_encode_refuse() {
 fn flame_encoding_spelling() {
     assert_eq!(FlameEncoding::Tensor.as_str(), "tensor");
     assert_eq!("tensor".parse::<FlameEncoding>(), Ok(FlameEncoding::Tensor));
-    assert!("table".parse::<FlameEncoding>().is_err());
+    for (e, name, tag) in [
+        (FlameEncoding::Tensor, "tensor", 1u8),
+        (FlameEncoding::Table, "table", 2),
+        (FlameEncoding::Array, "array", 3),
+        (FlameEncoding::Batch, "batch", 4),
+    ] {
+        assert_eq!(e.as_str(), name);
+        assert_eq!(name.parse::<FlameEncoding>(), Ok(e));
+        assert_eq!(e.tag(), tag);
+    }
+    assert!("Table".parse::<FlameEncoding>().is_err());
+    assert!("pickle".parse::<FlameEncoding>().is_err());
+    assert_eq!(capability()["encodings"], serde_json::json!(["tensor", "table", "array", "batch"]));
     assert_eq!(&PREFIX, b"FLM");
 }
 

@@ -207,13 +207,23 @@ fn metadata<'a>(schema: &arrow_ipc::Schema<'a>) -> Vec<(&'a str, &'a str)> {
 /// dictionary batches, at most one record batch, end-of-stream, nothing after.
 pub(crate) fn read_stream(bytes: &[u8]) -> Result<Table<'_>> {
     let clause = "series.arrow.stream";
+    let t = read_stream_in(bytes, clause)?;
+    if t.batches.len() > 1 {
+        return Err(payload(clause, format!("the stream has {} record batches; at most one is allowed", t.batches.len())));
+    }
+    Ok(t)
+}
+
+/// Reads an IPC stream of any number of record batches, its framing faults
+/// under `clause` (`E_ARROW_PAYLOAD`): messages with dictionary batches
+/// (item 2 of [dataframe.arrow.file]), the end-of-stream marker, nothing
+/// after it. The number of batches is the caller's to check
+/// ([series.arrow.stream], [flame.stream.batches]).
+pub(crate) fn read_stream_in<'a>(bytes: &'a [u8], clause: &'static str) -> Result<Table<'a>> {
     let mut pos = 0;
     let m = read_messages(bytes, &mut pos, clause)?;
     if pos != bytes.len() {
         return Err(payload(clause, format!("{} bytes follow the end-of-stream marker", bytes.len() - pos)));
-    }
-    if m.batches.len() > 1 {
-        return Err(payload(clause, format!("the stream has {} record batches; at most one is allowed", m.batches.len())));
     }
     Ok(table(m, clause))
 }
