@@ -1,7 +1,9 @@
 """The flame profile (spec/src/flame.md): flamepy 0.6.0's FLM frames, read and written by sciwire
 as a profile of its own. Valid vectors are the exact bytes flamepy's `_serialize_object_data`
 writes for real numpy arrays; equivalence groups join each with the ndarray vectors of the same
-value; encode vectors ask for the `tensor` encoding. Invalid vectors are in flame_invalid.py.
+value; encode vectors ask for the `tensor` encoding. Invalid vectors are in flame_invalid.py. The
+FLM\x02-\x04 streams (pyarrow tables, record batches, arrays) are in flame_stream.py (valid,
+encode, groups) and flame_stream_invalid.py, called from build() here.
 
 A profile module (PROFILE, not MARKER: README.md): its folder is vectors/v1/flame/ and every
 vector says "profile": "flame" ([vector.profile]). Every valid vector is checked three ways:
@@ -30,10 +32,10 @@ from .ndarray_producer import canon
 # The module's header, read by common.load_envelopes without importing this module.
 PROFILE = "flame"
 ID_PREFIX = "flame-"
-REQUIRES = ("numpy", "pyarrow", "cloudpickle", "flatbuffers", "flamepy.core.cache")
+REQUIRES = ("numpy", "pyarrow", "pandas", "cloudpickle", "flatbuffers", "flamepy.core.cache")
 
 LIBRARIES = {"flamepy": importlib.metadata.version("flamepy"), "cloudpickle": cloudpickle.__version__,
-             "numpy": np.__version__, "pyarrow": pa.__version__}
+             "numpy": np.__version__, "pandas": importlib.metadata.version("pandas"), "pyarrow": pa.__version__}
 src = source_maker(LIBRARIES)
 
 NS = {"np": np, "pa": pa, "cloudpickle": cloudpickle, "pickle": pickle,
@@ -79,6 +81,10 @@ def flamepy_reads(data: bytes):
 
 def sanity_decode(vid, inp, value):
     data = base64.b64decode(inp["base64"], validate=True)
+    if data[:3] == ft.PREFIX and data[3:4] in (b"\x02", b"\x03", b"\x04"):
+        from . import flame_stream
+        flame_stream.sanity_decode(vid, data, value)
+        return
     got = ft.decode(data)
     assert got == value, f"{vid}: the generator's reader gives {str(got)[:200]}, not {str(value)[:200]}"
     verdict, theirs = flamepy_reads(data)
@@ -91,12 +97,16 @@ def sanity_decode(vid, inp, value):
 
 
 def build(S: Suite):
+    from . import flame_stream
     valid_vectors(S)
     hand_valid_vectors(S)
+    flame_stream.valid_vectors(S)
     from .flame_invalid import invalid_vectors
     invalid_vectors(S)
     encode_vectors(S)
+    flame_stream.encode_vectors(S)
     equivalence_groups(S)
+    flame_stream.equivalence_groups(S)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -107,7 +117,7 @@ TENSOR = ["flame.profile", "flame.tensor.message", "flame.tensor.type", "flame.t
           "flame.tensor.metadata", "flame.tensor.data", "flame.tensor.strides",
           "flame.tensor.elements", "canonical.ndarray", "canonical.ndarray.bytes"]
 # Every check of the profile passes on a valid tensor; these name the ones before the tensor's.
-ENTRY = ["flame.pickle", "flame.tag", "flame.streams", "limits.input-bytes"]
+ENTRY = ["flame.pickle", "flame.tag", "limits.input-bytes"]
 LIMITS = ["limits.ndim", "limits.elements", "limits.decoded-bytes"]
 
 
@@ -411,6 +421,7 @@ def equivalence_groups(S: Suite):
             flame_by_value.setdefault(key(vec["expect"]["value"]), []).append(vid)
     others = ndarray_suite().vectors
     for k, flame_ids in flame_by_value.items():
+        flame_ids = [v for v in flame_ids if v.startswith("flame-tensor-")]
         nd = ndarray_by_value.get(k, [])
         if len(flame_ids) + len(nd) < 2:
             continue

@@ -1,7 +1,8 @@
 """Invalid vectors of the flame profile (spec/src/flame.md), three sources:
 
 - flamepy's own output where it writes what the profile refuses (a pickle for a dict or a
-  non-contiguous array, Arrow streams for pyarrow objects), and plain pickles of earlier flamepy;
+  non-contiguous array), and plain pickles of earlier flamepy (the FLM\\x02-\\x04 streams'
+  invalid vectors are in flame_stream_invalid.py, called from here);
 - mutations of flamepy's tensor frames (`source.mutation`): truncations, trailing bytes, the
   continuation, M, flatbuffer damage, bodyLength;
 - tensor messages built with the `flatbuffers` package's Builder (flame_tensor.tensor_payload),
@@ -9,7 +10,8 @@
   and messages laid out by hand (flame_tensor.Layout) where the fault is an object's offset or a
   string's bytes, which no builder writes.
 
-Every vector is checked with the generator's reader (flame_tensor.decode) to fail first at the
+Every vector is checked with the generator's reader (flame_stream.decode, which hands tags
+other than 02-04 to flame_tensor.decode) to fail first at the
 clause it cites first, with its code. Every input that flamepy 0.6.0 hands to cloudpickle.loads
 (no FLM prefix, FLM\\x00, an unknown tag) is checked to name no callable but numpy's array
 reconstructor: the flamepy harness may unpickle them. For every FLM\\x01 input, flamepy's verdict
@@ -25,6 +27,7 @@ import pickletools
 import numpy as np
 import pyarrow as pa
 
+from . import flame_stream as fs
 from . import flame_tensor as ft
 from .arrowbytes import Msg, patch
 from .common import HOSTILE_BUDGET, Suite, T, B, dumps_env, hand
@@ -120,6 +123,8 @@ def invalid_vectors(S: Suite):
     message(add)
     alignment(add)
     hand_built(add)
+    from .flame_stream_invalid import stream_invalid_vectors
+    stream_invalid_vectors(add)
 
 
 def adder(S: Suite):
@@ -128,7 +133,7 @@ def adder(S: Suite):
         """One invalid vector; `flamepy` ("accepts" or "rejects") is flamepy's verdict on an
         FLM\\x01 input, checked here."""
         vid = f"flame-invalid-{vid}"
-        got = ft.fault(data)
+        got = fs.fault(data)
         assert got == (code, clauses[0]), f"{vid}: the reader finds {got}, not {(code, clauses[0])}"
         stream = unpickled_by_flamepy(data)
         if stream is not None:
@@ -147,7 +152,7 @@ def adder(S: Suite):
 
 
 # ----------------------------------------------------------------------------------------------
-# [flame.pickle], [flame.tag], [flame.streams]: flamepy's own output, and other inputs
+# [flame.pickle], [flame.tag]: flamepy's own output, and other inputs
 # ----------------------------------------------------------------------------------------------
 
 def entry(add):
@@ -197,24 +202,6 @@ def entry(add):
             TAG, b"FLM" + bytes([tag]) + base.data[4:], "E_FLAME_TAG", base.src(f"tag 01 -> {tag:02x}"))
     add("tag-05-alone", "FLM\\x05 and nothing after it", TAG, b"FLM\x05", "E_FLAME_TAG",
         hand("an unknown tag without payload: no producer writes it"))
-
-    ST = ["flame.streams", "flame.tag", "flame.profile"]
-    for vid, desc, expr, tag in [
-            ("stream-table", "flamepy's FLM\\x02 Arrow stream of a pyarrow Table",
-             "pa.table({'a': [1, 2], 's': ['x', 'yz']})", 2),
-            ("stream-array", "flamepy's FLM\\x03 Arrow stream of a pyarrow Array",
-             "pa.array([1, 2, 3], type=pa.int32())", 3),
-            ("stream-record-batch", "flamepy's FLM\\x04 Arrow stream of a pyarrow RecordBatch",
-             "pa.record_batch({'a': [1, 2]})", 4),
-            ("stream-table-float64", "flamepy's FLM\\x02 stream of a one-column float64 table",
-             "pa.table({'value': [0.0, 1.0, 2.0]})", 2)]:
-        data = run(written(expr))
-        assert data[3] == tag, vid
-        add(vid, desc, ST, data, "E_FORMAT_UNSUPPORTED", src(written(expr)))
-    table = run(written("pa.table({'a': [1, 2], 's': ['x', 'yz']})"))
-    add("stream-tag-alone", "FLM\\x02 with no stream after it: the tag is refused first", ST,
-        table[:4], "E_FORMAT_UNSUPPORTED",
-        src(written("pa.table({'a': [1, 2], 's': ['x', 'yz']})"), "the stream removed"))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -524,7 +524,7 @@ def decode(data: bytes) -> dict:
     if tag > TAG_BATCH:
         raise FlameError("E_FLAME_TAG", "flame.tag", f"tag {tag:02x}")
     if tag != TAG_TENSOR:
-        raise FlameError("E_FORMAT_UNSUPPORTED", "flame.streams", f"tag {tag:02x}")
+        raise ValueError(f"tag {tag:02x} is a stream: flame_stream.decode reads it, not flame_tensor.decode")
     return decode_tensor(data[4:])
 
 
