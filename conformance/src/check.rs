@@ -265,8 +265,9 @@ pub fn shown_in_flame(bytes: &[u8]) -> String {
 }
 
 /// An encoder's output in the flame profile must decode, with the reference
-/// in that profile, to `value` ([flame.encode.tensor]): the flatbuffer's
-/// bytes are not fixed, so the output is judged by decoding it.
+/// in that profile, to `value` ([flame.encode.tensor], [flame.encode.table],
+/// [flame.encode.array]): neither a tensor's flatbuffer nor a stream's
+/// messages have one spelling, so the output is judged by decoding it.
 pub fn check_flame_output(bytes: &[u8], value: &JsonValue) -> Result<(), String> {
     match sciwire::flame::decode(bytes, &Limits::default()) {
         Ok(v) if v.to_canonical() == *value => Ok(()),

@@ -442,5 +442,9 @@ mod tests {
         let tensor = encode_request(&value, sciwire::flame::FlameEncoding::Tensor.into());
         assert_eq!(tensor["profile"], "flame");
         assert_eq!(tensor["encoding"], "tensor");
+        for e in [sciwire::flame::FlameEncoding::Table, sciwire::flame::FlameEncoding::Array, sciwire::flame::FlameEncoding::Batch] {
+            let req = encode_request(&value, e.into());
+            assert_eq!((req["profile"].as_str(), req["encoding"].as_str()), (Some("flame"), Some(e.as_str())));
+        }
     }
 }

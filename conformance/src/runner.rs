@@ -197,12 +197,15 @@ fn frame_covered(folder: &str, bytes: &[u8], caps: &JsonValue) -> Result<(), Str
 }
 
 /// The flame encoding (tag) an FLM decode input needs ([harness.profiles]):
-/// `FLM\x01` needs `tensor`; any other input (a pickle, an unknown tag, `FLM`
-/// alone, and in v1 the stream tags `\x02` to `\x04`) none, since every
-/// flame reader refuses it.
+/// `FLM\x01` needs `tensor`, `FLM\x02` `table`, `FLM\x03` `array` and
+/// `FLM\x04` `batch`; any other input (a pickle, `FLM\x00`, `FLM` alone, an
+/// unknown tag) none, since every flame reader refuses it.
 pub fn flame_tag_encoding(bytes: &[u8]) -> Option<&'static str> {
     match bytes.strip_prefix(&sciwire::flame::PREFIX)?.first()? {
         1 => Some("tensor"),
+        2 => Some("table"),
+        3 => Some("array"),
+        4 => Some("batch"),
         _ => None,
     }
 }

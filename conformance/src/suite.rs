@@ -35,7 +35,8 @@ impl std::str::FromStr for Profile {
 }
 
 /// The encoding an encode vector asks for: an envelope's (`arrow`, `json`,
-/// `frame`), or a profile's (`tensor`, in the flame profile).
+/// `frame`), or a profile's (`tensor`, `table`, `array` or `batch`, in the
+/// flame profile).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encoding {
     /// An envelope or a frame, by the default entry point.

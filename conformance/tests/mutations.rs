@@ -69,7 +69,22 @@ fn flm_mutations_reach_the_tensor_checks() {
     flm.push((0..FLM_I32.len()).step_by(2).map(|i| u8::from_str_radix(&FLM_I32[i..i + 2], 16).unwrap()).collect());
     let codes = verdicts(&flm, Some(Profile::Flame), 3000);
     assert_reaches(&codes, &[
-        "accepted", "E_PICKLE_REFUSED", "E_FLAME_TAG", "E_FORMAT_UNSUPPORTED", "E_ARROW_PAYLOAD", "E_SHAPE_MISMATCH",
+        "accepted", "E_PICKLE_REFUSED", "E_FLAME_TAG", "E_ARROW_PAYLOAD", "E_SHAPE_MISMATCH",
         "E_SHAPE_INVALID", "E_DTYPE_UNSUPPORTED",
     ]);
+    // no flame tag is refused as unsupported any more (flame.streams)
+    assert!(!codes.contains_key("E_FORMAT_UNSUPPORTED"), "{codes:#?}");
+}
+
+#[test]
+fn flm_stream_mutations_reach_the_stream_checks() {
+    // clause: flame.streams
+    let streams = seeds(Some(Profile::Flame), |b| [b"FLM\x02", b"FLM\x03", b"FLM\x04"].iter().any(|t| b.starts_with(*t)));
+    assert!(streams.len() > 50, "{} stream seeds", streams.len());
+    let codes = verdicts(&streams, Some(Profile::Flame), 3000);
+    assert_reaches(&codes, &[
+        "accepted", "E_PICKLE_REFUSED", "E_FLAME_TAG", "E_ARROW_PAYLOAD", "E_ARROW_SCHEMA", "E_COLUMN_TYPE",
+        "E_PANDAS_METADATA",
+    ]);
+    assert!(!codes.contains_key("E_FORMAT_UNSUPPORTED"), "{codes:#?}");
 }
