@@ -69,7 +69,8 @@ CAPABILITIES = {
         "codecVersions": [0, 1],
     },
     # [harness.profiles]: flamepy's FLM frames, read and written in the flame
-    # profile only; FLM\x01 (a tensor) is the one tag this version decodes.
+    # profile only: every tag flamepy writes but the pickle (tensor FLM\x01,
+    # table FLM\x02, array FLM\x03, batch FLM\x04).
     "flame": {
         "directions": ["decode", "encode"],
         "encodings": list(sw.flame.ENCODINGS),

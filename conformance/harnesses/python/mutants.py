@@ -913,6 +913,10 @@ def _(p):
 
 import mutants_table  # noqa: E402,F401  (registers them here, after the others)
 
+# --- the flame profile's streams: mutants_flame.py -----------------------------------
+
+import mutants_flame  # noqa: E402,F401  (registers them here, after the table ones)
+
 
 # -----------------------------------------------------------------------------------
 
@@ -975,7 +979,7 @@ def write_json(path=os.path.join(HERE, "mutants.json"), per=5, names=None):
         picked, seen = [v for v in PREFER[name] if v in fails][:per], set()
         for vid in fails:   # prefer variety: one per id stem first
             stem = re.sub(r"-[^-]+$", "", vid)
-            if stem not in seen:
+            if stem not in seen and vid not in picked:
                 picked.append(vid)
                 seen.add(stem)
         for vid in fails:

@@ -4,6 +4,7 @@
     0       3     "FLM"
     3       1     tag: 00 cloudpickle, 01 tensor, 02 table, 03 array, 04 record batch
     4       ...   tag 01: one Arrow IPC encapsulated message whose header is a Tensor
+                  tags 02, 03, 04: one Arrow IPC stream
 
 :func:`decode` reads an FLM frame, and nothing else: the default entry point
 (:func:`sciwire_py.decode`) never guesses this profile ([flame.profile]).
@@ -17,9 +18,17 @@ offset, vtable, vector, string, union and struct of the ``Message`` and its
 offset can neither crash the decoder nor be read as a default. No Arrow
 library sees the bytes.
 
+The streams of tags 02 (a pyarrow Table), 03 (an Array, wrapped in a
+one-field batch named ``data``) and 04 (a RecordBatch) are read by the
+dataframe and series code of table.py on arrow_ipc.py's verifier, with the
+flame clauses' ids and batch rules: 02 and 04 give a dataframe value, 03 a
+series value named null ([flame.stream.*]).
+
 :func:`encode` writes ``FLM\\x01`` and a tensor message with a small
 flatbuffer writer (:class:`_Writer`), laid out front to back; pyarrow's
-``ipc.read_tensor`` and flamepy read it.
+``ipc.read_tensor`` and flamepy read it. It writes ``table``, ``batch`` and
+``array`` frames with table_encode.py's stream writer ([flame.encode.table],
+[flame.encode.array]).
 
 As in decoder.py and frame.py, each clause is a module-level function called
 through the module's globals, in the page's processing order, so that
@@ -28,13 +37,14 @@ mutants.py can switch single rules off.
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
 import numpy as np
 
-from . import decoder, dtypes
+from . import decoder, dtypes, table
 from .decoder import Decoded
 from .dtypes import DType
 from .encoder import _HEX
@@ -45,8 +55,12 @@ PREFIX = b"FLM"
 TAG_PICKLE, TAG_TENSOR, TAG_TABLE, TAG_ARRAY, TAG_BATCH = range(5)
 #: tag -> the encoding name of [harness.profiles]
 TAG_NAMES = {TAG_TENSOR: "tensor", TAG_TABLE: "table", TAG_ARRAY: "array", TAG_BATCH: "batch"}
-#: the encodings this implementation reads and writes
-ENCODINGS = ("tensor",)
+#: the encodings this implementation reads and writes ([harness.profiles])
+ENCODINGS = ("tensor", "table", "array", "batch")
+#: encoding -> tag
+ENCODING_TAGS = {name: tag for tag, name in TAG_NAMES.items()}
+#: encoding -> the kind of canonical value it carries ([flame.encode.refuse])
+ENCODING_KINDS = {"tensor": "ndarray", "table": "dataframe", "batch": "dataframe", "array": "series"}
 
 CONTINUATION = b"\xff\xff\xff\xff"
 V5 = 4                  # MetadataVersion.V5
@@ -364,14 +378,6 @@ def check_tag(data) -> int:
     return tag
 
 
-def check_streams(tag: int) -> None:
-    """[flame.streams]: tags 02, 03, 04 (Arrow IPC streams) are not decoded
-    in this version"""
-    if tag != TAG_TENSOR:
-        _fail("E_FORMAT_UNSUPPORTED", f"tag {tag:02x} ({TAG_NAMES[tag]}: an Arrow IPC stream) has a table as "
-              "its value, which this version does not decode", "flame.streams")
-
-
 # ---------------------------------------------------------------------------
 # Tag 01: [flame.tensor.*]
 # ---------------------------------------------------------------------------
@@ -548,24 +554,138 @@ def decode_tensor(payload, limits: Limits) -> Decoded:
     return Decoded(dtype, shape, elements(body, dtype, shape, count, order))
 
 
-def decode(data, limits: Limits = DEFAULT_LIMITS) -> Decoded:
-    """Read one FLM frame (bytes) in the flame profile: a :class:`Decoded`
-    (its ``canonical()`` is the canonical ndarray value, ``to_numpy()`` the
-    array, C-contiguous, little-endian, owning its data), or
-    :class:`SciwireError` with the spec's code and clause."""
+# ---------------------------------------------------------------------------
+# Tags 02 to 04: [flame.stream.*]
+# ---------------------------------------------------------------------------
+
+def _stream_fail(code: str, message: str, clause: str):
+    raise SciwireError(code, message, clause)
+
+
+def read_stream(payload) -> "table.Payload":
+    """[flame.stream.message] without item 4 of [ndarray.arrow.stream]: the
+    messages framed and verified, a little-endian Schema first, dictionary
+    batches (declared ids, not deltas, one per id, before the first record
+    batch: a replacement is refused), record batches with one field node
+    per field, the end-of-stream marker and nothing after it."""
+    return table.read_stream(payload, None, clause="flame.stream.message")
+
+
+def check_batches(tag: int, p) -> None:
+    """[flame.stream.batches]: tag 02 any number of record batches; tags 03
+    and 04 exactly one (flamepy keeps the first and drops the rest)."""
+    if tag != TAG_TABLE and len(p.batches) != 1:
+        _stream_fail("E_ARROW_PAYLOAD", f"a tag {tag:02x} ({TAG_NAMES[tag]}) stream holds {len(p.batches)} record "
+                     "batches, not exactly one", "flame.stream.batches")
+
+
+def check_array_schema(p):
+    """[flame.stream.array]: exactly one field, named ``data`` (flamepy's
+    wrapper). Returns it."""
+    fields = p.schema.fields
+    if len(fields) != 1:
+        _stream_fail("E_ARROW_SCHEMA", f"an array stream's schema has {len(fields)} fields, not exactly one",
+                     "flame.stream.array")
+    if fields[0].name != "data":
+        _stream_fail("E_ARROW_SCHEMA", f"an array stream's field is named {fields[0].name!r}, not 'data'",
+                     "flame.stream.array")
+    return fields[0]
+
+
+def check_stream_types(fields) -> list:
+    """[flame.stream.types]: every field's type from the closed list of
+    [dataframe.column-types]."""
+    return table.check_column_types(fields, "flame.stream.types")
+
+
+def check_stream_limits(p, nfields: int, limits: Limits) -> int:
+    """[flame.stream.limits]: rows within 2^53-1; rows x fields plus every
+    dictionary's entries within max_elements, before any contents are read.
+    Returns the rows."""
+    rows = table.row_count(p)
+    if rows > MAX_SAFE_INTEGER:
+        _stream_fail("E_LIMIT_EXCEEDED", f"{rows} rows are more than 2^53-1", "flame.stream.limits")
+    entries = table._dictionary_entries(p)
+    if rows * nfields + entries > limits.max_elements:
+        _stream_fail("E_LIMIT_EXCEEDED", f"{rows} rows x {nfields} fields plus {entries} dictionary entries are more "
+                     f"than max_elements {limits.max_elements}", "flame.stream.limits")
+    return rows
+
+
+def check_stream_contents(p, fields) -> None:
+    """Item 4 of [ndarray.arrow.stream] for every column of every batch,
+    dictionary batches first ([flame.stream.message])."""
+    table.check_contents(p, fields, "flame.stream.message", None)
+
+
+def read_stream_columns(p, types) -> list:
+    """[flame.stream.values]: dictionaries (no null entries), codes within
+    them, then every column's leaves."""
+    return table.read_columns(p, types, "flame.stream.values")
+
+
+def stream_index(p, fields, rows: int, limits: Limits):
+    """[flame.stream.table]: the index from the schema's ``pandas`` custom
+    metadata, as the dataframe page's pandas metadata clauses read it (no
+    key: the range 0..rows). Returns (index, positions of the column fields).
+    Rejections are the dataframe clauses' E_PANDAS_METADATA, reported under
+    this clause."""
+    try:
+        md = table.pandas_metadata(p.schema, limits)
+        return table.resolve_index(md, fields, rows)
+    except SciwireError as e:
+        if e.code != "E_PANDAS_METADATA":
+            raise
+        raise SciwireError(e.code, f"{e.message} [{e.clause}]", "flame.stream.table") from None
+
+
+def decode_stream(tag: int, payload, limits: Limits):
+    """Tags 02 to 04, in the page's processing order: framing, batches,
+    (03) the schema, types, limits, contents, values, (02, 04) the index."""
+    p = read_stream(payload)
+    check_batches(tag, p)
+    if tag == TAG_ARRAY:
+        fields = [check_array_schema(p)]
+    else:
+        fields = p.schema.fields
+    types = check_stream_types(fields)
+    rows = check_stream_limits(p, len(fields), limits)
+    check_stream_contents(p, fields)
+    cols = read_stream_columns(p, types)
+    if tag == TAG_ARRAY:
+        col = cols[0]
+        col.name = None
+        return table.DecodedSeries(None, col)
+    index, col_pos = stream_index(p, fields, rows, limits)
+    columns = [cols[k] for k in col_pos]
+    if not isinstance(index, dict):
+        index = [dataclasses.replace(cols[k], name=name) for k, name in index]
+    return table.DecodedTable(rows, columns, index)
+
+
+def decode(data, limits: Limits = DEFAULT_LIMITS):
+    """Read one FLM frame (bytes) in the flame profile, or raise
+    :class:`SciwireError` with the spec's code and clause. Tag 01 gives a
+    :class:`Decoded` (its ``canonical()`` is the canonical ndarray value,
+    ``to_numpy()`` the array, C-contiguous, little-endian, owning its
+    data); tags 02 and 04 a :class:`table.DecodedTable` (a dataframe value),
+    tag 03 a :class:`table.DecodedSeries` named null ([flame.streams])."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"flame.decode() takes bytes, not {type(data).__name__}")
     mv = memoryview(data).cast("B") if isinstance(data, memoryview) else memoryview(data)
     check_input_bytes(mv.nbytes, limits)
     check_pickle(mv)
     tag = check_tag(mv)
-    check_streams(tag)
-    return decode_tensor(mv[4:], limits)
+    if tag == TAG_TENSOR:
+        return decode_tensor(mv[4:], limits)
+    return decode_stream(tag, mv[4:], limits)
 
 
-def loads(data, limits: Limits = DEFAULT_LIMITS) -> np.ndarray:
-    """:func:`decode`, as a numpy array."""
-    return decode(data, limits).to_numpy()
+def loads(data, limits: Limits = DEFAULT_LIMITS):
+    """:func:`decode`, as a numpy array (tag 01) or the table or series
+    record (tags 02 to 04)."""
+    d = decode(data, limits)
+    return d.to_numpy() if isinstance(d, Decoded) else d.to_python()
 
 
 # ---------------------------------------------------------------------------
@@ -732,21 +852,28 @@ def check_frame_size(nbytes: int) -> None:
 
 
 def encode(value, encoding: str = "tensor") -> bytes:
-    """An FLM frame (``FLM\\x01`` + an Arrow tensor message) of a canonical
-    ndarray value (a dict) or a numpy array. Refuses (SciwireError) dtypes
-    without an Arrow tensor type (bool, complex, strings, datetimes:
-    E_DTYPE_UNSUPPORTED), values of another kind (E_ENCODING_UNSUPPORTED) and
-    frames longer than the default max_input_bytes (E_LIMIT_EXCEEDED). Never
-    writes a pickle."""
+    """An FLM frame of a canonical value (a dict) or, for ``tensor``, a numpy
+    array: ``tensor`` (``FLM\\x01`` + an Arrow tensor message) an ndarray
+    value, ``table`` and ``batch`` (``FLM\\x02``, ``FLM\\x04`` + an Arrow IPC
+    stream) a dataframe value, ``array`` (``FLM\\x03``) a series value named
+    null. Refuses (SciwireError) dtypes without an Arrow tensor type (bool,
+    complex, strings, datetimes: E_DTYPE_UNSUPPORTED), values of another
+    kind and named series (E_ENCODING_UNSUPPORTED), values breaking their
+    own rules (their codes) and frames longer than the default
+    max_input_bytes (E_LIMIT_EXCEEDED). Never writes a pickle."""
     if encoding not in ENCODINGS:
-        _fail("E_ENCODING_UNSUPPORTED", f"the flame profile writes the encoding 'tensor', not {encoding!r}",
-              "flame.encode.tensor")
+        _fail("E_ENCODING_UNSUPPORTED", f"the flame profile writes the encodings {list(ENCODINGS)}, not "
+              f"{encoding!r}", "flame.encode.refuse")
+    if encoding != "tensor":
+        return encode_stream(value, encoding)
     if isinstance(value, (np.ndarray, np.generic)):
         arr = np.asarray(value)
         d = dtypes.of_numpy(arr.dtype)
         _refuse_dtype(d.name)
         return _write(d, tuple(int(s) for s in arr.shape),
                       lambda: arr.astype(d.numpy(), copy=False).tobytes(order="C"))
+    if isinstance(value, dict) and value.get("kind") in ("dataframe", "series"):
+        refuse_kind(value, encoding)
     d, shape, hexstr = _canonical_parts(value)
 
     def body() -> bytes:
@@ -758,6 +885,53 @@ def encode(value, encoding: str = "tensor") -> bytes:
                   f"{list(shape)} need {count * d.itemsize} lowercase hex bytes", "canonical.ndarray.lowercase")
         return bytes.fromhex(hexstr)
     return _write(d, shape, body)
+
+
+def refuse_kind(value: dict, encoding: str) -> None:
+    """[flame.encode.refuse]: a value of a kind the encoding does not carry.
+    The value is read (and its own rules checked) first, as any encoder
+    reads a canonical value; then it is refused."""
+    from . import encoder, table_encode
+    kind = value.get("kind")
+    if kind == "dataframe":
+        table_encode.read_dataframe(value)
+    elif kind == "series":
+        table_encode.read_series(value)
+    else:
+        encoder.from_canonical(value)
+    _fail("E_ENCODING_UNSUPPORTED", f"a {kind} value has no flame {encoding!r} form; that encoding carries "
+          f"{ENCODING_KINDS[encoding]} values", "flame.encode.refuse")
+
+
+def check_array_name(name) -> None:
+    """[flame.encode.refuse]: the array frame has no place for a name; a
+    series named anything but null is refused, not written nameless."""
+    if name is not None:
+        _fail("E_ENCODING_UNSUPPORTED", f"the series is named {table.typed_name(name)}; an FLM\\x03 array frame "
+              "has no name, and dropping it would lose it", "flame.encode.refuse")
+
+
+def encode_stream(value, encoding: str) -> bytes:
+    """[flame.encode.table] (``table``, ``batch``) and [flame.encode.array]
+    (``array``): FLM, the tag, one Arrow IPC stream with exactly one record
+    batch."""
+    from . import table_encode
+    want = ENCODING_KINDS[encoding]
+    kind = value.get("kind") if isinstance(value, dict) else None
+    if kind not in ("ndarray", "sparse", "tensor", "estimator", "dataframe", "series"):
+        _fail("E_FIELD_TYPE", "a canonical value is an object whose kind is ndarray, sparse, tensor, estimator, "
+              "dataframe or series", None)
+    if kind != want:
+        refuse_kind(value, encoding)
+    if kind == "dataframe":
+        rows, cols, index = table_encode.read_dataframe(value)
+        stream = table_encode.dataframe_stream(rows, cols, index)
+    else:
+        name, col = table_encode.read_series(value)
+        check_array_name(name)
+        stream = table_encode.array_stream(col)
+    check_frame_size(4 + len(stream))
+    return PREFIX + bytes([ENCODING_TAGS[encoding]]) + stream
 
 
 def writer_strides(shape, itemsize: int, count: int) -> List[int]:

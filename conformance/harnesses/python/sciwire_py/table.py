@@ -299,8 +299,8 @@ def check_batch_framing(rb: arrow_ipc.RecordBatch, body, nfields: int, what: str
             arrow_ipc._bad(f"{what}: buffer at offset {off} is not at a multiple of 8")
         if off < 0 or ln < 0 or off + ln > blen:
             arrow_ipc._bad(f"{what}: buffer at offset {off} of length {ln} lies outside the {blen}-byte body")
-    if any(x < 0 for x in rb.variadic):
-        arrow_ipc._bad(f"{what}: negative variadic buffer count")
+    # variadicBufferCounts are read only by the view types, which no column
+    # type is ([dataframe.column-types] rejects them first): not framing.
 
 
 def check_messages(framed) -> Payload:
@@ -428,13 +428,16 @@ def read_file(payload, path: str) -> Payload:
         raise _payload(f"not one well-formed Arrow IPC file: {e}", "dataframe.arrow.file", path) from None
 
 
-def read_stream(payload, path: str) -> Payload:
-    """[series.arrow.stream]"""
+def read_stream(payload, path: Optional[str], clause: str = "series.arrow.stream") -> Payload:
+    """[series.arrow.stream] (and the flame profile's [flame.stream.message],
+    with its clause): the stream's messages, framed and verified, in the rules
+    of item 2 of [dataframe.arrow.file], up to the end-of-stream marker and
+    nothing after it. The number of record batches is the caller's rule."""
     try:
         framed, _end = arrow_ipc.read_framed(payload, 0)
         return check_messages(framed)
     except ArrowPayloadError as e:
-        raise _payload(f"not one well-formed Arrow IPC stream: {e}", "series.arrow.stream", path) from None
+        raise _payload(f"not one well-formed Arrow IPC stream: {e}", clause, path) from None
 
 
 def check_series_batches(p: Payload, path: str) -> None:

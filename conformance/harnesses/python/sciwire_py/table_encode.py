@@ -563,9 +563,11 @@ def numpy_type(typ: dict) -> str:
     return tid if tid in table.INT_OF_NAME or tid in table.FLOAT_DIGITS or tid == "bool" else "object"
 
 
-def dataframe_file(rows, cols, index) -> bytes:
-    """[dataframe.encode.members] for arrow: the columns, then the index
-    fields __index_level_K__, and the pandas metadata."""
+def dataframe_parts(rows, cols, index):
+    """[dataframe.encode.members] for arrow: (fields, custom metadata,
+    columns): the columns, then the index fields __index_level_K__, and the
+    ``pandas`` metadata. Shared by the file and the flame table stream
+    ([flame.encode.table])."""
     fields = [(c.name, c.type) for c in cols]
     columns = list(cols)
     if isinstance(index, dict):
@@ -578,7 +580,38 @@ def dataframe_file(rows, cols, index) -> bytes:
         md = {"index_columns": names,
               "columns": [{"name": c.name, "field_name": n, "pandas_type": pandas_type(c.type),
                            "numpy_type": numpy_type(c.type), "metadata": None} for n, c in zip(names, index)]}
-    return write_file(fields, [("pandas", json.dumps(md, ensure_ascii=True, allow_nan=False))], columns, rows)
+    return fields, [("pandas", json.dumps(md, ensure_ascii=True, allow_nan=False))], columns
+
+
+def dataframe_file(rows, cols, index) -> bytes:
+    """[dataframe.encode.members] for arrow: the columns, then the index
+    fields __index_level_K__, and the pandas metadata."""
+    fields, metadata, columns = dataframe_parts(rows, cols, index)
+    return write_file(fields, metadata, columns, rows)
+
+
+def write_one_batch_stream(fields, metadata, columns, rows: int) -> bytes:
+    """An Arrow IPC stream of the flame profile ([flame.encode.table],
+    [flame.encode.array]): the schema (with ``metadata``), one dictionary
+    batch per dictionary field, exactly one record batch (of length 0 when
+    there are no rows) and the end-of-stream marker."""
+    schema, dict_msgs, _ids = ipc_messages(fields, metadata, columns)
+    parts = [_framed(*schema)] + [_framed(m, b) for m, b in dict_msgs]
+    parts.append(_framed(*_batch_message(fields, columns, rows)))
+    parts.append(table.EOS)
+    return b"".join(parts)
+
+
+def dataframe_stream(rows, cols, index) -> bytes:
+    """[flame.encode.table]: a dataframe as the stream of tags 02 and 04."""
+    fields, metadata, columns = dataframe_parts(rows, cols, index)
+    return write_one_batch_stream(fields, metadata, columns, rows)
+
+
+def array_stream(col: table.Column) -> bytes:
+    """[flame.encode.array]: a series as the stream of tag 03: one field
+    ``data``, no custom metadata."""
+    return write_one_batch_stream([("data", col.type)], [], [col], len(col.values))
 
 
 def series_stream(col: table.Column) -> bytes:

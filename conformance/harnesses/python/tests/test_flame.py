@@ -214,32 +214,15 @@ def test_tag(data):
     assert (e.code, e.clause) == ("E_FLAME_TAG", "flame.tag")
 
 
-def _stream(obj) -> bytes:
-    sink = pa.BufferOutputStream()
-    schema = obj.schema if hasattr(obj, "schema") else pa.schema([("data", obj.type)])
-    with pa.ipc.new_stream(sink, schema) as w:
-        if isinstance(obj, pa.Table):
-            w.write_table(obj)
-        elif isinstance(obj, pa.RecordBatch):
-            w.write_batch(obj)
-        else:
-            w.write_batch(pa.RecordBatch.from_arrays([obj], names=["data"]))
-    return sink.getvalue().to_pybytes()
-
-
-@pytest.mark.parametrize("tag,obj", [(2, pa.table({"a": [1, 2]})), (3, pa.array([1, 2, 3], pa.int32())),
-                                     (4, pa.record_batch({"a": [1, 2]}))])
-def test_streams_not_decoded(tag, obj):
-    e = err(b"FLM" + bytes([tag]) + _stream(obj))
-    assert (e.code, e.clause) == ("E_FORMAT_UNSUPPORTED", "flame.streams")
-    assert code(b"FLM" + bytes([tag])) == "E_FORMAT_UNSUPPORTED"
-
-
-def test_streams_as_flamepy_writes_them():
-    fp = flamepy()
-    for obj, tag in ((pa.table({"a": [1, 2]}), 2), (pa.array([1, 2, 3]), 3), (pa.record_batch({"a": [1]}), 4)):
-        data = fp._serialize_object_data(obj)
-        assert data[3] == tag and code(data) == "E_FORMAT_UNSUPPORTED"
+def test_streams_are_routed_by_tag():
+    """[flame.streams]: tags 02 to 04 are read as Arrow IPC streams (see
+    test_flame_stream.py), never as a tensor message: a tensor message after
+    a stream tag is not a stream."""
+    e = err(b"FLM\x02" + frame()[4:])
+    assert (e.code, e.clause) == ("E_ARROW_PAYLOAD", "flame.stream.message")
+    for tag in (2, 3, 4):
+        e = err(b"FLM" + bytes([tag]))
+        assert (e.code, e.clause) == ("E_ARROW_PAYLOAD", "flame.stream.message")
 
 
 # --------------------------------------------------------------------------
@@ -653,9 +636,13 @@ def test_encode_refuses_frames_past_max_input_bytes():
     assert e.value.code == "E_SHAPE_MISMATCH"
 
 
-def test_encode_only_tensor():
+def test_encode_ndarray_only_as_tensor():
+    for encoding in ("table", "batch", "array"):
+        with pytest.raises(sw.SciwireError) as e:
+            flame.encode(sw.to_canonical(np.arange(3)), encoding)
+        assert (e.value.code, e.value.clause) == ("E_ENCODING_UNSUPPORTED", "flame.encode.refuse")
     with pytest.raises(sw.SciwireError) as e:
-        flame.encode(sw.to_canonical(np.arange(3)), "table")
+        flame.encode(sw.to_canonical(np.arange(3)), "arrow")
     assert e.value.code == "E_ENCODING_UNSUPPORTED"
 
 

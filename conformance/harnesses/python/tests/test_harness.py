@@ -41,7 +41,7 @@ def _validate_start(resp):
     checked here and the rest against the schema."""
     doc = json.loads((V.SCHEMAS / "harness" / "start.schema.json").read_text())
     caps = resp["capabilities"]
-    assert caps.get("flame") == {"directions": ["decode", "encode"], "encodings": ["tensor"]}
+    assert caps.get("flame") == {"directions": ["decode", "encode"], "encodings": ["tensor", "table", "array", "batch"]}
     if "flame" not in json.dumps(doc):
         resp = dict(resp, capabilities={k: v for k, v in caps.items() if k != "flame"})
     _validator("start").validate(resp)
@@ -201,6 +201,15 @@ def test_flame_profile_through_the_harness():
     sink = pa.BufferOutputStream()
     pa.ipc.write_tensor(pa.Tensor.from_numpy(np.array([[1, 2, 3], [4, 5, 6]], np.int16)), sink)
     flm = b"FLM\x01" + sink.getvalue().to_pybytes()
+    # FLM\x02: a pa.Table's stream, as flamepy writes it
+    sink = pa.BufferOutputStream()
+    tbl = pa.table({"a": pa.array([1, None], pa.int32())})
+    with pa.ipc.new_stream(sink, tbl.schema) as w:
+        w.write_table(tbl)
+    table_frame = b"FLM\x02" + sink.getvalue().to_pybytes()
+    table_value = {"kind": "dataframe", "rows": 2, "columns": [{"name": "a", "type": {"id": "int32"},
+                                                                "values": ["1", None]}],
+                   "index": {"kind": "range", "name": None, "start": 0, "stop": 2, "step": 1}}
     value = {"kind": "ndarray", "dtype": "int16", "shape": [2, 3], "hex": "010002000300040005000600"}
     reqs = [
         {"cmd": "start", "id": 0, "protocol": 1},
@@ -213,9 +222,14 @@ def test_flame_profile_through_the_harness():
          "value": {"kind": "ndarray", "dtype": "bool", "shape": [1], "hex": "01"}},
         {"cmd": "decode", "id": 7, "case": "unknown", "profile": "pickle", "input": _b64(flm)},
         {"cmd": "encode", "id": 8, "case": "unknown", "profile": "flame", "value": value, "encoding": "arrow"},
+        {"cmd": "decode", "id": 9, "case": "flame-table", "profile": "flame", "input": _b64(table_frame)},
+        {"cmd": "encode", "id": 10, "case": "flame-encode-table", "profile": "flame", "value": table_value,
+         "encoding": "table"},
+        {"cmd": "encode", "id": 11, "case": "flame-encode-array", "profile": "flame", "value": table_value,
+         "encoding": "array"},
     ]
     proc, resp = _run([json.dumps(r) for r in reqs])
-    assert [r["id"] for r in resp] == list(range(9)), proc.stderr
+    assert [r["id"] for r in resp] == list(range(12)), proc.stderr
     _validate_start(resp[0])
     dec, enc = _validator("decode"), _validator("encode")
     # (until schemas/v1/error.schema.json lists the flame profile's new codes,
@@ -225,7 +239,9 @@ def test_flame_profile_through_the_harness():
         if "error" in r and r["error"]["code"] not in known:
             r = dict(r, error=dict(r["error"], code="E_JSON_SYNTAX"))
         dec.validate(r)
-    for r in resp[5:7] + resp[8:]:
+    for r in resp[9:10]:
+        dec.validate(r)
+    for r in resp[5:7] + resp[8:9] + resp[10:]:
         enc.validate(r)
     assert resp[1]["value"] == value
     assert resp[2]["error"]["code"] == "E_ARROW_PAYLOAD" and resp[2]["error"]["clause"] == "flame.tensor.message"
@@ -236,3 +252,8 @@ def test_flame_profile_through_the_harness():
     assert pa.ipc.read_tensor(pa.py_buffer(out[4:])).to_numpy().tolist() == [[1, 2, 3], [4, 5, 6]]
     assert resp[6]["error"]["code"] == "E_DTYPE_UNSUPPORTED"
     assert resp[7].get("errored") and resp[8].get("errored")
+    assert resp[9]["value"] == table_value
+    out = base64.b64decode(resp[10]["output"])
+    assert out[:4] == b"FLM\x02"
+    assert pa.ipc.open_stream(out[4:]).read_all().to_pydict() == {"a": [1, None]}
+    assert resp[11]["error"]["code"] == "E_ENCODING_UNSUPPORTED"

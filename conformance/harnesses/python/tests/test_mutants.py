@@ -90,14 +90,51 @@ def _flame_probes():
         "flame-encoder-writes-bool": ("encode", {"kind": "ndarray", "dtype": "bool", "shape": [1], "hex": "01"},
                                       "E_DTYPE_UNSUPPORTED"),
         "flame-encoder-fortran-strides": ("encode", sw.to_canonical(np.arange(6.0).reshape(2, 3)), "roundtrip"),
+        **_flame_stream_probes(),
     }
 
 
-def _flame_outcome(kind, data, expect):
+def _flame_stream_probes():
+    """The stream mutants' probes (mutants_flame.py): pyarrow's frames, as
+    flamepy writes them, or sciwire-py's own writer's."""
+    import pyarrow as pa
+    import test_flame_stream as S
+    from sciwire_py import table, table_encode
+    two = pa.concat_tables([pa.table({"a": [1]}), pa.table({"a": [2]})])
+    replaced = pa.concat_tables([pa.table({"c": pa.array(["a", "b"]).dictionary_encode()}),
+                                 pa.table({"c": pa.array(["c"]).dictionary_encode()})])
+    none = pa.table({"data": pa.array([], pa.int64())})
+    small = table.Column("a", {"id": "int8"}, ["1"])
+    over = b"FLM\x04" + table_encode.write_one_batch_stream([("a", small.type)], [], [small], 2**28 + 1)
+    named = S.df(2, [S.col("v", "int64", ["1", "2"])], {"kind": "columns", "columns": [S.col("k", "string",
+                                                                                             ["x", "y"])]})
+    nulls2 = b"FLM\x02" + table_encode.write_one_batch_stream(
+        [("a", {"id": "null"}), ("b", {"id": "null"})], [],
+        [table.Column("a", {"id": "null"}, []), table.Column("b", {"id": "null"}, [])], 2**27 + 1)
+    return {
+        "flame-stream-trailing-bytes-ignored": ("decode", S.frame(pa.table({"a": [1]})) + b"\0", "E_ARROW_PAYLOAD"),
+        "flame-stream-eos-optional": ("decode", S.frame(pa.table({"a": [1]}))[:-8], "E_ARROW_PAYLOAD"),
+        "flame-stream-dictionary-replacement-dropped": ("decode", S.frame(replaced), "E_ARROW_PAYLOAD"),
+        "flame-stream-first-batch-kept": ("decode", b"FLM\x04" + S.stream(two), "E_ARROW_PAYLOAD"),
+        "flame-stream-no-batch-as-empty": ("decode", b"FLM\x03" + S.stream(none), "E_ARROW_PAYLOAD"),
+        "flame-array-field-name-unchecked": ("decode", b"FLM\x03" + S.stream(pa.record_batch({"value": [1]})),
+                                             "E_ARROW_SCHEMA"),
+        "flame-array-named-data": ("decode", S.frame(pa.array([1, None])), S.series("int64", ["1", None])),
+        "flame-table-pandas-metadata-ignored": ("decode", sw.flame.encode(named, "table"), named),
+        "flame-stream-limits-after-contents": ("decode", over, "E_LIMIT_EXCEEDED"),
+        "flame-stream-limits-rows-only": ("decode", nulls2, "E_LIMIT_EXCEEDED"),
+        "flame-encoder-array-name-dropped": ("encode", dict(S.series("int64", ["1"]), name={"string": "s"}),
+                                             "E_ENCODING_UNSUPPORTED", "array"),
+        "flame-encoder-no-batch-when-empty": ("encode", S.df(0, [S.col("a", "int64", [])]), "roundtrip", "batch"),
+        "flame-encoder-pandas-metadata-omitted": ("encode", named, "roundtrip", "table"),
+    }
+
+
+def _flame_outcome(kind, data, expect, encoding="tensor"):
     """Whether the package (patched or not) gets the probe right."""
     try:
         if kind == "encode":
-            out = sw.flame.encode(data)
+            out = sw.flame.encode(data, encoding)
             return expect == "roundtrip" and sw.flame.decode(out).canonical() == data
         return sw.flame.decode(data).canonical() == expect
     except sw.SciwireError as e:
@@ -107,8 +144,8 @@ def _flame_outcome(kind, data, expect):
 def test_flame_mutants_bite_own_probes():
     probes = _flame_probes()
     assert set(probes) == {n for n in mutants.MUTANTS if n.startswith("flame-")}
-    for name, (kind, data, expect) in probes.items():
-        assert _flame_outcome(kind, data, expect), f"{name}: the package itself gets its probe wrong"
+    for name, (kind, data, expect, *enc) in probes.items():
+        assert _flame_outcome(kind, data, expect, *enc), f"{name}: the package itself gets its probe wrong"
         with mutants.applied(name):
-            assert not _flame_outcome(kind, data, expect), f"{name} survives its probe"
-        assert _flame_outcome(kind, data, expect)
+            assert not _flame_outcome(kind, data, expect, *enc), f"{name} survives its probe"
+        assert _flame_outcome(kind, data, expect, *enc)

@@ -119,8 +119,9 @@ def judge(vec: dict, sw) -> tuple:
             out = sw.flame.encode(vec["input"]["value"], vec["input"]["encoding"])
             if "error" in exp:
                 return False, f"encoded, expected {exp['error']}"
-            if out[:4] != b"FLM\x01":
-                return False, f"asked for the flame tensor encoding, wrote {out[:4]!r}..."
+            tag = b"FLM" + bytes([sw.flame.ENCODING_TAGS[vec["input"]["encoding"]]])
+            if out[:4] != tag:
+                return False, f"asked for the flame {vec['input']['encoding']} encoding, wrote {out[:4]!r}..."
             got = decode(out).canonical()
             if got != vec["input"]["value"]:
                 return False, f"round trip gave {short(got)}"
