@@ -6,14 +6,16 @@
 Speaks the sciwire harness protocol (spec/src/harness.md): JSON Lines on
 standard input and output, commands start / decode / encode / stop. It
 declares only the profile capability {"flame": {"directions": ["decode",
-"encode"], "encodings": ["tensor"]}} (flamepy reads no sciwire envelope) and
-answers only requests with "profile": "flame".
+"encode"], "encodings": ["tensor", "table", "array", "batch"]}} (flamepy
+reads no sciwire envelope) and answers only requests with "profile": "flame".
 
 It runs flamepy's own code, installed in the Python that runs it
 (vectors/generate/requirements-flame.txt pins it):
 
     decode:  flamepy.core.cache._deserialize_object_data(input)
-    encode:  flamepy.core.cache._serialize_object_data(numpy array of the value)
+    encode:  flamepy.core.cache._serialize_object_data(obj), obj the numpy
+             array (tensor), pa.Table (table), pa.RecordBatch (batch) or
+             pa.Array (array) the value denotes
 
 SAFETY. flamepy hands every input shorter than 4 bytes, every input without
 an FLM\\x01..\\x04 prefix and the payload of FLM\\x00 to cloudpickle.loads,
@@ -26,19 +28,32 @@ answer is a value that says what happened and matches no expected value,
 {"kind": "flamepy-unpickled", ...}, so that the runner records a failure.
 
 decode results: a numpy array is answered as its canonical ndarray value
-(C order, little-endian elements); a pyarrow Table / Array / RecordBatch
-(tags 02, 03, 04, which the spec does not decode yet) as a value of kind
-"flamepy-arrow-table" / "-array" / "-batch"; an exception flamepy (that is,
-pyarrow) raises is answered with the sciwire code it honestly reads as
-(_DECODE_REJECTIONS), with its type and message; one it does not read as any
-is answered `errored`.
+(C order, little-endian elements); a pyarrow Table / RecordBatch (tags 02,
+04) as its canonical dataframe value, the index read from the schema's
+pandas metadata as pyarrow's to_pandas reads it; a pyarrow Array (tag 03) as
+its canonical series value, named null (canonical_table.py). What flamepy
+returned but no canonical value holds is answered as canonical_table.py
+says: a column type outside the closed list (or a null dictionary entry) as
+an `[adapter]` error with the spec's code; an object that fails pyarrow's
+full validation, a column with two dictionaries, or one beyond max_elements
+as a value of kind "flamepy-arrow-table" / "-batch" / "-array" that says so
+and matches no canonical value. An exception flamepy (that is, pyarrow)
+raises is answered with the sciwire code it honestly reads as
+(_DECODE_REJECTIONS for tag 01, _STREAM_REJECTIONS for tags 02-04), with its
+type and message; one it does not read as any is answered `errored`.
 
-encode: the canonical value becomes a numpy array (native byte order; C
-order, or the layout --layout asks for) which goes to _serialize_object_data;
-its bytes are the output, base64. flamepy's refusals (pyarrow's
-ArrowNotImplementedError "Unsupported numpy type") are E_DTYPE_UNSUPPORTED.
-flamepy writes what it writes: a bool array as uint8, a non-contiguous array
-as FLM\\x00 + cloudpickle (--layout strided); the runner judges the bytes.
+encode: the canonical value becomes the object flamepy's writer takes: for
+tensor a numpy array (native byte order; C order, or the layout --layout
+asks for), for table / batch a pa.Table / pa.RecordBatch with the columns'
+exact Arrow types and the pandas metadata of the index, for array a
+pa.Array. It goes to _serialize_object_data; its bytes are the output,
+base64. flamepy's refusals (pyarrow's ArrowNotImplementedError "Unsupported
+numpy type") are E_DTYPE_UNSUPPORTED. flamepy writes what it writes: a bool
+array as uint8, a non-contiguous array as FLM\\x00 + cloudpickle (--layout
+strided), a named series' values without the name (a pa.Array has none);
+the runner judges the bytes. flamepy has no encoding parameter (the object's
+type picks the tag), so a value of another kind than the encoding carries is
+answered `skipped`.
 """
 
 import argparse
@@ -55,6 +70,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
+import canonical_table  # noqa: E402
 from canonical import (  # noqa: E402
     AdapterRefusal, Inexpressible, NotCanonical, NumpyCannot, from_numpy, to_numpy, with_layout)
 
@@ -173,6 +189,32 @@ _DECODE_REJECTIONS = [
                 r"ArrowIndexError|OSError|ArrowIOError|EOFError): "), "E_ARROW_PAYLOAD"),
 ]
 
+# Tags 02-04: pa.ipc.open_stream(...).read_all() / read_next_batch() (and, for
+# tag 03, .column(0)) on the payload. Every message of pyarrow's stream reader
+# is about the stream's framing or its messages (schema message missing or
+# truncated, metadata or body shorter than announced, a message of the wrong
+# type, a flatbuffer that does not verify), which is E_ARROW_PAYLOAD; so is
+# read_next_batch's StopIteration on a stream without a record batch.
+_STREAM_REJECTIONS = [
+    (re.compile(r"^StopIteration\b"), "E_ARROW_PAYLOAD"),
+    (re.compile(r"^(?:ArrowInvalid|ArrowNotImplementedError|ArrowSerializationError|ArrowIndexError|"
+                r"ArrowKeyError|ArrowTypeError|ArrowCapacityError|OSError|ArrowIOError|EOFError): "),
+     "E_ARROW_PAYLOAD"),
+]
+# Tag 03: flamepy returns batch.column(0) whatever the schema holds; on a batch
+# without columns that is "IndexError: index out of bounds": the stream has no
+# field to be the array, which is what E_ARROW_SCHEMA says.
+_ARRAY_REJECTIONS = [
+    (re.compile(r"^IndexError: index out of bounds"), "E_ARROW_SCHEMA"),
+] + _STREAM_REJECTIONS
+
+STREAM_TAGS = {b"FLM\x02": "table", b"FLM\x03": "array", b"FLM\x04": "batch"}
+# the kind of canonical value each flame encoding carries ([flame.encode.refuse])
+ENCODING_KINDS = {"tensor": "ndarray", "table": "dataframe", "batch": "dataframe", "array": "series"}
+# the object _serialize_object_data picks each tag by
+TAG_OBJECTS = {"tensor": "a C- or Fortran-contiguous numpy array (FLM\\x01)", "table": "a pa.Table (FLM\\x02)",
+               "array": "a pa.Array (FLM\\x03)", "batch": "a pa.RecordBatch (FLM\\x04)"}
+
 _ENCODE_REFUSALS = [
     # pa.Tensor.from_numpy: complex, str, bytes, datetime64, timedelta64, object
     (re.compile(r"^ArrowNotImplementedError: Unsupported numpy type"), "E_DTYPE_UNSUPPORTED"),
@@ -209,9 +251,10 @@ class Harness:
         import numpy as np
         import pyarrow as pa
 
-        import flamepy.core.cache as cache  # ~0.5-1.5 s: grpc, fastapi, bson, ...
+        import flamepy.core.cache as cache  # ~0.5-1.5 s: grpc, fastapi, bson, pandas, ...
+        import pandas as pd  # flamepy has imported it (and registered its Arrow extension types)
 
-        self.np, self.pa, self.cache = np, pa, cache
+        self.np, self.pa, self.pd, self.cache = np, pa, pd, cache
         for name in ("_serialize_object_data", "_deserialize_object_data", "cloudpickle"):
             if not hasattr(cache, name):
                 raise SystemExit(f"harness.py: flamepy.core.cache has no {name}; this harness "
@@ -237,7 +280,7 @@ class Harness:
                 "issues": ISSUES,
             },
             "capabilities": {"flame": {"directions": ["decode", "encode"],
-                                       "encodings": ["tensor"]}},
+                                       "encodings": ["tensor", "table", "array", "batch"]}},
         }
 
     def decode(self, rid, req):
@@ -250,7 +293,10 @@ class Harness:
         except PickleCall as call:
             return {"id": rid, "value": unpickled_value(data, call)}
         except Exception as exc:  # flamepy (pyarrow) rejected the input
-            verdict = classify(exc, _DECODE_REJECTIONS)
+            tag = STREAM_TAGS.get(data[:4])
+            table = _DECODE_REJECTIONS if tag is None else \
+                _ARRAY_REJECTIONS if tag == "array" else _STREAM_REJECTIONS
+            verdict = classify(exc, table)
             if verdict is None:
                 return errored(rid, "flamepy raised an exception the harness does not read "
                                     "as a rejection", exc)
@@ -259,7 +305,7 @@ class Harness:
                                          "message": f"[flamepy _deserialize_object_data] {message}"}}
         if isinstance(result, self.np.ndarray):
             return self.array_answer(rid, result)
-        return {"id": rid, "value": self.result_value(result)}
+        return self.arrow_answer(rid, result)
 
     def array_answer(self, rid, arr):
         try:
@@ -268,42 +314,69 @@ class Harness:
             return errored(rid, f"flamepy accepted the input, but its result has no canonical "
                                 f"value: {exc}")
 
-    def result_value(self, result):
-        """A value for what flamepy returned that is no numpy array: one that
-        says what it is and matches no canonical value."""
-        pa = self.pa
-        for cls, what in ((pa.Table, "table"), (pa.RecordBatch, "batch"),
-                          (pa.Array, "array"), (pa.ChunkedArray, "array")):
-            if isinstance(result, cls):
-                schema = getattr(result, "schema", None)
-                return {"kind": f"flamepy-arrow-{what}",
-                        "note": f"flamepy 0.6.0 returned a pyarrow.{type(result).__name__}",
-                        "type": str(schema if schema is not None else result.type),
-                        "length": len(result)}
-        return {"kind": "flamepy-python-object",
-                "note": f"flamepy 0.6.0 returned a {type(result).__module__}."
-                        f"{type(result).__qualname__}"}
+    def arrow_answer(self, rid, result):
+        """The canonical value of the pyarrow object flamepy returned (tags
+        02-04), an [adapter] refusal of what has none, or a value that says
+        what flamepy returned and matches no canonical value."""
+        pa, np, pd = self.pa, self.np, self.pd
+        try:
+            if isinstance(result, pa.Table):
+                return {"id": rid, "value": canonical_table.from_table(pa, np, pd, result)}
+            if isinstance(result, pa.RecordBatch):
+                return {"id": rid, "value": canonical_table.from_batch(pa, np, pd, result)}
+            if isinstance(result, pa.Array):
+                return {"id": rid, "value": canonical_table.from_array(pa, np, result)}
+        except canonical_table.Refusal as r:
+            return {"id": rid, "error": {"code": r.code, "message": str(r)}}
+        except canonical_table.Unanswerable as u:
+            what = "table" if isinstance(result, pa.Table) else \
+                "batch" if isinstance(result, pa.RecordBatch) else "array"
+            return {"id": rid, "value": {"kind": f"flamepy-arrow-{what}", "note": str(u)}}
+        return {"id": rid, "value": {
+            "kind": "flamepy-python-object",
+            "note": f"flamepy 0.6.0 returned a {type(result).__module__}.{type(result).__qualname__}"}}
 
     def encode(self, rid, req):
         if req.get("profile") != "flame":
             return errored(rid, "this harness writes only FLM frames (\"profile\": \"flame\"); "
                                 f"the request has profile {req.get('profile')!r}")
-        if req.get("encoding") != "tensor":
-            return errored(rid, f"encoding {req.get('encoding')!r} is not tensor")
-        kind = req.get("value", {}).get("kind") if isinstance(req.get("value"), dict) else None
+        encoding = req.get("encoding")
+        if encoding not in ENCODING_KINDS:
+            return errored(rid, f"encoding {encoding!r} is none of tensor, table, array, batch")
+        value = req.get("value")
+        kind = value.get("kind") if isinstance(value, dict) else None
         if kind in ("sparse", "tensor", "estimator"):
             # flamepy would pickle such an object (FLM\x00); the adapter builds
-            # numpy arrays only, so it has no object to hand it.
+            # numpy arrays and pyarrow objects only, so it has no object to hand it.
             return {"id": rid, "skipped": True,
-                    "message": f"the adapter hands flamepy numpy arrays only, not a {kind} object"}
+                    "message": f"the adapter hands flamepy numpy arrays and pyarrow objects only, "
+                               f"not {'an' if kind == 'estimator' else 'a'} {kind} object"}
+        if kind != ENCODING_KINDS[encoding]:
+            # flamepy's writer has no encoding parameter: the object's type picks
+            # the tag, so no object of this value is written as this encoding.
+            return {"id": rid, "skipped": True,
+                    "message": f"flamepy's _serialize_object_data has no encoding parameter: it writes "
+                               f"{TAG_OBJECTS[encoding]} as {encoding}, and {_a(kind)} is no such "
+                               "object; the adapter has nothing to hand it"}
         try:
-            arr = with_layout(self.np, to_numpy(self.np, req.get("value")), self.args.layout)
-        except AdapterRefusal as r:
+            if encoding == "tensor":
+                obj = with_layout(self.np, to_numpy(self.np, value), self.args.layout)
+            elif encoding == "table":
+                obj = canonical_table.to_table(self.pa, self.np, self.pd, value)
+            elif encoding == "batch":
+                obj = canonical_table.to_batch(self.pa, self.np, self.pd, value)
+            else:
+                # A pa.Array has no name: a named series is written without it,
+                # as flamepy writes every array, and the runner judges that.
+                obj = canonical_table.to_array(self.pa, self.np, value)
+        except (AdapterRefusal, canonical_table.Refusal) as r:
             return {"id": rid, "error": {"code": r.code, "message": str(r)}}
         except NumpyCannot as r:
             return {"id": rid, "skipped": True, "message": str(r)}
+        except canonical_table.NotCanonical as exc:
+            return errored(rid, f"[adapter] {exc}")
         try:
-            out = self.cache._serialize_object_data(arr)
+            out = self.cache._serialize_object_data(obj)
         except Exception as exc:  # flamepy (pyarrow) refused, or broke
             verdict = classify(exc, _ENCODE_REFUSALS)
             if verdict is None:
@@ -342,6 +415,13 @@ class Harness:
             if not (isinstance(resp.get("id"), int) and resp["id"] >= 0):
                 resp["id"] = 0  # the schema needs one; the runner flags the mismatch
             self.send(resp)
+
+
+def _a(kind):
+    """`an ndarray value`, `a dataframe value`, `a value of kind None`."""
+    if not isinstance(kind, str) or not kind:
+        return f"a value of kind {kind!r}"
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} value"
 
 
 def errored(rid, message, exc=None):
