@@ -95,6 +95,25 @@ pub(crate) fn parse_document(input: &[u8], max_depth: u32) -> Result<Document<'_
     Ok(doc)
 }
 
+/// The length of the leading run of `b` with no `"`, `\\` or control
+/// character (bytes below 0x20), in whole blocks of 32 bytes: the loop over
+/// a block compiles to vector compares, so that a long string (an arrow
+/// envelope's `b64`) is scanned at memory speed.
+fn plain_run(b: &[u8]) -> usize {
+    let mut n = 0;
+    for block in b.chunks_exact(32) {
+        let mut special = false;
+        for &c in block {
+            special |= (c == b'"') | (c == b'\\') | (c < 0x20);
+        }
+        if special {
+            break;
+        }
+        n += 32;
+    }
+    n
+}
+
 struct Parser<'a> {
     s: &'a str,
     b: &'a [u8],
@@ -227,6 +246,7 @@ impl<'a> Parser<'a> {
         self.eat(b'"')?;
         let start = self.pos;
         // Fast path: no escapes.
+        self.pos += plain_run(&self.b[self.pos..]);
         loop {
             match self.peek() {
                 None => return Err(syntax(self.pos, "unterminated string")),
@@ -328,6 +348,9 @@ impl<'a> Parser<'a> {
     fn object(&mut self, keep: bool) -> Result<Option<Vec<Member<'a>>>> {
         self.enter()?;
         self.eat(b'{')?;
+        // Duplicate names: a scan of the names so far while they are few (an
+        // envelope has a handful), a hash set once there are many.
+        let mut few: Vec<Cow<'a, str>> = Vec::new();
         let mut names: HashSet<Cow<'a, str>> = HashSet::new();
         let mut members = Vec::new();
         self.ws();
@@ -341,7 +364,17 @@ impl<'a> Parser<'a> {
                     return Err(self.unexpected());
                 }
                 let name = self.string()?;
-                if !names.insert(name.clone()) {
+                let duplicate = if names.is_empty() && few.len() < 16 {
+                    let seen = few.contains(&name);
+                    few.push(name.clone());
+                    seen
+                } else {
+                    if names.is_empty() {
+                        names.extend(few.drain(..));
+                    }
+                    !names.insert(name.clone())
+                };
+                if duplicate {
                     return Err(Error::new(
                         Code::JsonDuplicateKey,
                         "json.duplicate-keys",
@@ -652,12 +685,40 @@ mod tests {
         assert_eq!(code(r#"{"a":1,"a":2}"#), Some(Code::JsonDuplicateKey));
         assert_eq!(code(r#"{"a":1,"\u0061":2}"#), Some(Code::JsonDuplicateKey));
         assert_eq!(code(r#"{"a":{"b":1,"b":2}}"#), Some(Code::JsonDuplicateKey));
+        // past the first 16 names too, in either half
+        let many = |extra: &str| {
+            let names: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
+            format!("{{{},{extra}}}", names.join(","))
+        };
+        assert_eq!(code(&many(r#""k3":0"#)), Some(Code::JsonDuplicateKey));
+        assert_eq!(code(&many(r#""k33":0"#)), Some(Code::JsonDuplicateKey));
+        assert_eq!(code(&many(r#""k40":0"#)), None);
         for bad in ["", "{", "{\"a\":1} x", "[1,]", "[01]", "[1.]", "[.5]", "[NaN]", "[Infinity]",
                     "['a']", "\u{feff}{}", "[\"\\ud800\"]", "[\"\\udc00x\"]", "[\"a\u{1}\"]", "{} {}", "[-]"] {
             assert_eq!(code(bad), Some(Code::JsonSyntax), "{bad:?}");
         }
         assert_eq!(parse_document(b"[\xff]", 128).err().map(|e| e.code()), Some(Code::JsonSyntax));
         assert_eq!(parse_document(b"[\xc0\x80]", 128).err().map(|e| e.code()), Some(Code::JsonSyntax));
+    }
+
+    #[test]
+    fn plain_runs_stop_at_the_first_special_byte() {
+        for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+            for at in 0..70 {
+                let mut b = vec![b'A'; 72];
+                b[at] = special;
+                b[at + 1..].fill(0xc3); // UTF-8 lead bytes after it do not matter
+                let run = plain_run(&b);
+                assert!(run <= at && at - run < 32, "{special:#x} at {at}: run {run}");
+            }
+        }
+        let mut ok = [b'z'; 33];
+        ok[..8].copy_from_slice(&[0x20, 0x7f, 0x80, 0xff, b'!', b'#', b'[', b']']);
+        assert_eq!(plain_run(&ok), 32);
+        assert_eq!(plain_run(b"abc"), 0);
+        let text = format!("[\"{}\\u0041\"]", "x".repeat(100));
+        assert_eq!(code(&text), None);
+        assert_eq!(code(&format!("[\"{}\u{1}\"]", "x".repeat(100))), Some(Code::JsonSyntax));
     }
 
     #[test]

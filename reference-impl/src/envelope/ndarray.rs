@@ -114,8 +114,35 @@ fn decode_arrow(payload: &Json<'_>, dtype: Option<Dtype>, shape: Option<Vec<u64>
     let Json::String(text) = payload else {
         return Err(field_type(clause, "b64", "a string", payload));
     };
-    let bytes = base64::decode(text, limits, clause).map_err(|e| e.at("/b64"))?;
-    let stream = arrow::read(&bytes)?;
+    // Decoded once, into the allocation that becomes the value's data
+    // ([ndarray.arrow.elements] for dtypes stored as they are).
+    let mut bytes = Vec::new();
+    base64::decode_into(text, limits, clause, &mut bytes).map_err(|e| e.at("/b64"))?;
+    let whole = Buffer::from_vec(bytes);
+    let (dtype, shape, data) = decode_stream(&whole, dtype, shape, limits)?;
+    let data = match data {
+        Data::Owned(v) => v,
+        // The stream's other bytes are dropped; the elements moved to the front.
+        Data::At(at, len) => match whole.into_vec::<u8>() {
+            Ok(mut v) => {
+                v.copy_within(at..at + len, 0);
+                v.truncate(len);
+                v
+            }
+            Err(whole) => whole.as_slice()[at..at + len].to_vec(),
+        },
+    };
+    Ok(NdArray { dtype, shape, data })
+}
+
+/// The element bytes: a copy, or where they lie in the decoded stream.
+enum Data {
+    Owned(Vec<u8>),
+    At(usize, usize),
+}
+
+fn decode_stream(whole: &Buffer, dtype: Option<Dtype>, shape: Option<Vec<u64>>, limits: &Limits) -> Result<(Dtype, Vec<u64>, Data)> {
+    let stream = arrow::read(whole.as_slice())?;
 
     let names = &stream.field_names;
     if names.len() != 1 || names[0] != "value" || stream.dictionary_fields {
@@ -147,7 +174,7 @@ fn decode_arrow(payload: &Json<'_>, dtype: Option<Dtype>, shape: Option<Vec<u64>
             missing("ndarray.legacy-v0", "dtype", &format!(" for an Arrow column of type {arrow_type}"))
         })?,
     };
-    let column = stream.decode_batch()?.map(|b| b.column(0).clone());
+    let column = stream.decode_batch_in(Some(whole))?.map(|b| b.column(0).clone());
     let len = column.as_ref().map_or(0, |c| c.len()) as u64;
     let shape = match shape {
         Some(shape) => {
@@ -167,7 +194,7 @@ fn decode_arrow(payload: &Json<'_>, dtype: Option<Dtype>, shape: Option<Vec<u64>
         }
     };
     let data = match column {
-        None => Vec::new(),
+        None => Data::Owned(Vec::new()),
         Some(col) => {
             if col.null_count() > 0 {
                 return Err(Error::new(
@@ -176,10 +203,39 @@ fn decode_arrow(payload: &Json<'_>, dtype: Option<Dtype>, shape: Option<Vec<u64>
                     format!("the Arrow column has {} null elements", col.null_count()),
                 ));
             }
-            column_bytes(&col, dtype)?
+            match stored(&col, dtype, whole)? {
+                Some(data) => data,
+                None => Data::Owned(column_bytes(&col, dtype)?),
+            }
         }
     };
-    Ok(NdArray { dtype, shape, data })
+    Ok((dtype, shape, data))
+}
+
+/// Whether the Arrow column of `dtype` holds the element bytes as they are
+/// (fixed-width, little-endian: every dtype but bool, date and the strings).
+fn stored_as_is(dtype: Dtype) -> bool {
+    !matches!(dtype, Dtype::Bool | Dtype::Unicode(_) | Dtype::Bytes(_) | Dtype::Date)
+}
+
+/// The element bytes of a column whose dtype is stored as it is
+/// (fixed-width, little-endian: every dtype but bool, date and the strings)
+/// as they lie in `whole`, or copied when arrow-rs moved them; `None` for
+/// the other dtypes.
+fn stored(col: &ArrayRef, dtype: Dtype, whole: &Buffer) -> Result<Option<Data>> {
+    if !stored_as_is(dtype) {
+        return Ok(None);
+    }
+    let (n, w) = (col.len(), dtype.itemsize() as usize);
+    let data = col.to_data();
+    let buf = data.buffers().first().map(|b| b.as_slice()).unwrap_or_default();
+    let bytes = buf.get(data.offset() * w..(data.offset() + n) * w).ok_or_else(|| {
+        Error::new(Code::ArrowPayload, "ndarray.arrow.stream", "the column's value buffer is too short")
+    })?;
+    Ok(Some(match arrow::within(whole.as_slice(), bytes) {
+        Some(at) => Data::At(at, bytes.len()),
+        None => Data::Owned(bytes.to_vec()),
+    }))
 }
 
 fn string_domain(i: usize, why: String) -> Error {
@@ -370,13 +426,29 @@ pub(crate) fn encode<'v>(a: &'v NdArray, encoding: Encoding, out: &mut FrameOut<
             let index = out.push(std::borrow::Cow::Borrowed(&a.data));
             head.push_str(&format!(",\"data\":{index}}}"));
         }
+        Encoding::Arrow if stored_as_is(a.dtype) && !a.data.is_empty() => {
+            // The values go from the array into the base64 text as they are:
+            // no arrow-rs column, no stream buffer ([ndarray.arrow.elements]).
+            let refuse = |why: String| Error::new(Code::ValueDomain, "ndarray.encode.arrow-refuse", why);
+            check_elements(a.dtype, &a.data).map_err(|(i, why)| refuse(format!("{} element {i} {why}", a.dtype)))?;
+            let len = a.data.len() / a.dtype.itemsize() as usize;
+            let (before, after) = arrow::write_fixed_parts(&a.dtype.arrow_type(), &a.data, len).map_err(|e| {
+                Error::new(Code::ArrowPayload, "ndarray.encode.members", format!("the Arrow writer failed: {e}"))
+            })?;
+            head.push_str(",\"b64\":\"");
+            head.reserve((before.len() + a.data.len() + after.len()).div_ceil(3) * 4 + 2);
+            base64::encode_parts_into(&[&before, &a.data, &after], &mut head);
+            head.push_str("\"}");
+        }
         Encoding::Arrow => {
             let array = to_arrow(a)?;
             let bytes = arrow::write(array).map_err(|e| {
                 Error::new(Code::ArrowPayload, "ndarray.encode.members", format!("the Arrow writer failed: {e}"))
             })?;
             head.push_str(",\"b64\":\"");
-            head.push_str(&base64::encode(&bytes));
+            // One allocation of the final size: the base64 text is written into it.
+            head.reserve(bytes.len().div_ceil(3) * 4 + 2);
+            base64::encode_into(&bytes, &mut head);
             head.push_str("\"}");
         }
         Encoding::Json => {
@@ -475,4 +547,34 @@ fn write_json_data(a: &NdArray, out: &mut String) -> Result<()> {
         let hint = if matches!(why, Unwritable::BeyondSafe(_)) { "; use the arrow encoding" } else { "" };
         refuse(why.code(), format!("element {i} {why}{hint}"))
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+
+    /// The arrow encoder writes fixed-width columns around the array's own
+    /// bytes; the stream must be the one arrow-rs's writer gives.
+    #[test]
+    fn fixed_width_streams_are_arrow_rs_streams() {
+        let l = Limits::default();
+        for name in ["int8", "uint16", "int32", "int64", "uint64", "float16", "float32", "float64", "datetime64[ns]", "timedelta64[s]"] {
+            let dtype = Dtype::parse(name).unwrap();
+            let w = dtype.itemsize() as usize;
+            for n in [1usize, 2, 3, 7, 8, 9, 63, 64, 65, 200] {
+                let data: Vec<u8> = (0..n * w).map(|i| (i * 7 % 251) as u8).collect();
+                let a = NdArray { dtype, shape: vec![n as u64], data };
+                let text = crate::encode(&Value::NdArray(a.clone()), Encoding::Arrow).unwrap();
+                assert_eq!(crate::decode(&text, &l).unwrap(), Value::NdArray(a.clone()), "{name} {n}");
+                let env: serde_json::Value = serde_json::from_slice(&text).unwrap();
+                let ours = base64::decode(env["b64"].as_str().unwrap(), &l, "t").unwrap();
+                let theirs = arrow::write(to_arrow(&a).unwrap()).unwrap();
+                let read = |b: &[u8]| arrow_ipc::reader::StreamReader::try_new(b, None).unwrap().next().unwrap().unwrap();
+                assert_eq!(read(&ours), read(&theirs), "{name} {n}");
+                assert_eq!(ours, theirs, "{name} {n}: bytes");
+            }
+        }
+    }
 }

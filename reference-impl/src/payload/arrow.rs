@@ -29,7 +29,7 @@ fn bad(why: impl Into<String>) -> Error {
 }
 
 /// A stream whose framing is sound: its schema, and its one record batch
-/// still undecoded (see [`Stream::decode_batch`]).
+/// still undecoded (see [`Stream::decode_batch_in`]).
 pub(crate) struct Stream<'a> {
     /// The schema, as arrow-rs reads it; `None` only when a field is
     /// dictionary-encoded in a way arrow-rs cannot read.
@@ -276,7 +276,10 @@ impl Stream<'_> {
     /// table: arrow-rs is then handed nothing but the layouts those types
     /// have, with every buffer bounded and aligned, and its null counts
     /// checked against the bitmaps here first.
-    pub(crate) fn decode_batch(&self) -> Result<Option<RecordBatch>> {
+    ///
+    /// When the stream was read from the bytes of `whole`, the columns are
+    /// views of `whole` (no copy of the body); otherwise of a copy of the body.
+    pub(crate) fn decode_batch_in(&self, whole: Option<&Buffer>) -> Result<Option<RecordBatch>> {
         let Some((rb, body, at)) = self.batch else { return Ok(None) };
         let nodes = rb.nodes().map(|n| n.len()).unwrap_or(0);
         if nodes != 1 {
@@ -287,16 +290,30 @@ impl Stream<'_> {
         }
         check_validity(&rb, body, at)?;
         check_widths(&rb, self.schema.as_ref().map(|s| s.field(0).data_type()), at)?;
-        let buf = Buffer::from(body);
+        let buf = match whole.and_then(|w| Some(w.slice_with_length(within(w.as_slice(), body)?, body.len()))) {
+            Some(view) => view,
+            None => Buffer::from(body),
+        };
         let dicts = HashMap::new();
         let s = self.schema.clone().ok_or_else(|| bad("the schema cannot be read"))?;
         // The nullable flag does not matter ([ndarray.arrow.schema]): nulls are
         // judged by [ndarray.arrow.nulls], so arrow-rs reads every field as nullable.
-        let s = Arc::new(Schema::new(s.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>()));
+        let s = if s.fields().iter().all(|f| f.is_nullable()) {
+            s
+        } else {
+            Arc::new(Schema::new(s.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>()))
+        };
         let batch = contain(move || read_record_batch(&buf, rb, s, &dicts, None, &MetadataVersion::V5))?
             .map_err(|e| bad(format!("record batch at byte {at} is malformed: {e}")))?;
         Ok(Some(batch))
     }
+}
+
+/// Where `part` starts within `whole`, when it is a subslice of it (by
+/// address: no unsafe code, no comparison of contents).
+pub(crate) fn within(whole: &[u8], part: &[u8]) -> Option<usize> {
+    let (w, p) = (whole.as_ptr() as usize, part.as_ptr() as usize);
+    (p >= w && p.checked_add(part.len())? <= w.checked_add(whole.len())?).then(|| p - w)
 }
 
 /// A field node's `null_count` must agree with its validity bitmap
@@ -376,10 +393,60 @@ pub(crate) fn contain_in<T>(clause: &'static str, f: impl FnOnce() -> T) -> Resu
 pub(crate) fn write(array: ArrayRef) -> std::result::Result<Vec<u8>, arrow_schema::ArrowError> {
     let field = Field::new("value", array.data_type().clone(), false);
     let schema = Arc::new(Schema::new(vec![field]));
-    let mut w = StreamWriter::try_new(Vec::new(), &schema)?;
+    // Sized for the whole stream at once: the messages are small beside the body.
+    let mut w = StreamWriter::try_new(Vec::with_capacity(array.get_buffer_memory_size() + 1024), &schema)?;
     if !array.is_empty() {
         w.write(&RecordBatch::try_new(schema, vec![array])?)?;
     }
     w.finish()?;
     w.into_inner()
+}
+
+/// [`write`] for a column of a fixed-width type without nulls, whose values
+/// are `values` (`len` elements) as they are, without copying them: the
+/// bytes before the values (schema message, record batch message) and after
+/// them (body padding, end-of-stream), to be written around them: the bytes
+/// arrow-rs's writer gives (messages and body aligned to 64 bytes, an empty
+/// validity buffer, the values at offset 0 of the body), as a test checks.
+pub(crate) fn write_fixed_parts(
+    data_type: &arrow_schema::DataType,
+    values: &[u8],
+    len: usize,
+) -> std::result::Result<(Vec<u8>, Vec<u8>), arrow_schema::ArrowError> {
+    let fail = |why: &str| arrow_schema::ArrowError::InvalidArgumentError(why.to_string());
+    // The schema message as the writer writes it: an empty column's stream, its end-of-stream marker dropped.
+    let mut head = write(arrow_array::new_empty_array(data_type))?;
+    if !head.ends_with(&[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]) {
+        return Err(fail("the schema-only stream does not end with the end-of-stream marker"));
+    }
+    head.truncate(head.len() - 8);
+    let body_len = values.len().div_ceil(64) * 64;
+    let as_i64 = |n: usize| i64::try_from(n).map_err(|_| fail("a length beyond i64"));
+    let mut fbb = flatbuffers::FlatBufferBuilder::new();
+    // In arrow-rs's writer's order, so that the bytes are its bytes.
+    let buffers = fbb.create_vector(&[arrow_ipc::Buffer::new(0, 0), arrow_ipc::Buffer::new(0, as_i64(values.len())?)]);
+    let nodes = fbb.create_vector(&[arrow_ipc::FieldNode::new(as_i64(len)?, 0)]);
+    let mut rb = arrow_ipc::RecordBatchBuilder::new(&mut fbb);
+    rb.add_length(as_i64(len)?);
+    rb.add_nodes(nodes);
+    rb.add_buffers(buffers);
+    let rb = rb.finish();
+    let mut m = arrow_ipc::MessageBuilder::new(&mut fbb);
+    m.add_version(MetadataVersion::V5);
+    m.add_header_type(MessageHeader::RecordBatch);
+    m.add_bodyLength(as_i64(body_len)?);
+    m.add_header(rb.as_union_value());
+    let m = m.finish();
+    fbb.finish(m, None);
+    let meta = fbb.finished_data();
+    let padded = (8 + meta.len()).div_ceil(64) * 64;
+    let meta_len = i32::try_from(padded - 8).map_err(|_| fail("metadata beyond i32"))?;
+    let start = head.len();
+    head.extend_from_slice(&CONTINUATION);
+    head.extend_from_slice(&meta_len.to_le_bytes());
+    head.extend_from_slice(meta);
+    head.resize(start + padded, 0);
+    let mut tail = vec![0; body_len - values.len()];
+    tail.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+    Ok((head, tail))
 }
