@@ -52,6 +52,13 @@ pub trait Implementation {
     fn last_stats(&self) -> Option<CaseStats> {
         None
     }
+    /// The implementation's own answer to the last case, in full, when it
+    /// gave one: a harness's reply without its `id` (the error object with
+    /// its `code`, `message`, `clause` and `path`, the value, or the
+    /// `noncanonical` answer), the reference's `{"error": …}`.
+    fn last_answer(&self) -> Option<JsonValue> {
+        None
+    }
     /// Decodes bytes to a canonical value or an error: by the default entry
     /// point (JSON text or a frame) when `profile` is `None`, else in that
     /// profile only ([harness.profiles]).
@@ -67,6 +74,7 @@ pub struct Reference {
     /// The limits it decodes with.
     pub limits: Limits,
     last: Option<CaseStats>,
+    answer: Option<JsonValue>,
 }
 
 impl Reference {
@@ -108,16 +116,27 @@ impl Implementation for Reference {
     fn last_stats(&self) -> Option<CaseStats> {
         self.last
     }
+    fn last_answer(&self) -> Option<JsonValue> {
+        self.answer.clone()
+    }
     fn decode(&mut self, input: &[u8], profile: Option<Profile>) -> Outcome {
+        self.answer = None;
         match self.timed(|l| decode_in(input, profile, l)) {
             Ok(v) => Outcome::Value(v.to_canonical()),
-            Err(e) => error_outcome(&e),
+            Err(e) => {
+                self.answer = Some(serde_json::json!({"error": e.to_json()}));
+                error_outcome(&e)
+            }
         }
     }
     fn encode(&mut self, value: &JsonValue, encoding: Encoding) -> Outcome {
+        self.answer = None;
         match self.timed(|_| Value::from_canonical(value).and_then(|v| encode_in(&v, encoding))) {
             Ok(bytes) => Outcome::Envelope(bytes),
-            Err(e) => error_outcome(&e),
+            Err(e) => {
+                self.answer = Some(serde_json::json!({"error": e.to_json()}));
+                error_outcome(&e)
+            }
         }
     }
 }
@@ -141,10 +160,65 @@ pub enum Verdict {
         /// What happened.
         actual: String,
     },
+    /// Accepted, but answered with a value that is not the canonical value
+    /// (a `noncanonical` answer, [harness.noncanonical]): a failure whatever
+    /// the vector expects, reported apart from `errored`.
+    Noncanonical {
+        /// What was expected.
+        expected: String,
+        /// What the implementation gave, and its message.
+        actual: String,
+    },
     /// The implementation declined the case.
     Skipped(String),
     /// The implementation did not answer properly.
     Errored(String),
+}
+
+/// The `noncanonical` answer in `answer` ([harness.noncanonical]), for
+/// people: the value given and the message.
+pub fn noncanonical_answer(answer: Option<&JsonValue>) -> Option<String> {
+    let a = answer?;
+    if a.get("noncanonical") != Some(&JsonValue::Bool(true)) {
+        return None;
+    }
+    let value = a.get("value").map_or_else(|| "no value".to_string(), |v| clip(&v.to_string(), 600));
+    let message = a.get("message").and_then(JsonValue::as_str).unwrap_or("no message");
+    Some(format!("accepted, but not as a canonical value: {value} ({message})"))
+}
+
+/// `s`, cut to about `max` characters for people.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    format!("{}… ({} bytes)", s.chars().take(max / 2).collect::<String>(), s.len())
+}
+
+/// What a vector expects, in a word for summaries: `value`, the code,
+/// `roundtrip` or `bytes`.
+pub fn expected_word(e: &Expect) -> String {
+    match e {
+        Expect::Value(_) => "value".into(),
+        Expect::Error(c) => c.clone(),
+        Expect::Roundtrip { bytes: None } => "roundtrip".into(),
+        Expect::Roundtrip { bytes: Some(_) } => "exact bytes".into(),
+    }
+}
+
+/// What an implementation answered, in a word for summaries: `value`, the
+/// code, `envelope`, `noncanonical`, `skipped` or `errored`.
+pub fn answered_word(o: &Outcome, answer: Option<&JsonValue>) -> String {
+    if noncanonical_answer(answer).is_some() {
+        return "noncanonical".into();
+    }
+    match o {
+        Outcome::Value(_) => "value".into(),
+        Outcome::Envelope(_) => "envelope".into(),
+        Outcome::Error { code, .. } => code.clone(),
+        Outcome::Skipped(_) => "skipped".into(),
+        Outcome::Errored(_) => "errored".into(),
+    }
 }
 
 /// The result of one case.
@@ -162,7 +236,7 @@ fn describe(o: &Outcome) -> String {
     match o {
         Outcome::Value(v) => format!("value {v}"),
         Outcome::Envelope(b) => format!("envelope {}", shown(b)),
-        Outcome::Error { message, .. } => format!("rejected: {message}"),
+        Outcome::Error { code, message } => format!("rejected with {code}: {message}"),
         Outcome::Skipped(r) => format!("skipped: {r}"),
         Outcome::Errored(r) => format!("errored: {r}"),
     }
@@ -172,12 +246,33 @@ fn describe(o: &Outcome) -> String {
 /// schema and decoded by the reference implementation; a profile's output
 /// is decoded by the reference in that profile.
 pub fn check_vector(imp: &mut dyn Implementation, v: &Vector, schemas: &Schemas) -> Verdict {
+    check_vector_answer(imp, v, schemas).0
+}
+
+/// As [`check_vector`], with what the implementation answered.
+pub fn check_vector_answer(imp: &mut dyn Implementation, v: &Vector, schemas: &Schemas) -> (Verdict, Outcome) {
     let outcome = match &v.input {
         Input::Decode(bytes) => imp.decode(bytes, v.profile),
         Input::Encode { value, encoding } => imp.encode(value, *encoding),
     };
+    let verdict = match noncanonical_answer(imp.last_answer().as_ref()) {
+        Some(actual) => Verdict::Noncanonical { expected: expectation(&v.expect), actual },
+        None => judge(&outcome, v, schemas),
+    };
+    (verdict, outcome)
+}
+
+fn expectation(e: &Expect) -> String {
+    match e {
+        Expect::Value(want) => format!("value {want}"),
+        Expect::Error(want) => format!("rejection with {want}"),
+        Expect::Roundtrip { .. } => "an envelope".into(),
+    }
+}
+
+fn judge(outcome: &Outcome, v: &Vector, schemas: &Schemas) -> Verdict {
     let fail = |expected: String, actual: &Outcome| Verdict::Fail { expected, actual: describe(actual) };
-    match (&outcome, &v.expect) {
+    match (outcome, &v.expect) {
         (Outcome::Skipped(r), _) => Verdict::Skipped(r.clone()),
         (Outcome::Errored(r), _) => Verdict::Errored(r.clone()),
         (Outcome::Value(got), Expect::Value(want)) if got == want => Verdict::Pass,
@@ -187,7 +282,7 @@ pub fn check_vector(imp: &mut dyn Implementation, v: &Vector, schemas: &Schemas)
         }
         (Outcome::Envelope(bytes), Expect::Roundtrip { bytes: want }) => {
             let Input::Encode { value, encoding } = &v.input else {
-                return fail("an encode vector".into(), &outcome);
+                return fail("an encode vector".into(), outcome);
             };
             let judged = match *encoding {
                 Encoding::Flame(e) => check_flame_output(bytes, value).map_err(|why| Verdict::Fail {
@@ -218,9 +313,7 @@ pub fn check_vector(imp: &mut dyn Implementation, v: &Vector, schemas: &Schemas)
                 _ => Verdict::Pass,
             }
         }
-        (_, Expect::Value(want)) => fail(format!("value {want}"), &outcome),
-        (_, Expect::Error(want)) => fail(format!("rejection with {want}"), &outcome),
-        (_, Expect::Roundtrip { .. }) => fail("an envelope".into(), &outcome),
+        (_, expect) => fail(expectation(expect), outcome),
     }
 }
 
@@ -323,7 +416,11 @@ pub fn check_group(imp: &mut dyn Implementation, g: &Group, suite: &Suite) -> Ve
         let Input::Decode(bytes) = &v.input else {
             return Verdict::Errored(format!("member {id} is not a decode vector"));
         };
-        match imp.decode(bytes, v.profile) {
+        let outcome = imp.decode(bytes, v.profile);
+        if let Some(actual) = noncanonical_answer(imp.last_answer().as_ref()) {
+            return Verdict::Noncanonical { expected: format!("{id} decodes to a value"), actual: format!("{id}: {actual}") };
+        }
+        match outcome {
             Outcome::Value(val) => match &first {
                 None => first = Some((id.clone(), val)),
                 Some((fid, fval)) if *fval != val => {

@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 use sciwire::schema::Schemas;
 use sciwire_conformance::check::{Implementation, Reference};
 use sciwire_conformance::clauses::{coverage_with_tests, read_spec, read_test_citations};
-use sciwire_conformance::process::{ProcessHarness, ProcessOptions};
+use sciwire_conformance::process::{ProcessHarness, ProcessOptions, Trace};
 use sciwire_conformance::runner::{self, RunOptions};
 use sciwire_conformance::sha256::hex_digest;
 use sciwire_conformance::suite::{Suite, default_root};
@@ -72,6 +72,10 @@ struct RunArgs {
     /// Check every protocol message against schemas/v1/harness/.
     #[arg(long)]
     validate_messages: bool,
+    /// Write every protocol line, both ways, with its time and direction
+    /// (`>` to the harness, `<` from it, `!` its stderr, `#` the runner's notes).
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
     /// No progress on standard error.
     #[arg(long)]
     quiet: bool,
@@ -151,8 +155,37 @@ fn default_spec() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec/src")
 }
 
-fn shell_quote(s: &str) -> String {
+/// `s` as one shell word: as it is when it needs no quoting, else in
+/// single quotes.
+pub fn shell_quote(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        return s.to_string();
+    }
     format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// The command that reruns one case, from the command line as it was
+/// invoked (`argv[0]` as given: `target/release/sciwire-conformance`
+/// after `cargo run`, or `sciwire-conformance` after `cargo install`): every
+/// argument but `--case` and the report files, then `--case {id}`.
+pub fn rerun_command(argv: &[String]) -> String {
+    const DROP_WITH_VALUE: &[&str] = &["--case", "--report", "--junit", "--markdown", "--trace"];
+    let mut words = Vec::new();
+    let mut args = argv.iter();
+    while let Some(a) = args.next() {
+        if DROP_WITH_VALUE.contains(&a.as_str()) {
+            args.next();
+            continue;
+        }
+        if DROP_WITH_VALUE.iter().any(|d| a.starts_with(&format!("{d}="))) || a == "--quiet" {
+            continue;
+        }
+        words.push(shell_quote(a));
+    }
+    words.push("--case".into());
+    words.push("{id}".into());
+    words.join(" ")
 }
 
 fn run(args: &RunArgs) -> Result<bool, String> {
@@ -163,11 +196,11 @@ fn run(args: &RunArgs) -> Result<bool, String> {
             .map_err(|e| format!("{}: {e}", p.display()))?,
         None => XfailList::default(),
     };
-    let mut repro = String::from("sciwire-conformance run");
-    if let Some(cmd) = &args.implementation {
-        repro.push_str(&format!(" --impl {}", shell_quote(cmd)));
+    if args.trace.is_some() && args.implementation.is_none() {
+        return Err("--trace needs --impl: the reference runs in-process, without protocol lines".into());
     }
-    repro.push_str(" --case {id}");
+    let argv: Vec<String> = std::env::args().collect();
+    let repro = rerun_command(&argv);
     let opts = RunOptions {
         cases: args.cases.clone(),
         require_codes: args.require_codes,
@@ -182,9 +215,14 @@ fn run(args: &RunArgs) -> Result<bool, String> {
     let imp: &mut dyn Implementation = match &args.implementation {
         None => &mut reference,
         Some(cmd) => {
+            let trace = match &args.trace {
+                Some(p) => Some(Arc::new(Trace::create(p)?)),
+                None => None,
+            };
             let popts = ProcessOptions {
                 memory_limit_mb: args.memory_limit_mb,
                 validate_messages: args.validate_messages,
+                trace,
                 ..ProcessOptions::default()
             };
             process = ProcessHarness::start(cmd, popts.clone(), popts.validate_messages.then(|| schemas.clone()))?;
@@ -404,5 +442,38 @@ fn main() -> ExitCode {
             eprintln!("sciwire-conformance: {e}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{rerun_command, shell_quote};
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn rerun_lines_keep_the_invocation_and_drop_the_selection_and_reports() {
+        let line = rerun_command(&argv(&[
+            "target/release/sciwire-conformance",
+            "run",
+            "--impl",
+            "python3 h.py --x 'y'",
+            "--case",
+            "ndarray-*",
+            "--report=r.jsonl",
+            "--junit",
+            "j.xml",
+            "--require-codes",
+            "--trace",
+            "t.txt",
+            "--quiet",
+        ]));
+        assert_eq!(line, r#"target/release/sciwire-conformance run --impl 'python3 h.py --x '\''y'\''' --require-codes --case {id}"#);
+        assert_eq!(rerun_command(&argv(&["sciwire-conformance", "run"])), "sciwire-conformance run --case {id}");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("/tmp/x.txt"), "/tmp/x.txt");
     }
 }

@@ -28,6 +28,55 @@ pub struct ProcessOptions {
     pub start_timeout: Duration,
     /// Check every message against `schemas/v1/harness/`.
     pub validate_messages: bool,
+    /// Where every protocol line goes, both ways (`--trace`).
+    pub trace: Option<Arc<Trace>>,
+}
+
+/// A trace of a harness session (`--trace FILE`): one line per protocol
+/// line, `SECONDS DIR LINE`, where SECONDS is the time since the trace began,
+/// DIR is `>` (runner to harness), `<` (harness to runner), `!` (a line of
+/// the harness's standard error) or `#` (the runner's note: a start, a
+/// kill, a line too long to keep), and LINE is the line as it was sent.
+pub struct Trace {
+    started: Instant,
+    out: Mutex<std::io::BufWriter<std::fs::File>>,
+}
+
+impl std::fmt::Debug for Trace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Trace")
+    }
+}
+
+impl Trace {
+    /// Creates (truncates) `path` and writes its first line.
+    pub fn create(path: &std::path::Path) -> Result<Trace, String> {
+        let file = std::fs::File::create(path).map_err(|e| format!("creating {}: {e}", path.display()))?;
+        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let t = Trace { started: Instant::now(), out: Mutex::new(std::io::BufWriter::new(file)) };
+        t.note(&format!(
+            "sciwire-conformance {} trace; began at unix time {}.{:03}; > to the harness, < from it, ! its stderr, # the runner",
+            env!("CARGO_PKG_VERSION"),
+            since.as_secs(),
+            since.subsec_millis()
+        ));
+        Ok(t)
+    }
+
+    /// Writes one line in direction `dir`.
+    pub fn line(&self, dir: char, bytes: &[u8]) {
+        let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+        if let Ok(mut out) = self.out.lock() {
+            let stamp = format!("{:.6} {dir} ", self.started.elapsed().as_secs_f64());
+            let _ = out.write_all(stamp.as_bytes()).and_then(|()| out.write_all(bytes)).and_then(|()| out.write_all(b"\n"));
+            let _ = out.flush();
+        }
+    }
+
+    /// Writes a note of the runner's.
+    pub fn note(&self, text: &str) {
+        self.line('#', text.as_bytes());
+    }
 }
 
 impl Default for ProcessOptions {
@@ -37,6 +86,7 @@ impl Default for ProcessOptions {
             memory_limit_mb: 4096,
             start_timeout: Duration::from_secs(60),
             validate_messages: false,
+            trace: None,
         }
     }
 }
@@ -74,11 +124,12 @@ pub struct ProcessHarness {
     case: String,
     timeout: Duration,
     stats: Option<CaseStats>,
+    answer: Option<JsonValue>,
     /// How many times the harness was (re)started.
     pub starts: u32,
 }
 
-fn read_lines(out: impl Read, max: usize, tx: std::sync::mpsc::Sender<Line>) {
+fn read_lines(out: impl Read, max: usize, tx: std::sync::mpsc::Sender<Line>, trace: Option<Arc<Trace>>) {
     let mut r = BufReader::new(out);
     loop {
         let mut buf = Vec::new();
@@ -89,11 +140,17 @@ fn read_lines(out: impl Read, max: usize, tx: std::sync::mpsc::Sender<Line>) {
             return;
         }
         if buf.len() > max {
+            if let Some(t) = &trace {
+                t.note(&format!("a line of over {max} bytes from the harness, not kept"));
+            }
             let _ = tx.send(Line::TooLong(buf.len()));
             // Skip the rest of this line.
             let mut rest = Vec::new();
             let _ = r.read_until(b'\n', &mut rest);
             continue;
+        }
+        if let Some(t) = &trace {
+            t.line('<', &buf);
         }
         let text = String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']).to_string();
         if tx.send(Line::Text(text)).is_err() {
@@ -172,6 +229,7 @@ impl ProcessHarness {
             case: String::new(),
             timeout: Duration::from_secs(10),
             stats: None,
+            answer: None,
             starts: 0,
         };
         h.spawn()?;
@@ -205,11 +263,19 @@ impl ProcessHarness {
         let stderr = child.stderr.take().ok_or("no stderr")?;
         let (tx, rx) = channel();
         let max = self.options.max_reply_bytes;
-        std::thread::spawn(move || read_lines(stdout, max, tx));
+        if let Some(t) = &self.options.trace {
+            t.note(&format!("started the harness (pid {}): sh -c {script:?}", child.id()));
+        }
+        let trace = self.options.trace.clone();
+        std::thread::spawn(move || read_lines(stdout, max, tx, trace));
         let tail = self.stderr_tail.clone();
+        let trace = self.options.trace.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { return };
+                if let Some(t) = &trace {
+                    t.line('!', line.as_bytes());
+                }
                 if let Ok(mut t) = tail.lock() {
                     t.push_back(line);
                     while t.len() > 40 {
@@ -243,6 +309,9 @@ impl ProcessHarness {
 
     fn kill(&mut self) {
         if let Some(mut r) = self.running.take() {
+            if let Some(t) = &self.options.trace {
+                t.note(&format!("killed the harness (pid {})", r.child.id()));
+            }
             let _ = r.child.kill();
             let _ = r.child.wait();
         }
@@ -259,6 +328,9 @@ impl ProcessHarness {
     fn exchange(&mut self, request: &JsonValue, timeout: Duration) -> Result<JsonValue, String> {
         let r = self.running.as_mut().ok_or("the harness is not running")?;
         let line = request_line(request)?;
+        if let Some(t) = &self.options.trace {
+            t.line('>', &line);
+        }
         r.stdin.write_all(&line).and_then(|()| r.stdin.flush()).map_err(|e| format!("writing the request: {e}"))?;
         let deadline = Instant::now() + timeout;
         loop {
@@ -283,6 +355,7 @@ impl ProcessHarness {
             && let Err(e) = self.spawn() {
                 return Outcome::Errored(format!("cannot restart the harness: {e}"));
             }
+        self.answer = None;
         let id = self.fresh_id();
         request["id"] = json!(id);
         request["case"] = json!(self.case);
@@ -311,14 +384,24 @@ impl ProcessHarness {
             self.kill();
             return Outcome::Errored(format!("the reply does not match the protocol: {e}"));
         }
-        outcome_of(&reply)
+        let outcome = outcome_of(&reply);
+        let mut answer = reply;
+        if let Some(m) = answer.as_object_mut() {
+            m.remove("id");
+        }
+        self.answer = Some(answer);
+        outcome
     }
 
     /// Sends `stop` and waits briefly for the harness to exit.
     pub fn stop(&mut self) {
         if let Some(mut r) = self.running.take() {
             let id = self.next_id + 1;
-            let _ = writeln!(r.stdin, "{}", json!({"cmd": "stop", "id": id}));
+            let stop = json!({"cmd": "stop", "id": id}).to_string();
+            if let Some(t) = &self.options.trace {
+                t.line('>', stop.as_bytes());
+            }
+            let _ = writeln!(r.stdin, "{stop}");
             drop(r.stdin);
             let deadline = Instant::now() + Duration::from_secs(2);
             while Instant::now() < deadline {
@@ -352,8 +435,15 @@ pub fn parse_reply(line: &str, id: &JsonValue) -> Result<JsonValue, String> {
     Ok(v)
 }
 
-/// Reads a decode or encode reply.
+/// Reads a decode or encode reply. A `noncanonical` answer
+/// ([harness.noncanonical]) is no verdict on the input: it reads as
+/// `Errored` here, and the checks tell it apart by the answer itself
+/// ([`Implementation::last_answer`]).
 pub fn outcome_of(reply: &JsonValue) -> Outcome {
+    if reply.get("noncanonical") == Some(&json!(true)) {
+        let msg = reply.get("message").and_then(JsonValue::as_str).unwrap_or("no message");
+        return Outcome::Errored(format!("the harness accepted the input, but not as a canonical value: {msg}"));
+    }
     if let Some(v) = reply.get("value") {
         return Outcome::Value(v.clone());
     }
@@ -398,9 +488,13 @@ impl Implementation for ProcessHarness {
         self.case = id.to_string();
         self.timeout = timeout;
         self.stats = None;
+        self.answer = None;
     }
     fn last_stats(&self) -> Option<CaseStats> {
         self.stats
+    }
+    fn last_answer(&self) -> Option<JsonValue> {
+        self.answer.clone()
     }
     fn decode(&mut self, input: &[u8], profile: Option<Profile>) -> Outcome {
         self.case(decode_request(input, profile), "decode")

@@ -1,14 +1,14 @@
 //! Running the suite against an implementation: selection by capabilities,
 //! budgets, expected failures, and one record per case.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use serde_json::Value as JsonValue;
 use sciwire::schema::Schemas;
 
-use crate::check::{Implementation, Verdict, check_group, check_vector};
-use crate::suite::{Input, Profile, Suite, Vector};
+use crate::check::{Implementation, Verdict, answered_word, check_group, check_vector_answer, expected_word};
+use crate::suite::{Expect, Input, Profile, Suite, Vector};
 use crate::xfail::XfailList;
 
 /// How to run.
@@ -61,6 +61,9 @@ pub enum Status {
     XFail,
     /// Listed as an expected failure, but passed: the list is stale.
     XPass,
+    /// Accepted, but answered with a value that is not canonical
+    /// ([harness.noncanonical]): a failure.
+    Noncanonical,
 }
 
 impl Status {
@@ -74,6 +77,7 @@ impl Status {
             Status::Errored => "errored",
             Status::XFail => "xfail",
             Status::XPass => "xpass",
+            Status::Noncanonical => "noncanonical",
         }
     }
 }
@@ -105,6 +109,19 @@ pub struct Record {
     pub xfail_reason: Option<String>,
     /// The command that reruns the case alone.
     pub repro: String,
+    /// The implementation's own answer, in full (long strings cut), for a
+    /// case that did not pass.
+    pub answer: Option<JsonValue>,
+    /// The clause the implementation's error object cites, if any.
+    pub answer_clause: Option<String>,
+    /// Whether that clause is none of the vector's clauses.
+    pub clause_differs: bool,
+    /// What the vector expects, in a word: `value`, a code, `roundtrip`,
+    /// `exact bytes` or `equivalence`.
+    pub expected_kind: String,
+    /// What the implementation answered, in a word: `value`, a code,
+    /// `envelope`, `noncanonical`, `skipped`, `errored` (`-` for a pass or a group).
+    pub answered_kind: String,
 }
 
 /// A whole run.
@@ -142,7 +159,7 @@ impl Run {
         self.records.iter().all(|r| match r.status {
             Status::Pass | Status::Skipped | Status::XFail => true,
             Status::WrongCode => !self.require_codes,
-            Status::Fail | Status::Errored | Status::XPass => false,
+            Status::Fail | Status::Errored | Status::XPass | Status::Noncanonical => false,
         }) && self.unmatched_xfails.is_empty()
     }
 }
@@ -155,6 +172,118 @@ pub fn glob(pattern: &str, s: &str) -> bool {
             let Some(tail) = s.strip_prefix(head) else { return false };
             (0..=tail.len()).filter(|&i| tail.is_char_boundary(i)).any(|i| glob(rest, &tail[i..]))
         }
+    }
+}
+
+/// The features a harness can leave out ([harness.features]), in the order
+/// reports name them.
+pub const FEATURES: &[&str] = &["float16", "datetimes", "strings", "bytes", "categoricals", "large-inputs"];
+
+/// A decode input longer than this needs the `large-inputs` feature.
+pub const LARGE_INPUT_BYTES: usize = 16 << 20;
+
+fn dtype_features(dtype: &str, out: &mut BTreeSet<&'static str>) {
+    let d = dtype.trim_start_matches("torch.");
+    let bare = d.trim_start_matches(['<', '>', '|', '=']);
+    if matches!(d, "float16" | "half" | "<f2" | ">f2" | "|f2" | "=f2" | "f2") {
+        out.insert("float16");
+    }
+    if d.starts_with("datetime64") || d.starts_with("timedelta64") || bare.starts_with("M8") || bare.starts_with("m8") {
+        out.insert("datetimes");
+    }
+    let sized = |c: char| bare.strip_prefix(c).is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+    if sized('U') {
+        out.insert("strings");
+    }
+    if sized('S') {
+        out.insert("bytes");
+    }
+}
+
+fn type_features(t: &serde_json::Map<String, JsonValue>, out: &mut BTreeSet<&'static str>) {
+    match t.get("id").and_then(JsonValue::as_str).unwrap_or_default() {
+        "float16" | "halffloat" => out.insert("float16"),
+        "timestamp" | "date32" | "date64" | "duration" | "time32" | "time64" => out.insert("datetimes"),
+        "string" | "large_string" | "utf8" | "large_utf8" => out.insert("strings"),
+        "binary" | "large_binary" | "fixed_size_binary" => out.insert("bytes"),
+        "dictionary" => out.insert("categoricals"),
+        _ => false,
+    };
+}
+
+fn walk_features(v: &JsonValue, out: &mut BTreeSet<&'static str>) {
+    match v {
+        JsonValue::Object(m) => {
+            for (k, x) in m {
+                match (k.as_str(), x) {
+                    ("dtype", JsonValue::String(d)) => dtype_features(d, out),
+                    ("type" | "values", JsonValue::Object(t)) => type_features(t, out),
+                    _ => {}
+                }
+                walk_features(x, out);
+            }
+        }
+        JsonValue::Array(a) => a.iter().for_each(|x| walk_features(x, out)),
+        _ => {}
+    }
+}
+
+/// The features a vector needs ([harness.features]): derived from the
+/// dtypes (`dtype` members) and column types (`type` objects) named in its
+/// input (a JSON input, or a frame's header), its value to encode and its
+/// expected value, from the size of its decode input, and any of its `tags`
+/// that names a feature.
+pub fn features(v: &Vector) -> BTreeSet<&'static str> {
+    let mut out = BTreeSet::new();
+    match &v.input {
+        Input::Decode(bytes) => {
+            if bytes.len() > LARGE_INPUT_BYTES {
+                out.insert("large-inputs");
+            } else if let Some(h) = frame_header(bytes) {
+                walk_features(&JsonValue::Object(h), &mut out);
+            } else if let Ok(j) = serde_json::from_slice::<JsonValue>(bytes) {
+                walk_features(&j, &mut out);
+            }
+        }
+        Input::Encode { value, .. } => walk_features(value, &mut out),
+    }
+    if let Expect::Value(value) = &v.expect {
+        walk_features(value, &mut out);
+    }
+    for tag in strings(&v.raw["tags"]) {
+        if let Some(f) = FEATURES.iter().find(|f| **f == tag) {
+            out.insert(f);
+        }
+    }
+    out
+}
+
+/// The encodings a capability declares for `direction`
+/// ([harness.capabilities]): its `decode` or `encode` member's `encodings`
+/// when it has one, else its own.
+fn encodings_for(cap: &JsonValue, direction: &str) -> Vec<String> {
+    match cap.get(direction).and_then(|d| d.get("encodings")) {
+        Some(list) => strings(list),
+        None => strings(&cap["encodings"]),
+    }
+}
+
+/// Whether the features `v` needs are all handled in `direction` of `cap`
+/// ([harness.features]): none is in its `leftOut`, nor in its direction's.
+fn features_covered(v: &Vector, cap: &JsonValue, direction: &str) -> Result<(), String> {
+    let mut left: BTreeSet<String> = strings(&cap["leftOut"]).into_iter().collect();
+    if let Some(d) = cap.get(direction) {
+        left.extend(strings(&d["leftOut"]));
+    }
+    if left.is_empty() {
+        return Ok(());
+    }
+    let needed = features(v);
+    let out: Vec<&str> = FEATURES.iter().copied().filter(|f| needed.contains(f) && left.contains(*f)).collect();
+    match out.as_slice() {
+        [] => Ok(()),
+        [one] => Err(format!("feature {one}")),
+        many => Err(format!("features {}", many.join(", "))),
     }
 }
 
@@ -192,7 +321,9 @@ fn frame_covered(folder: &str, bytes: &[u8], caps: &JsonValue) -> Result<(), Str
         if strings(list).iter().any(|x| x == what) { Ok(()) } else { Err(format!("{kind} {what} not supported")) }
     };
     need(&cap["directions"], "decode", "direction")?;
-    need(&cap["encodings"], "frame", "encoding")?;
+    if !encodings_for(cap, "decode").iter().any(|e| e == "frame") {
+        return Err("encoding frame not supported".into());
+    }
     need(&cap["codecVersions"], "1", "codec version")
 }
 
@@ -224,19 +355,47 @@ fn profile_covered(profile: Profile, input: &Input, caps: &JsonValue) -> Result<
     match input {
         Input::Encode { encoding, .. } => {
             need(&cap["directions"], "encode", "direction")?;
-            need(&cap["encodings"], encoding.as_str(), "encoding")
+            need(&JsonValue::from(encodings_for(cap, "encode")), encoding.as_str(), "encoding")
         }
         Input::Decode(bytes) => {
             need(&cap["directions"], "decode", "direction")?;
             match profile {
-                Profile::Flame => flame_tag_encoding(bytes).map_or(Ok(()), |e| need(&cap["encodings"], e, "encoding")),
+                Profile::Flame => flame_tag_encoding(bytes)
+                    .map_or(Ok(()), |e| need(&JsonValue::from(encodings_for(cap, "decode")), e, "encoding")),
             }
         }
     }
 }
 
+/// The capability that covers `v`: its profile's, the marker a frame
+/// input's header names, or its folder's marker's.
+fn capability_of<'a>(v: &Vector, caps: &'a JsonValue) -> Option<&'a JsonValue> {
+    const MARKERS: &[&str] = &["ndarray", "scipy.sparse", "torch.tensor", "sklearn.estimator", "dataframe", "series"];
+    if let Some(p) = v.profile {
+        return caps.get(p.as_str());
+    }
+    let folder = v.path.split('/').next().unwrap_or_default();
+    let marker = match &v.input {
+        Input::Decode(bytes) if sciwire::frame::is_frame(bytes) => {
+            let named = frame_header(bytes).and_then(|m| m.get("__tywrap__").and_then(JsonValue::as_str).map(str::to_string));
+            named.filter(|m| MARKERS.contains(&m.as_str())).unwrap_or_else(|| folder.to_string())
+        }
+        _ => folder.to_string(),
+    };
+    caps.get(marker.as_str())
+}
+
 /// Whether the declared capabilities cover `v`; the reason when they do not.
 pub fn covered(v: &Vector, caps: &JsonValue) -> Result<(), String> {
+    covered_but_features(v, caps)?;
+    let direction = if matches!(v.input, Input::Encode { .. }) { "encode" } else { "decode" };
+    match capability_of(v, caps) {
+        Some(cap) => features_covered(v, cap, direction),
+        None => Ok(()),
+    }
+}
+
+fn covered_but_features(v: &Vector, caps: &JsonValue) -> Result<(), String> {
     if let Some(profile) = v.profile {
         return profile_covered(profile, &v.input, caps);
     }
@@ -249,8 +408,9 @@ pub fn covered(v: &Vector, caps: &JsonValue) -> Result<(), String> {
     let Some(cap) = caps.get(envelope) else {
         return Err(format!("envelope {envelope} not supported"));
     };
+    let direction = if matches!(v.input, Input::Encode { .. }) { "encode" } else { "decode" };
     let (directions, encodings, versions) =
-        (strings(&cap["directions"]), strings(&cap["encodings"]), strings(&cap["codecVersions"]));
+        (strings(&cap["directions"]), encodings_for(cap, direction), strings(&cap["codecVersions"]));
     let need = |list: &[String], what: &str, kind: &str| {
         if list.iter().any(|x| x == what) { Ok(()) } else { Err(format!("{kind} {what} not supported")) }
     };
@@ -351,7 +511,9 @@ pub fn run(imp: &mut dyn Implementation, suite: &Suite, schemas: &Schemas, opts:
     for v in vectors {
         let wall_budget = budget(v, "wall_ms").map_or(opts.default_wall, Duration::from_millis);
         imp.set_case(&v.id, wall_budget);
-        let mut verdict = check_vector(imp, v, schemas);
+        let (mut verdict, outcome) = check_vector_answer(imp, v, schemas);
+        let answer = imp.last_answer();
+        let answered = answered_word(&outcome, answer.as_ref());
         let stats = imp.last_stats();
         if let Some(s) = stats {
             let rss_budget = budget(v, "rss_mb").unwrap_or(opts.default_rss_mib);
@@ -369,7 +531,17 @@ pub fn run(imp: &mut dyn Implementation, suite: &Suite, schemas: &Schemas, opts:
                 }
             }
         }
-        let rec = record(v.id.clone(), v.path.clone(), v.description.clone(), v.clauses.clone(), input_for_people(v), verdict, stats, opts);
+        let case = Case {
+            id: v.id.clone(),
+            path: v.path.clone(),
+            description: v.description.clone(),
+            clauses: v.clauses.clone(),
+            input: input_for_people(v),
+            expected_kind: expected_word(&v.expect),
+            answered_kind: answered,
+            answer,
+        };
+        let rec = record(case, verdict, stats, opts);
         not_passing += usize::from(rec.status != Status::Pass);
         out.records.push(rec);
         done += 1;
@@ -378,8 +550,17 @@ pub fn run(imp: &mut dyn Implementation, suite: &Suite, schemas: &Schemas, opts:
     for g in groups {
         imp.set_case(&g.id, opts.default_wall);
         let verdict = check_group(imp, g, suite);
-        let input = format!("members {}", g.members.join(", "));
-        let rec = record(g.id.clone(), g.path.clone(), "equivalence group".into(), Vec::new(), input, verdict, None, opts);
+        let case = Case {
+            id: g.id.clone(),
+            path: g.path.clone(),
+            description: "equivalence group".into(),
+            clauses: Vec::new(),
+            input: format!("members {}", g.members.join(", ")),
+            expected_kind: "equivalence".into(),
+            answered_kind: "-".into(),
+            answer: None,
+        };
+        let rec = record(case, verdict, None, opts);
         not_passing += usize::from(rec.status != Status::Pass);
         out.records.push(rec);
         done += 1;
@@ -402,29 +583,43 @@ pub fn run(imp: &mut dyn Implementation, suite: &Suite, schemas: &Schemas, opts:
     out
 }
 
-#[allow(clippy::too_many_arguments)]
-fn record(
+/// A case as the runner knows it before its verdict.
+struct Case {
     id: String,
     path: String,
     description: String,
     clauses: Vec<String>,
     input: String,
-    verdict: Verdict,
-    stats: Option<crate::check::CaseStats>,
-    opts: &RunOptions,
-) -> Record {
+    expected_kind: String,
+    answered_kind: String,
+    answer: Option<JsonValue>,
+}
+
+/// `v` with every string longer than `max` bytes cut, for reports.
+pub fn clip_json(v: &JsonValue, max: usize) -> JsonValue {
+    match v {
+        JsonValue::String(s) if s.len() > max => JsonValue::String(crate::check::clip(s, max)),
+        JsonValue::Array(a) => JsonValue::Array(a.iter().map(|x| clip_json(x, max)).collect()),
+        JsonValue::Object(m) => JsonValue::Object(m.iter().map(|(k, x)| (k.clone(), clip_json(x, max))).collect()),
+        other => other.clone(),
+    }
+}
+
+fn record(case: Case, verdict: Verdict, stats: Option<crate::check::CaseStats>, opts: &RunOptions) -> Record {
     let (mut status, expected, actual) = match verdict {
         Verdict::Pass => (Status::Pass, String::new(), String::new()),
         Verdict::CodeMismatch { expected, actual } => (Status::WrongCode, expected, actual),
         Verdict::Fail { expected, actual } => (Status::Fail, expected, actual),
+        Verdict::Noncanonical { expected, actual } => (Status::Noncanonical, expected, actual),
         Verdict::Skipped(r) => (Status::Skipped, String::new(), r),
         Verdict::Errored(r) => (Status::Errored, String::new(), r),
     };
     let failing = match status {
-        Status::Fail | Status::Errored => true,
+        Status::Fail | Status::Errored | Status::Noncanonical => true,
         Status::WrongCode => opts.require_codes,
         _ => false,
     };
+    let id = case.id;
     let xfail = opts.xfail.find(&id);
     if xfail.is_some() {
         if failing {
@@ -433,19 +628,33 @@ fn record(
             status = Status::XPass;
         }
     }
+    let passed = matches!(status, Status::Pass | Status::XPass);
+    let answer = if passed { None } else { case.answer.map(|a| clip_json(&a, 2000)) };
+    let answer_clause = answer
+        .as_ref()
+        .and_then(|a| a.get("error"))
+        .and_then(|e| e.get("clause"))
+        .and_then(JsonValue::as_str)
+        .map(str::to_string);
+    let clause_differs = answer_clause.as_ref().is_some_and(|c| !case.clauses.is_empty() && !case.clauses.contains(c));
     Record {
         repro: opts.repro.replace("{id}", &id),
         id,
-        path,
-        description,
-        clauses,
+        path: case.path,
+        description: case.description,
+        clauses: case.clauses,
         status,
         expected,
         actual,
-        input,
+        input: case.input,
         wall: stats.map(|s| s.wall),
         rss_mib: stats.and_then(|s| s.rss_growth_mib),
         xfail_reason: xfail.map(|e| e.reason.clone()),
+        answer,
+        answer_clause,
+        clause_differs,
+        expected_kind: case.expected_kind,
+        answered_kind: if passed { "-".into() } else { case.answered_kind },
     }
 }
 

@@ -234,3 +234,162 @@ fn reports_are_readable_by_machines() {
     let md = report::markdown(&r);
     assert!(md.contains("does not conform") && md.contains("`ndarray-json-float64-2x3`"), "{md}");
 }
+
+#[test]
+fn failure_blocks_carry_the_whole_answer_and_say_when_its_clause_differs() {
+    let mut h = harness(
+        "--wrong-code-on ndarray-invalid-codec-version-2 --clause-on ndarray-invalid-codec-version-2=ndarray.shape.items",
+        ProcessOptions { validate_messages: true, ..ProcessOptions::default() },
+    );
+    let r = run_cases(&mut h, &["ndarray-invalid-codec-version-2"], RunOptions { require_codes: true, ..RunOptions::default() });
+    let rec = &r.records[0];
+    assert_eq!(rec.status, Status::WrongCode);
+    let error = &rec.answer.as_ref().unwrap()["error"];
+    assert_eq!(error["code"], "E_JSON_SYNTAX");
+    assert!(!error["message"].as_str().unwrap().is_empty());
+    assert_eq!(rec.answer_clause.as_deref(), Some("ndarray.shape.items"));
+    assert!(rec.clause_differs, "{:?}", rec.clauses);
+    assert_eq!((rec.expected_kind.as_str(), rec.answered_kind.as_str()), ("E_CODEC_VERSION", "E_JSON_SYNTAX"));
+    let text = report::text(&r);
+    assert!(text.contains("answer   code     E_JSON_SYNTAX"), "{text}");
+    assert!(text.contains("clause   ndarray.shape.items  (not one of the vector's clauses)"), "{text}");
+    assert!(text.contains("failures by code (expected → answered):\n      1  E_CODEC_VERSION → E_JSON_SYNTAX"), "{text}");
+    let first = &rec.clauses[0];
+    assert!(text.contains(&format!("failures by clause (the vector's first clause):\n      1  {first}\n")), "{text}");
+    let jsonl = report::jsonl(&r, "digest");
+    let lines: Vec<serde_json::Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let case = lines.iter().find(|l| l["type"] == "case").unwrap();
+    assert_eq!(case["answer"]["error"]["clause"], "ndarray.shape.items");
+    assert_eq!(case["clause_differs"], true);
+    assert_eq!(lines.last().unwrap()["failures_by_code"]["E_CODEC_VERSION → E_JSON_SYNTAX"], 1);
+    assert_eq!(lines.last().unwrap()["failures_by_clause"][first], 1);
+    // the reference's own error object carries its clause, which is the vector's
+    let mut h = harness("--wrong-code-on ndarray-invalid-codec-version-2", ProcessOptions::default());
+    let r = run_cases(&mut h, &["ndarray-invalid-codec-version-2"], RunOptions::default());
+    let rec = &r.records[0];
+    assert!(rec.answer_clause.is_some() && !rec.clause_differs, "{:?} {:?}", rec.answer_clause, rec.clauses);
+}
+
+#[test]
+fn a_trace_has_every_protocol_line_both_ways() {
+    let path = std::env::temp_dir().join(format!("sciwire-trace-{}.txt", std::process::id()));
+    let trace = Arc::new(sciwire_conformance::process::Trace::create(&path).unwrap());
+    let mut h = harness("", ProcessOptions { trace: Some(trace), ..ProcessOptions::default() });
+    let r = run_cases(&mut h, &["ndarray-json-float64-2x3", "ndarray-invalid-json-nan-literal"], RunOptions::default());
+    assert!(r.conforms());
+    h.stop();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let lines: Vec<(f64, &str, &str)> = text
+        .lines()
+        .map(|l| {
+            let mut parts = l.splitn(3, ' ');
+            let t = parts.next().unwrap().parse().unwrap();
+            (t, parts.next().unwrap(), parts.next().unwrap_or_default())
+        })
+        .collect();
+    assert!(lines.windows(2).all(|w| w[0].0 <= w[1].0), "{text}");
+    let dirs: Vec<&str> = lines.iter().map(|l| l.1).filter(|d| *d != "#").collect();
+    assert_eq!(dirs, [">", "<", ">", "<", ">", "<", ">"], "{text}");
+    let json = |i: usize| serde_json::from_str::<serde_json::Value>(lines.iter().filter(|l| l.1 != "#").nth(i).unwrap().2).unwrap();
+    assert_eq!(json(0)["cmd"], "start");
+    assert_eq!(json(1)["protocol"], 1);
+    assert_eq!(json(2)["case"], "ndarray-invalid-json-nan-literal");
+    assert_eq!(json(3)["error"]["code"], "E_JSON_SYNTAX");
+    assert_eq!(json(6)["cmd"], "stop");
+}
+
+#[test]
+fn features_left_out_are_reported_not_run() {
+    // clause: harness.features
+    let mut h = harness("--encodings arrow,json,frame --left-out float16,large-inputs", ProcessOptions { validate_messages: true, ..ProcessOptions::default() });
+    let cases = ["ndarray-arrow-float16", "ndarray-frame-float16-extremes", "ndarray-arrow-float64-2x3", "ndarray-invalid-input-one-byte-over-max-input-bytes"];
+    let r = run_cases(&mut h, &cases, RunOptions::default());
+    let run_ids: Vec<&str> = r.records.iter().map(|x| x.id.as_str()).collect();
+    assert_eq!(run_ids, ["ndarray-arrow-float64-2x3"]);
+    assert_eq!(r.left_out.get("feature float16").map(Vec::len), Some(2), "{:?}", r.left_out);
+    assert_eq!(r.left_out.get("feature large-inputs").map(Vec::len), Some(1), "{:?}", r.left_out);
+    assert!(r.conforms());
+    let text = report::text(&r);
+    assert!(text.contains("left out: feature float16 (2 cases)"), "{text}");
+    assert!(!text.contains("expected-failure"), "{text}");
+}
+
+#[test]
+fn features_are_derived_from_dtypes_column_types_sizes_and_tags() {
+    // clause: harness.features
+    use sciwire_conformance::runner::features;
+    let of = |id: &str| features(suite().vector(id).unwrap_or_else(|| panic!("{id}"))).into_iter().collect::<Vec<_>>();
+    assert_eq!(of("ndarray-arrow-float16"), ["float16"]);
+    assert_eq!(of("ndarray-frame-float16-extremes"), ["float16"]);
+    assert_eq!(of("ndarray-arrow-datetime64-ms"), ["datetimes"]);
+    assert_eq!(of("dataframe-arrow-date32"), ["datetimes"]);
+    assert_eq!(of("dataframe-arrow-categorical-datetime"), ["categoricals", "datetimes"]);
+    assert_eq!(of("dataframe-arrow-binary"), ["bytes"]);
+    assert_eq!(of("ndarray-arrow-float64-2x3"), Vec::<&str>::new());
+    assert_eq!(of("ndarray-invalid-input-one-byte-over-max-input-bytes"), ["large-inputs"]);
+    let strings = suite().vectors.iter().filter(|v| features(v).contains("strings")).count();
+    assert!(strings > 10, "{strings}");
+    // a tag that names a feature adds it
+    let mut v = suite().vector("ndarray-arrow-float64-2x3").unwrap().clone();
+    v.raw["tags"] = serde_json::json!(["hostile", "strings"]);
+    assert_eq!(features(&v).into_iter().collect::<Vec<_>>(), ["strings"]);
+}
+
+#[test]
+fn one_direction_can_have_its_own_encodings() {
+    // clause: harness.capabilities
+    let mut h = harness("--encode-encodings json", ProcessOptions { validate_messages: true, ..ProcessOptions::default() });
+    let cases = ["ndarray-arrow-float64-2x3", "ndarray-json-float64-2x3", "ndarray-encode-arrow-float64-2x3", "ndarray-encode-json-float64-2x3"];
+    let r = run_cases(&mut h, &cases, RunOptions::default());
+    let run_ids: Vec<&str> = r.records.iter().map(|x| x.id.as_str()).collect();
+    assert_eq!(run_ids, ["ndarray-encode-json-float64-2x3", "ndarray-arrow-float64-2x3", "ndarray-json-float64-2x3"]);
+    assert_eq!(r.left_out.get("encoding arrow not supported").map(Vec::as_slice), Some(["ndarray-encode-arrow-float64-2x3".to_string()].as_slice()));
+    assert!(r.conforms());
+}
+
+#[test]
+fn the_capability_schema_takes_the_old_and_the_new_forms() {
+    // clause: harness.capabilities
+    // clause: harness.features
+    let start = |caps: serde_json::Value| {
+        let reply = serde_json::json!({"id": 1, "protocol": 1, "implementation": {"name": "x", "version": "1", "language": "js"}, "capabilities": caps});
+        schemas().validate_fragment("harness/start", "#/$defs/response", &reply)
+    };
+    let old = serde_json::json!({"ndarray": {"directions": ["decode"], "encodings": ["arrow", "json"], "codecVersions": [1]}});
+    assert!(start(old).is_ok());
+    let new = serde_json::json!({"ndarray": {"directions": ["decode", "encode"], "encodings": ["arrow", "json"], "codecVersions": [0, 1],
+        "encode": {"encodings": ["json"], "leftOut": ["datetimes"]}, "leftOut": ["float16", "large-inputs"]},
+        "scipy.sparse": {"directions": ["decode"], "encodings": ["json"], "codecVersions": [1], "decode": {"encodings": ["json"]}}});
+    assert!(start(new).is_ok());
+    let unknown = serde_json::json!({"ndarray": {"directions": ["decode"], "encodings": ["json"], "codecVersions": [1], "leftOut": ["float8"]}});
+    assert!(start(unknown).is_err());
+    let arrow_sparse = serde_json::json!({"scipy.sparse": {"directions": ["encode"], "encodings": ["json"], "codecVersions": [1], "encode": {"encodings": ["arrow"]}}});
+    assert!(start(arrow_sparse).is_err());
+}
+
+#[test]
+fn noncanonical_answers_fail_as_their_own_verdict() {
+    // clause: harness.noncanonical
+    let mut h = harness(
+        "--noncanonical-on ndarray-arrow-float64-2x3",
+        ProcessOptions { validate_messages: true, ..ProcessOptions::default() },
+    );
+    let r = run_cases(&mut h, &["ndarray-arrow-float64-2x3", "ndarray-json-float64-2x3"], RunOptions::default());
+    let rec = r.records.iter().find(|x| x.id == "ndarray-arrow-float64-2x3").unwrap();
+    assert_eq!(rec.status, Status::Noncanonical, "{}", rec.actual);
+    assert!(rec.actual.contains("not as a canonical value") && rec.actual.contains("raw words"), "{}", rec.actual);
+    assert_eq!(rec.answered_kind, "noncanonical");
+    assert_eq!(status(&r, "ndarray-json-float64-2x3"), Status::Pass);
+    assert!(!r.conforms());
+    let text = report::text(&r);
+    assert!(text.contains("1 noncanonical") && !text.contains("errored"), "{text}");
+    // on a vector that expects a rejection, too
+    let mut h = harness("--noncanonical-on ndarray-invalid-*", ProcessOptions { validate_messages: true, ..ProcessOptions::default() });
+    let r = run_cases(&mut h, &["ndarray-invalid-codec-version-2"], RunOptions::default());
+    assert_eq!(r.records[0].status, Status::Noncanonical);
+    assert!(r.records[0].expected.contains("rejection with E_CODEC_VERSION"), "{}", r.records[0].expected);
+    assert!(!r.conforms());
+    let junit = report::junit(&r);
+    assert_eq!(junit.matches("<failure ").count(), 1);
+}

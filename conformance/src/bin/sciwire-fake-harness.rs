@@ -4,9 +4,13 @@
 //!
 //! Faults: `--crash-on`, `--hang-on`, `--garbage-on`, `--wrong-id-on`,
 //! `--oversize-on`, `--extra-member-on`, `--skip-on`, `--error-on`,
-//! `--sleep-ms-on GLOB=MS`, `--allocate-mb-on GLOB=MB`; `--protocol N`,
-//! `--encodings arrow,json`, `--flame tensor` (declares the flame profile
-//! with these encodings), `--touch-on-exit PATH`.
+//! `--sleep-ms-on GLOB=MS`, `--allocate-mb-on GLOB=MB`, `--wrong-code-on`,
+//! `--clause-on GLOB=ID` (a rejection cites clause ID), `--noncanonical-on` (answers `noncanonical` with the value's hex as
+//! words); `--protocol N`, `--encodings arrow,json`, `--encode-encodings
+//! json` (the encode direction's own list), `--left-out float16,strings`
+//! (features left out), `--flame tensor` (declares the flame profile with
+//! these encodings), `--touch-on-exit PATH`. Its rejections carry the
+//! reference's whole error object (code, message, clause, path).
 
 use std::io::{BufRead, Write};
 use std::time::Duration;
@@ -40,6 +44,12 @@ fn main() {
     let protocol: u64 = faults.value("protocol").and_then(|p| p.parse().ok()).unwrap_or(1);
     let encodings: Vec<&str> = faults.value("encodings").unwrap_or("arrow,json").split(',').collect();
     let mut capabilities = json!({"ndarray": {"directions": ["decode", "encode"], "encodings": encodings, "codecVersions": [0, 1]}});
+    if let Some(e) = faults.value("encode-encodings") {
+        capabilities["ndarray"]["encode"] = json!({"encodings": e.split(',').collect::<Vec<_>>()});
+    }
+    if let Some(f) = faults.value("left-out") {
+        capabilities["ndarray"]["leftOut"] = json!(f.split(',').collect::<Vec<_>>());
+    }
     if let Some(flame) = faults.value("flame") {
         let flame: Vec<&str> = flame.split(',').collect();
         capabilities["flame"] = json!({"directions": ["decode", "encode"], "encodings": flame});
@@ -85,6 +95,13 @@ fn main() {
             format!("{{\"id\": {id}, \"errored\": true, \"context\": {{\"message\": \"{}\"}}}}", "x".repeat(1 << 20))
         } else if faults.on("skip-on", &case).is_some() {
             json!({"id": id, "skipped": true, "message": "not yet", "issue_url": "https://example.org/1"}).to_string()
+        } else if faults.on("noncanonical-on", &case).is_some() {
+            let bytes = STANDARD.decode(req["input"].as_str().unwrap_or_default()).unwrap_or_default();
+            let words = match reference.decode(&bytes, None) {
+                Outcome::Value(v) => v["hex"].clone(),
+                _ => Value::Null,
+            };
+            json!({"id": id, "noncanonical": true, "value": {"words": words}, "message": "decoded, but as raw words"}).to_string()
         } else if faults.on("error-on", &case).is_some() {
             json!({"id": id, "errored": true, "context": {"message": "boom", "traceback": "at fake"}}).to_string()
         } else {
@@ -108,7 +125,15 @@ fn main() {
             let mut reply = match r {
                 Outcome::Value(v) => json!({"id": id, "value": v}),
                 Outcome::Envelope(b) => json!({"id": id, "output": STANDARD.encode(b)}),
-                Outcome::Error { code, message } => json!({"id": id, "error": {"code": code, "message": message}}),
+                Outcome::Error { code, message } => {
+                    let mut error = reference.last_answer().map(|a| a["error"].clone()).unwrap_or_else(|| json!({}));
+                    error["code"] = json!(code);
+                    error["message"] = json!(message);
+                    if let Some(g) = faults.on("clause-on", &case) {
+                        error["clause"] = json!(g.split('=').nth(1).unwrap_or_default());
+                    }
+                    json!({"id": id, "error": error})
+                }
                 Outcome::Skipped(m) => json!({"id": id, "skipped": true, "message": m}),
                 Outcome::Errored(m) => json!({"id": id, "errored": true, "context": {"message": m}}),
             };
