@@ -61,12 +61,12 @@ results are read the same way (ts_sparse_to_canonical, ts_tensor_to_canonical,
 ts_estimator_to_canonical), and so are the apache-arrow Table (described by
 ts_decoder.mjs) or the json data it returns for a dataframe or series
 (ts_dataframe_to_canonical, ts_series_to_canonical; tywrap drops a series'
-name, so an accepted series is answered `errored`). When tywrap accepts an input but returns something
+name, so an accepted series is answered `noncanonical`). When tywrap accepts an input but returns something
 that is no canonical value (a value it passed through undecoded, a dtype
 outside the table, a leaf that is no value of the dtype, a device other than
 cpu, a float param it returns as an integer-valued JavaScript number), the
-answer is `errored`, with what tywrap returned: the protocol has no answer for
-"accepted, but not as a canonical value".
+answer is `noncanonical` ([harness.noncanonical]), with what tywrap returned
+(as ts_decoder.mjs describes it) and why it is no canonical value.
 
 The code is in four files, side by side: harness.py (this file) loads tywrap,
 maps its Python producer's exceptions to codes (_REFUSALS, classify) and speaks
@@ -403,8 +403,8 @@ class Harness:
             else:
                 value = ts_to_canonical(self.np, parsed, result)
         except Inexpressible as exc:
-            return errored(rid, f"tywrap accepted the input, but its result has no canonical "
-                                f"value: {exc}")
+            return noncanonical(rid, answer.get("result"),
+                                f"tywrap accepted the input, but its result has no canonical value: {exc}")
         return {"id": rid, "value": value}
 
     def encode(self, rid, req):
@@ -507,6 +507,35 @@ def errored(rid, message, exc=None):
     if exc is not None:
         context["traceback"] = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return {"id": rid, "errored": True, "context": context}
+
+
+NONCANONICAL_MAX = 64 * 1024  # characters of JSON: a huge result is given cut, as a string
+NONCANONICAL_DEPTH = 64       # nesting: a deeper result is given as a string (readers stop at 128)
+
+
+def _deeper_than(value, limit):
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, (list, dict)):
+            if d > limit:
+                return True
+            stack.extend((c, d + 1) for c in (v.values() if isinstance(v, dict) else v))
+    return False
+
+
+def noncanonical(rid, result, message):
+    """Accepted, but not as a canonical value ([harness.noncanonical]): what tywrap
+    returned (as ts_decoder.mjs describes it; null when it could not), and why.
+    A result too large or too deep for a JSON reader is given as its JSON text."""
+    text = json.dumps(result)
+    if len(text) > NONCANONICAL_MAX:
+        result = text[:NONCANONICAL_MAX] + "…"
+        message += f" (tywrap's result is given as its first {NONCANONICAL_MAX} characters of JSON)"
+    elif _deeper_than(result, NONCANONICAL_DEPTH):
+        result = text
+        message += f" (tywrap's result, nested more than {NONCANONICAL_DEPTH} deep, is given as its JSON text)"
+    return {"id": rid, "noncanonical": True, "value": result, "message": message}
 
 
 def main(argv=None):

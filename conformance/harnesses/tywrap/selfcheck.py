@@ -307,6 +307,8 @@ def judge_decode(case, resp):
         return "errored", ctx.get("message", "") + ("\n" + ctx["traceback"] if "traceback" in ctx else "")
     if resp.get("skipped"):
         return "skipped", resp.get("message", "")
+    if resp.get("noncanonical"):  # [harness.noncanonical]: a failure whatever the vector expects
+        return "noncanonical", f"{resp.get('message', '')}; value {short(json.dumps(resp.get('value')), 200)}"
     if "error" in resp:
         code, msg = resp["error"].get("code"), resp["error"].get("message", "")
         if "error" in expect:

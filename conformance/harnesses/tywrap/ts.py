@@ -825,6 +825,9 @@ def _table_columns(table, what):
     rows = table.get("rows")
     if not isinstance(rows, int) or rows < 0:
         raise Inexpressible(f"tywrap returned a Table of {rows!r} rows")
+    if rows > SAFE:
+        raise Inexpressible(f"tywrap returned a Table of {rows} rows, more than 2^53-1: no canonical "
+                            "table has them ([limits.conformance-defaults])")
     if table.get("tooMany"):
         raise Inexpressible(f"tywrap accepted a table of {table['tooMany']} cells, past sciwire's "
                             f"max_elements ({TABLE_CELLS_MAX}); the adapter does not build it")
@@ -882,6 +885,11 @@ def _json_column(cells, docs, where):
             if not math.isfinite(f):
                 raise Inexpressible(f"{w}: tywrap returned {cell['n']}")
             integral = f == int(f)
+            if doc.kind == "int" and integral and not -2**63 <= int(f) < 2**63:
+                raise Inexpressible(
+                    f"{w}: the envelope writes the integer {doc.text}, which tywrap's decoder returns as "
+                    f"the JavaScript number {cell['n']}, outside int64: no column type holds it "
+                    "([dataframe.json.types])")
             if doc.kind == "int" and integral:
                 kinds.add("int64")
                 leaves.append(str(int(f)))
