@@ -45,7 +45,79 @@ impl Json<'_> {
 /// The value of a number's text ([json.numbers]): the nearest binary64, or
 /// `None` when it rounds beyond the finite range.
 pub(crate) fn number_value(text: &str) -> Option<f64> {
-    text.parse::<f64>().ok().filter(|v| v.is_finite())
+    exact_short(text.as_bytes()).or_else(|| text.parse::<f64>().ok().filter(|v| v.is_finite()))
+}
+
+/// Powers of ten that binary64 holds exactly.
+const EXACT_POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+    1e20, 1e21, 1e22,
+];
+
+/// The value of a JSON number's text when it is short enough to be computed
+/// exactly with one rounding (Clinger's fast path): at most 19 significant
+/// digits forming an integer `m <= 2^53`, scaled by `10^e` with `|e| <= 22`,
+/// both exact in binary64, so one IEEE multiplication or division rounds
+/// `m * 10^e` correctly, as `str::parse` does. `None` for any other text
+/// (it then goes to `str::parse`).
+fn exact_short(b: &[u8]) -> Option<f64> {
+    match scan_number(b) {
+        (end, v) if end == b.len() => v,
+        _ => None,
+    }
+}
+
+/// Scans the number at the start of `b` (a validated JSON number, or any
+/// text for [`exact_short`]): the length of its text, and its value when
+/// Clinger's fast path computes it exactly.
+fn scan_number(b: &[u8]) -> (usize, Option<f64>) {
+    let (neg, mut i) = if b.first() == Some(&b'-') { (true, 1) } else { (false, 0) };
+    let mut m: u64 = 0;
+    let mut digits = 0u32;
+    let mut e: i64 = 0;
+    while let Some(&c @ b'0'..=b'9') = b.get(i) {
+        m = m.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+        digits += 1;
+        i += 1;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while let Some(&c @ b'0'..=b'9') = b.get(i) {
+            m = m.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+            digits += 1;
+            e -= 1;
+            i += 1;
+        }
+    }
+    let mut big_exponent = false;
+    if let Some(b'e' | b'E') = b.get(i) {
+        i += 1;
+        let eneg = match b.get(i) {
+            Some(b'-') => {
+                i += 1;
+                true
+            }
+            Some(b'+') => {
+                i += 1;
+                false
+            }
+            _ => false,
+        };
+        let mut x: i64 = 0;
+        while let Some(&c @ b'0'..=b'9') = b.get(i) {
+            x = x.saturating_mul(10).saturating_add(i64::from(c - b'0'));
+            i += 1;
+        }
+        big_exponent = x > 1_000_000;
+        e += if eneg { -x.min(1_000_000) } else { x.min(1_000_000) };
+    }
+    // Leading zeros count as digits here; 19 digits cannot overflow a u64.
+    if big_exponent || digits == 0 || digits > 19 || m > 1 << 53 || !(-22..=22).contains(&e) {
+        return (i, None);
+    }
+    let v = m as f64;
+    let v = if e >= 0 { v * EXACT_POW10[e as usize] } else { v / EXACT_POW10[(-e) as usize] };
+    (i, Some(if neg { -v } else { v }))
 }
 
 /// An integer in `[0, 2^53-1]` from a number's text, as the conventions read
@@ -193,42 +265,43 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn digits(&mut self) -> usize {
-        let start = self.pos;
-        while let Some(b'0'..=b'9') = self.peek() {
-            self.pos += 1;
-        }
-        self.pos - start
-    }
-
+    /// A number ([json.syntax]), scanned with a local index (the hot loop
+    /// of a large `data` array); a fault is reported where it is found.
     fn number(&mut self) -> Result<&'a str> {
+        let b = self.b;
         let start = self.pos;
-        if self.peek() == Some(b'-') {
-            self.pos += 1;
-        }
-        match self.peek() {
-            Some(b'0') => self.pos += 1,
-            Some(b'1'..=b'9') => {
-                self.digits();
+        let digits = |mut i: usize| {
+            while let Some(b'0'..=b'9') = b.get(i) {
+                i += 1;
             }
-            _ => return Err(syntax(self.pos, "invalid number")),
+            i
+        };
+        let mut i = start + usize::from(b.get(start) == Some(&b'-'));
+        match b.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => i = digits(i + 1),
+            _ => return Err(syntax(i, "invalid number")),
         }
-        if self.peek() == Some(b'.') {
-            self.pos += 1;
-            if self.digits() == 0 {
-                return Err(syntax(self.pos, "invalid number: digit expected after '.'"));
-            }
-        }
-        if let Some(b'e' | b'E') = self.peek() {
-            self.pos += 1;
-            if let Some(b'+' | b'-') = self.peek() {
-                self.pos += 1;
-            }
-            if self.digits() == 0 {
-                return Err(syntax(self.pos, "invalid number: digit expected in exponent"));
+        if b.get(i) == Some(&b'.') {
+            let first = i + 1;
+            i = digits(first);
+            if i == first {
+                return Err(syntax(i, "invalid number: digit expected after '.'"));
             }
         }
-        Ok(&self.s[start..self.pos])
+        if let Some(b'e' | b'E') = b.get(i) {
+            i += 1;
+            if let Some(b'+' | b'-') = b.get(i) {
+                i += 1;
+            }
+            let first = i;
+            i = digits(first);
+            if i == first {
+                return Err(syntax(i, "invalid number: digit expected in exponent"));
+            }
+        }
+        self.pos = i;
+        Ok(&self.s[start..i])
     }
 
     fn hex4(&mut self) -> Result<u32> {
@@ -350,9 +423,10 @@ impl<'a> Parser<'a> {
         self.eat(b'{')?;
         // Duplicate names: a scan of the names so far while they are few (an
         // envelope has a handful), a hash set once there are many.
+        // With `keep`, the names so far are those of `members`: no list of its own.
         let mut few: Vec<Cow<'a, str>> = Vec::new();
         let mut names: HashSet<Cow<'a, str>> = HashSet::new();
-        let mut members = Vec::new();
+        let mut members: Vec<Member<'a>> = if keep { Vec::with_capacity(8) } else { Vec::new() };
         self.ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -364,13 +438,19 @@ impl<'a> Parser<'a> {
                     return Err(self.unexpected());
                 }
                 let name = self.string()?;
-                let duplicate = if names.is_empty() && few.len() < 16 {
+                let duplicate = if keep && members.len() < 16 {
+                    members.iter().any(|(k, _, _)| *k == name)
+                } else if !keep && names.is_empty() && few.len() < 16 {
                     let seen = few.contains(&name);
                     few.push(name.clone());
                     seen
                 } else {
                     if names.is_empty() {
-                        names.extend(few.drain(..));
+                        if keep {
+                            names.extend(members.iter().map(|(k, _, _)| k.clone()));
+                        } else {
+                            names.extend(few.drain(..));
+                        }
                     }
                     !names.insert(name.clone())
                 };
@@ -660,6 +740,21 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// When the next value is a number: its text and value (the nearest
+    /// binary64; `None` when that is beyond the finite range), read in one
+    /// scan when the number is short.
+    pub(crate) fn number_leaf(&mut self) -> Option<(&'a str, Option<f64>)> {
+        self.ws();
+        let b = self.b().get(self.pos..)?;
+        if !matches!(b.first(), Some(b'-' | b'0'..=b'9')) {
+            return None;
+        }
+        let (len, fast) = scan_number(b);
+        let text = &self.s[self.pos..self.pos + len];
+        self.pos += len;
+        Some((text, fast.or_else(|| text.parse::<f64>().ok().filter(|v| v.is_finite()))))
+    }
+
     fn number(&mut self) -> &'a str {
         let start = self.pos;
         while let Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') = self.b().get(self.pos) {
@@ -731,6 +826,40 @@ mod tests {
         // ...and one after it as the depth violation.
         assert_eq!(code(&format!("{}x", "[".repeat(200))), Some(Code::LimitExceeded));
         assert_eq!(code(&"[".repeat(1_000_000)), Some(Code::LimitExceeded));
+    }
+
+    #[test]
+    fn short_numbers_are_computed_as_parse_computes_them() {
+        let mut texts: Vec<String> = ["0", "-0", "-0.0", "0.1", "1e22", "1e23", "9007199254740992", "9007199254740993",
+            "-9007199254740991", "1.7976931348623157e308", "5e-324", "0.30000000000000004", "123456789012345678",
+            "1234567890123456789", "12345678901234567890", "0.000000000000000000001", "1E+5", "2.5e-3", "00.5"]
+            .iter().map(|s| s.to_string()).collect();
+        // pseudo-random numbers of 1 to 20 digits, with fractions and exponents
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for k in 0..200_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = (x % 20 + 1) as usize;
+            let mant: String = format!("{:020}", x >> 1).chars().rev().take(digits).collect();
+            let mant = mant.trim_start_matches('0');
+            let mant = if mant.is_empty() { "0" } else { mant };
+            let point = (x >> 40) as usize % (mant.len() + 1);
+            let body = if point == 0 || point == mant.len() { mant.to_string() } else { format!("{}.{}", &mant[..point], &mant[point..]) };
+            let exp = match k % 4 { 0 => String::new(), _ => format!("e{}", (x >> 50) as i64 % 60 - 30) };
+            let sign = if x & 1 == 1 { "-" } else { "" };
+            texts.push(format!("{sign}{body}{exp}"));
+        }
+        let mut fast = 0;
+        for t in &texts {
+            let want = t.parse::<f64>().ok().filter(|v| v.is_finite()).map(f64::to_bits);
+            if let Some(v) = exact_short(t.as_bytes()) {
+                fast += 1;
+                assert_eq!(Some(v.to_bits()), want, "{t}");
+            }
+            assert_eq!(number_value(t).map(f64::to_bits), want, "{t}");
+        }
+        assert!(fast > texts.len() / 4, "the fast path took only {fast} of {}", texts.len());
     }
 
     #[test]

@@ -81,7 +81,16 @@ pub(crate) fn read_leaf(leaf: Scalar<'_>, dtype: Dtype, out: &mut Vec<u8>) -> st
     let Scalar::Number(text) = leaf else {
         return Err(format!("is {}; {dtype} elements are numbers", describe(&leaf)));
     };
-    let v = number_value(text).ok_or_else(|| format!("{text} is beyond the range of binary64"))?;
+    read_number(text, number_value(text), dtype, out)
+}
+
+/// [`read_leaf`] of a number: its text and its value (`None` when it rounds
+/// beyond the finite range of binary64).
+pub(crate) fn read_number(text: &str, v: Option<f64>, dtype: Dtype, out: &mut Vec<u8>) -> std::result::Result<(), String> {
+    if dtype == Dtype::Bool {
+        return Err(format!("is {text}; bool elements are true or false"));
+    }
+    let v = v.ok_or_else(|| format!("{text} is beyond the range of binary64"))?;
     if let Some((lo, hi)) = dtype.int_range() {
         if v.fract() != 0.0 {
             return Err(format!("{text} is not an integer"));

@@ -7,7 +7,7 @@ use arrow_array::{Array, ArrayRef, BinaryArray, BooleanArray, StringArray, make_
 use arrow_buffer::Buffer;
 use arrow_data::ArrayData;
 
-use super::fields::{Unwritable, check_elements, read_leaf, read_shape, write_leaf};
+use super::fields::{Unwritable, check_elements, read_leaf, read_number, read_shape, write_leaf};
 use super::{Encoding, FrameOut, Members, Place, Version, field_type, missing};
 use crate::dtype::Dtype;
 use crate::error::{Code, Error, Result};
@@ -330,64 +330,105 @@ fn infer_shape(data: &str, limits: &Limits) -> Result<Vec<u64>> {
     Ok(shape)
 }
 
-/// [ndarray.json.nesting]: checks the structure of `c`'s value against `shape[level..]`.
-fn check_nesting(c: &mut Cursor<'_>, shape: &[u64], level: usize, index: &mut Vec<u64>) -> Result<()> {
-    let here = |index: &[u64]| index.iter().map(|i| format!("[{i}]")).collect::<String>();
-    if level == shape.len() {
-        if c.peek() == Some(b'[') {
-            return Err(nesting(format!("data{} is an array where shape {shape:?} puts an element", here(index))));
-        }
-        c.skip();
-        return Ok(());
-    }
-    if c.peek() != Some(b'[') {
-        return Err(nesting(format!("data{} is an element where shape {shape:?} puts an array", here(index))));
-    }
-    c.open_array();
-    let want = shape[level];
-    let mut n = 0u64;
-    while c.next_item() {
-        if n == want {
-            return Err(nesting(format!("data{} has more than {want} items", here(index))));
-        }
-        index.push(n);
-        check_nesting(c, shape, level + 1, index)?;
-        index.pop();
-        n += 1;
-    }
-    if n != want {
-        return Err(nesting(format!("data{} has {n} items; shape {shape:?} says {want}", here(index))));
-    }
-    Ok(())
-}
-
 fn decode_json(data: &str, dtype: Dtype, shape: Option<Vec<u64>>, limits: &Limits) -> Result<NdArray> {
     let shape = match shape {
         Some(s) => s,
         None => infer_shape(data, limits)?,
     };
     let count = limits.shape(&shape, dtype.itemsize())? as usize;
-    check_nesting(&mut Cursor::new(data), &shape, 0, &mut Vec::new())?;
-    let mut out = Vec::with_capacity(count * dtype.itemsize() as usize);
-    let mut c = Cursor::new(data);
-    let mut i = 0usize;
-    loop {
-        match c.peek() {
-            None => break,
-            Some(b'[') => c.open_array(),
-            Some(b']' | b',') => {
-                c.next_item();
-            }
-            Some(_) => {
-                read_leaf(c.scalar(), dtype, &mut out).map_err(|why| {
-                    Error::new(Code::ValueDomain, "ndarray.json.values", format!("element {i} (C order) {why}"))
-                        .at("/data")
-                })?;
-                i += 1;
-            }
-        }
+    // One pass: the structure is checked against the shape
+    // ([ndarray.json.nesting]) while the leaves are read. A nesting
+    // violation anywhere wins over a value violation; among value
+    // violations the first in C order wins, and after it the leaves are
+    // only skipped.
+    let mut walk = Walk {
+        c: Cursor::new(data),
+        shape: &shape,
+        dtype,
+        out: Vec::with_capacity(count * dtype.itemsize() as usize),
+        i: 0,
+        bad: None,
+        index: Vec::with_capacity(shape.len()),
+    };
+    walk.level(0)?;
+    if let Some(e) = walk.bad {
+        return Err(e);
     }
-    Ok(NdArray { dtype, shape, data: out })
+    let data = walk.out;
+    Ok(NdArray { dtype, shape, data })
+}
+
+/// The single pass of [`decode_json`].
+struct Walk<'a, 's> {
+    c: Cursor<'a>,
+    shape: &'s [u64],
+    dtype: Dtype,
+    out: Vec<u8>,
+    /// Leaves seen so far (C order).
+    i: usize,
+    /// The first value violation.
+    bad: Option<Error>,
+    /// The position of the current item at each open level.
+    index: Vec<u64>,
+}
+
+impl Walk<'_, '_> {
+    fn here(&self) -> String {
+        self.index.iter().map(|i| format!("[{i}]")).collect()
+    }
+
+    fn leaf(&mut self) -> Result<()> {
+        if self.c.peek() == Some(b'[') {
+            return Err(nesting(format!("data{} is an array where shape {:?} puts an element", self.here(), self.shape)));
+        }
+        let read = if self.bad.is_some() {
+            self.c.skip();
+            Ok(())
+        } else if let Some((text, v)) = self.c.number_leaf() {
+            read_number(text, v, self.dtype, &mut self.out)
+        } else {
+            read_leaf(self.c.scalar(), self.dtype, &mut self.out)
+        };
+        if let Err(why) = read {
+            self.bad = Some(
+                Error::new(Code::ValueDomain, "ndarray.json.values", format!("element {} (C order) {why}", self.i))
+                    .at("/data"),
+            );
+        }
+        self.i += 1;
+        Ok(())
+    }
+
+    /// [ndarray.json.nesting] at `level`: the value at the cursor against `shape[level..]`.
+    fn level(&mut self, level: usize) -> Result<()> {
+        if level == self.shape.len() {
+            return self.leaf();
+        }
+        if self.c.peek() != Some(b'[') {
+            return Err(nesting(format!("data{} is an element where shape {:?} puts an array", self.here(), self.shape)));
+        }
+        self.c.open_array();
+        let want = self.shape[level];
+        let innermost = level + 1 == self.shape.len();
+        let mut n = 0u64;
+        while self.c.next_item() {
+            if n == want {
+                return Err(nesting(format!("data{} has more than {want} items", self.here())));
+            }
+            self.index.push(n);
+            if innermost {
+                self.leaf()?;
+            } else {
+                self.level(level + 1)?;
+            }
+            self.index.pop();
+            n += 1;
+        }
+        if n != want {
+            return Err(nesting(format!("data{} has {n} items; shape {:?} says {want}", self.here(), self.shape)));
+        }
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------- encode

@@ -35,7 +35,7 @@ pub(crate) struct Stream<'a> {
     /// dictionary-encoded in a way arrow-rs cannot read.
     pub schema: Option<Arc<Schema>>,
     /// The top-level field names.
-    pub field_names: Vec<String>,
+    pub field_names: Vec<&'a str>,
     /// Whether any top-level field is dictionary-encoded.
     pub dictionary_fields: bool,
     batch: Option<(arrow_ipc::RecordBatch<'a>, &'a [u8], usize)>,
@@ -191,8 +191,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Stream<'_>> {
     }
     let fb_fields = count_fields(fb_schema.fields(), 0);
     let dictionary_fields = fb_schema.fields().is_some_and(|fs| fs.iter().any(|f| f.dictionary().is_some()));
-    let field_names: Vec<String> =
-        fb_schema.fields().iter().flatten().map(|f| f.name().unwrap_or_default().to_string()).collect();
+    let field_names: Vec<&str> = fb_schema.fields().iter().flatten().map(|f| f.name().unwrap_or_default()).collect();
     // arrow-rs refuses a dictionary encoding without indexType, which the
     // Arrow format allows (int32 indices). Such a field fails
     // [ndarray.arrow.schema] anyway, so that one refusal is deferred to it.
@@ -202,6 +201,10 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Stream<'_>> {
         || fb_schema
             .fields()
             .is_some_and(|fs| fs.iter().any(|f| f.dictionary().is_some_and(|d| d.indexType().is_none())));
+    // [ndarray.arrow.stream] item 1, "Type parameters": a Decimal precision its width holds.
+    if let Some(why) = super::ipc::decimal_precision_fault(&fb_schema) {
+        return Err(bad(why));
+    }
     let schema = match contain(|| arrow_ipc::convert::try_fb_to_schema(fb_schema))? {
         Ok(s) => Some(Arc::new(s)),
         Err(_) if valid_dictionary_without_index => None,

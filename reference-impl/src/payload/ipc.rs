@@ -184,6 +184,9 @@ fn read_messages<'a>(bytes: &'a [u8], pos: &mut usize, clause: &'static str) -> 
 /// encoding without `indexType` (int32 indices) and a schema without its
 /// fields vector are valid though arrow-rs refuses them.
 fn check_schema(schema: &arrow_ipc::Schema<'_>, clause: &'static str) -> Result<()> {
+    if let Some(why) = decimal_precision_fault(schema) {
+        return Err(payload(clause, why));
+    }
     let tolerated = schema.fields().is_none()
         || schema.fields().is_some_and(|fs| fs.iter().any(|f| f.dictionary().is_some_and(|d| d.indexType().is_none())));
     let s = *schema;
@@ -192,6 +195,37 @@ fn check_schema(schema: &arrow_ipc::Schema<'_>, clause: &'static str) -> Result<
         Err(_) if tolerated => Ok(()),
         Err(e) => Err(payload(clause, format!("invalid schema: {e}"))),
     }
+}
+
+/// The "Type parameters" table of [ndarray.arrow.stream] item 1: a Decimal's
+/// precision is from 1 to 9, 18, 38 or 76 for a bitWidth of 32, 64, 128 or
+/// 256 (arrow-rs's schema conversion takes any precision a byte holds). The
+/// fault, for the first field (children and nesting included) that breaks it.
+pub(crate) fn decimal_precision_fault(schema: &arrow_ipc::Schema<'_>) -> Option<String> {
+    fn field(f: &arrow_ipc::Field<'_>, depth: usize) -> Option<String> {
+        if let Some(d) = f.type_as_decimal() {
+            let max = match d.bitWidth() {
+                32 => 9,
+                64 => 18,
+                128 => 38,
+                256 => 76,
+                _ => return None, // another width is refused by the schema conversion
+            };
+            if !(1..=max).contains(&d.precision()) {
+                return Some(format!(
+                    "field {:?}: a {}-bit Decimal has precision {}, outside 1 to {max}",
+                    f.name().unwrap_or_default(),
+                    d.bitWidth(),
+                    d.precision()
+                ));
+            }
+        }
+        if depth >= 64 {
+            return None;
+        }
+        f.children().iter().flatten().find_map(|c| field(&c, depth + 1))
+    }
+    schema.fields().iter().flatten().find_map(|f| field(&f, 0))
 }
 
 fn metadata<'a>(schema: &arrow_ipc::Schema<'a>) -> Vec<(&'a str, &'a str)> {
