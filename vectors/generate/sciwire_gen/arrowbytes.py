@@ -136,10 +136,21 @@ class FbObj:
 
 
 class FbT(FbObj):
-    """A table: fields is {slot: (fmt, value)} with fmt a struct code, or {slot: FbObj}."""
+    """A table: fields is {slot: (fmt, value)} with fmt a struct code, or {slot: FbObj}.
 
-    def __init__(self, fields):
+    The options shape the bytes the way a flatbuffer may legally (or, for rejection vectors,
+    illegally) be laid out; without them the layout is the writer's ordinary one:
+    - ``place``: {slot: inline offset} overriding where a field lies in the table;
+    - ``vt_size``: the vtable size written in its first u16 (its slots are cut to it);
+    - ``tsize``: the table's inline size written in the vtable's second u16;
+    - ``vt_after``: the vtable lies after the table (a negative soffset);
+    - ``share``: reuse an identical vtable already written instead of writing another.
+    """
+
+    def __init__(self, fields, place=None, vt_size=None, tsize=None, vt_after=False, share=False):
         self.fields = fields
+        self.place = place or {}
+        self.vt_size, self.tsize, self.vt_after, self.share = vt_size, tsize, vt_after, share
 
 
 class FbVec(FbObj):
@@ -148,8 +159,17 @@ class FbVec(FbObj):
 
 
 class FbStr(FbObj):
-    def __init__(self, s: str):
-        self.data = s.encode("utf-8")
+    def __init__(self, s, terminator=True):
+        self.data = s.encode("utf-8") if isinstance(s, str) else bytes(s)
+        self.terminator = terminator
+
+
+class FbStructs(FbObj):
+    """A vector of structs (or scalars) given as raw bytes: `count` elements, aligned to `align`
+    (the length u32 just before them); `misalign` shifts the elements by that many bytes."""
+
+    def __init__(self, raw: bytes, count: int, align: int = 8, misalign: int = 0):
+        self.raw, self.count, self.align, self.misalign = raw, count, align, misalign
 
 
 def fb_serialize(root: FbObj) -> bytes:
@@ -157,10 +177,13 @@ def fb_serialize(root: FbObj) -> bytes:
     out = bytearray(4)
     fixups = []  # (position of a uoffset, object it points to)
     where = {}
+    vtables = {}  # vtable bytes -> position, for shared vtables
     queue = [root]
     fixups.append((0, root))
     while queue:
         obj = queue.pop(0)
+        if id(obj) in where:
+            continue
         if isinstance(obj, FbT):
             slots = sorted(obj.fields)
             nslots = (max(slots) + 1) if slots else 0
@@ -174,21 +197,38 @@ def fb_serialize(root: FbObj) -> bytes:
             inline.sort(key=lambda x: -x[1])
             offsets, cur = {}, 4
             for s, size, _, _ in inline:
+                if s in obj.place:
+                    offsets[s] = obj.place[s]
+                    continue
                 cur = (cur + size - 1) // size * size
                 offsets[s] = cur
                 cur += size
-            objlen = (cur + 3) // 4 * 4
+            objlen = (max([cur] + [obj.place[s] + size for s, size, _, _ in inline if s in obj.place])
+                      + 3) // 4 * 4
             vt = struct.pack("<HH", 4 + 2 * nslots, objlen) + b"".join(
                 struct.pack("<H", offsets.get(s, 0)) for s in range(nslots))
-            while len(out) % 2:
-                out.append(0)
-            vt_pos = len(out)
-            out += vt
+            if obj.vt_size is not None:
+                vt = struct.pack("<H", obj.vt_size) + vt[2:max(obj.vt_size, 2)]
+            if obj.tsize is not None:
+                vt = vt[:2] + struct.pack("<H", obj.tsize) + vt[4:]
+
+            def put_vtable():
+                if obj.share and vt in vtables:
+                    return vtables[vt]
+                while len(out) % 2:
+                    out.append(0)
+                pos = len(out)
+                out.extend(vt)
+                vtables.setdefault(vt, pos)
+                return pos
+            vt_pos = None if obj.vt_after else put_vtable()
             # table start 8-aligned, so that field offsets aligned to their size are aligned
             while len(out) % 8:
                 out.append(0)
             t_pos = len(out)
-            out += bytes(objlen)
+            out.extend(bytes(objlen))
+            if obj.vt_after:
+                vt_pos = put_vtable()
             struct.pack_into("<i", out, t_pos, t_pos - vt_pos)
             for s, size, fmt, v in inline:
                 if isinstance(v, FbObj):
@@ -210,12 +250,22 @@ def fb_serialize(root: FbObj) -> bytes:
             while len(out) % 4:
                 out.append(0)
             where[id(obj)] = len(out)
-            out += struct.pack("<I", len(obj.data)) + obj.data + b"\x00"
+            out += struct.pack("<I", len(obj.data)) + obj.data + (b"\x00" if obj.terminator else b"X")
+        elif isinstance(obj, FbStructs):
+            while (len(out) + 4) % obj.align != obj.misalign % obj.align:
+                out.append(0)
+            where[id(obj)] = len(out)
+            out += struct.pack("<I", obj.count) + obj.raw
     for pos, obj in fixups:
         struct.pack_into("<I", out, pos, where[id(obj)] - pos)
     while len(out) % 8:
         out.append(0)
     return bytes(out)
+
+
+def encapsulate(fb: bytes, body: bytes = b"") -> bytes:
+    """A message: continuation marker, metadata length, the flatbuffer, then its body."""
+    return b"\xff\xff\xff\xff" + struct.pack("<i", len(fb)) + fb + body
 
 
 def schema_message_int64(endianness: int) -> bytes:

@@ -24,6 +24,7 @@ def invalid_vectors(S: Suite):
     dtype_vectors(S)
     shape_vectors(S)
     json_payload_vectors(S)
+    v0_order_vectors(S)
 
 
 def differential_vectors(S: Suite):
@@ -792,3 +793,78 @@ def json_payload_vectors(S: Suite):
              "int64")]:
         S.invalid(f"ndarray-invalid-json-value-{vid}", desc, VA + ["json.numbers"],
                   T(base % (num, dtype)), "E_VALUE_DOMAIN", hand(why))
+
+
+def v0_order_vectors(S: Suite):
+    """[ndarray.legacy-v0]: where the limits fall in the legacy form. A json envelope without
+    shape: the inferred shape's limits, then the nesting. An arrow envelope with shape but no
+    dtype: ndim and elements on the shape at once; decoded bytes once the field's type gives the
+    dtype (after the framing and the schema), before the length, the contents and the nulls."""
+    PO = ["processing-order"]
+    V0 = ["ndarray.legacy-v0", "envelope.legacy-v0"]
+    row = [0.0] * 1024
+    for vid, desc, data, dtype, code, first_cl, why in [
+            ("ndarray-invalid-json-v0-elements-before-nesting",
+             "v0 json, no shape: inferred [1024, 1024, 1024] over max_elements, and ragged",
+             [[row] + [[0.0]] * 1023] + [0.0] * 1023, "float64", "E_LIMIT_EXCEEDED", "limits.elements",
+             "data whose first items give the shape [1024, 1024, 1024] (2^30 elements) though "
+             "data[1] is a leaf and data[0][1] has one item"),
+            ("ndarray-invalid-json-v0-bytes-before-nesting",
+             "v0 json float64, no shape: inferred [256, 1024, 256] is 2^29 bytes, and ragged",
+             [[row[:256]] + [[0.0]] * 1023] + [0.0] * 255, "float64", "E_LIMIT_EXCEEDED",
+             "limits.decoded-bytes",
+             "data whose first items give the shape [256, 1024, 256] (2^26 elements of 8 bytes) "
+             "though it is ragged"),
+            ("ndarray-invalid-json-v0-within-limits-ragged",
+             "v0 json uint8, no shape: inferred [256, 1024, 256] passes the limits; ragged",
+             [[[0] * 256] + [[0]] * 1023] + [0] * 255, "uint8", "E_SHAPE_MISMATCH", "ndarray.json.nesting",
+             "the same ragged data as uint8: 2^26 bytes pass the limits, so the nesting check rejects it"),
+            ("ndarray-invalid-json-v0-ndim-before-nesting",
+             "v0 json, no shape: data nested 65 deep in its first item, a leaf after it",
+             [_nest(1.5, 64), 2.5], "float64", "E_LIMIT_EXCEEDED", "limits.ndim",
+             "the first item nested 64 more levels (inferred shape of 65 entries), the second a leaf")]:
+        env = without(env_json_raw(data, None, dtype), "codecVersion", "shape")
+        S.invalid(vid, desc, [first_cl] + V0 + ["ndarray.json.nesting"], J(env), code, hand(why),
+                  schema_valid=True, tags=PO)
+
+    def arrow_v0(vid, desc, payload, expr, shape, code, first_cl, why, more=()):
+        env = without(env_arrow_raw(payload, shape, None), "codecVersion")
+        S.invalid(vid, desc, [first_cl] + V0 + list(more), J(env), code, src(expr, why),
+                  schema_valid=True, tags=PO)
+
+    f3 = "np.arange(3.0)"
+    big = [2**28]
+    arrow_v0("ndarray-invalid-arrow-v0-no-dtype-bytes-before-length",
+             "v0 arrow float64 of 3 rows, no dtype, shape [2^28]: 2^31 bytes", producer_payload(run(f3)),
+             f3, big, "E_LIMIT_EXCEEDED", "limits.decoded-bytes",
+             "codecVersion and dtype removed, shape [268435456]", ["ndarray.arrow.length"])
+    nx = "pa.array([1.0, None, 3.0])"
+    arrow_v0("ndarray-invalid-arrow-v0-no-dtype-bytes-before-nulls",
+             "v0 arrow float64 with a null, no dtype, shape [2^28]", column_stream(run(nx)), nx, big,
+             "E_LIMIT_EXCEEDED", "limits.decoded-bytes", "one-column stream; no codecVersion or dtype, "
+             "shape [268435456]", ["ndarray.arrow.nulls"])
+    bx = "np.array([True, False, True])"
+    arrow_v0("ndarray-invalid-arrow-v0-no-dtype-bool-within-bytes",
+             "v0 arrow bool of 3 rows, no dtype, shape [2^28]: 2^28 bytes pass", producer_payload(run(bx)),
+             bx, big, "E_SHAPE_MISMATCH", "ndarray.arrow.length",
+             "codecVersion and dtype removed, shape [268435456]", ["limits.decoded-bytes"])
+    vx = "pa.array(np.arange(3.0))"
+    arrow_v0("ndarray-invalid-arrow-v0-no-dtype-schema-before-bytes",
+             "v0 arrow float64 column named values, no dtype, shape [2^28]",
+             column_stream(run(vx), name="values"), vx, big, "E_ARROW_SCHEMA", "ndarray.arrow.schema",
+             "column named values; no codecVersion or dtype, shape [268435456]", ["limits.decoded-bytes"])
+    ux = "np.array(['a', 'bc'])"
+    arrow_v0("ndarray-invalid-arrow-v0-no-dtype-utf8-before-bytes",
+             "v0 arrow Utf8 column, no dtype, shape [2^28]: no dtype to size it",
+             producer_payload(run(ux)), ux, big, "E_MISSING_FIELD", "ndarray.legacy-v0",
+             "codecVersion and dtype removed, shape [268435456]", ["ndarray.arrow.type", "limits.decoded-bytes"])
+    P = producer_payload(run(f3))
+    arrow_v0("ndarray-invalid-arrow-v0-no-dtype-payload-before-bytes",
+             "v0 arrow truncated stream, no dtype, shape [2^28]", P[:-8], f3, big, "E_ARROW_PAYLOAD",
+             "ndarray.arrow.stream", "end-of-stream marker cut off; no codecVersion or dtype, shape "
+             "[268435456]", ["limits.decoded-bytes"])
+    arrow_v0("ndarray-invalid-arrow-v0-no-dtype-elements-first",
+             "v0 arrow truncated stream, no dtype, shape [2^28 + 1]: elements are checked at once",
+             P[:-8], f3, [2**28 + 1], "E_LIMIT_EXCEEDED", "limits.elements",
+             "end-of-stream marker cut off; no codecVersion or dtype, shape [268435457]",
+             ["ndarray.arrow.stream"])

@@ -10,11 +10,14 @@ import json
 import numpy as np
 import pyarrow as pa
 
-from .arrowbytes import (FbTable, first, messages, patch, rb_body, rb_buffers, rb_field_nodes,
-                         schema_message_int64, u32)
+import struct
+
+from .arrowbytes import (FbStr, FbStructs, FbT, FbTable, FbVec, encapsulate, fb_serialize, first,
+                         messages, patch, rb_body, rb_buffers, rb_field_nodes, schema_message_int64,
+                         u32)
 from .common import HOSTILE_BUDGET, J, Suite, b64, hand, with_, without
-from .ndarray_producer import (arrow_env, column_stream, env_arrow_raw, producer_payload, run, src,
-                               write_stream)
+from .ndarray_producer import (arrow_env, canon, column_stream, env_arrow_raw, producer_payload, run,
+                               src, write_stream)
 
 
 def arrow_invalid_vectors(S: Suite):
@@ -22,6 +25,7 @@ def arrow_invalid_vectors(S: Suite):
     stream_vectors(S)
     schema_type_vectors(S)
     length_null_string_vectors(S)
+    flatbuffer_vectors(S)
 
 
 B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -548,3 +552,292 @@ def length_null_string_vectors(S: Suite):
              producer_payload(np.array(["a", "bc", "d"])), "np.array(['a', 'bc', 'd'])",
              "dtype <U2 -> <U1", "<U1", 3)]:
         pay(vid, desc, payload, expr, m, "E_VALUE_DOMAIN", SD, (n,), dtype)
+
+
+# ----------------------------------------------------------------------------------------------
+# [ndarray.arrow.stream] item 1: the flatbuffer rules and the type parameters, both sides
+# ----------------------------------------------------------------------------------------------
+
+EOS_MARKER = b"\xff\xff\xff\xff\x00\x00\x00\x00"
+TYPE_TAG = {"Int": 2, "FloatingPoint": 3, "Bool": 6, "Decimal": 7, "Date": 8, "Time": 9,
+            "Timestamp": 10, "Interval": 11, "List": 12, "Union": 14, "FixedSizeBinary": 15,
+            "Map": 17, "Duration": 18, "RunEndEncoded": 22, "Utf8": 5}
+
+
+class Rebuilt:
+    """pyarrow's stream for one fixed-width column, its two messages written again by this
+    generator's flatbuffer writer (arrowbytes.fb_serialize) with the same content: field
+    `value`, nullable, its type; a record batch with pyarrow's length, field node, buffers and
+    body. Options lay the flatbuffers out differently (see FbT); `build` asserts, for a layout
+    that is valid, that pyarrow reads the same column from it."""
+
+    def __init__(self, expr, type_tag, type_fields):
+        self.expr, self.arr = expr, run(expr)
+        self.payload = producer_payload(self.arr)
+        self.type_tag, self.type_fields = type_tag, type_fields
+        rb = first(self.payload, "recordbatch")
+        self.length = struct.unpack_from("<q", self.payload, rb.header.field_pos(0))[0]
+        self.nodes = [(struct.unpack_from("<q", self.payload, a)[0],
+                       struct.unpack_from("<q", self.payload, b)[0]) for a, b in rb_field_nodes(self.payload)]
+        self.buffers = [(o, ln) for (_, _, o, ln) in rb_buffers(self.payload)]
+        self.body = self.payload[rb.body:rb.end]
+
+    def schema(self, msg=None, schema=None, field=None, type_table=None, field_extra=None,
+               msg_extra=None, schema_extra=None, name=None):
+        tt = type_table if type_table is not None else FbT(dict(self.type_fields))
+        f = {0: name if name is not None else FbStr("value"), 1: ("B", 1), 2: ("B", self.type_tag),
+             3: tt, 5: FbVec([])}
+        f.update(field_extra or {})
+        sc = {1: FbVec([FbT(f, **(field or {}))])}
+        sc.update(schema_extra or {})
+        m = {0: ("h", 4), 1: ("B", 1), 2: FbT(sc, **(schema or {})), 3: ("q", 0)}
+        m.update(msg_extra or {})
+        return encapsulate(fb_serialize(FbT(m, **(msg or {}))))
+
+    def batch(self, msg=None, rb=None, nodes=None, buffers=None, rb_extra=None, pad_metadata=0):
+        nv = FbStructs(b"".join(struct.pack("<qq", *n) for n in self.nodes), len(self.nodes),
+                       **(nodes or {}))
+        bv = FbStructs(b"".join(struct.pack("<qq", *b) for b in self.buffers), len(self.buffers),
+                       **(buffers or {}))
+        r = {0: ("q", self.length), 1: nv, 2: bv}
+        r.update(rb_extra or {})
+        m = {0: ("h", 4), 1: ("B", 3), 2: FbT(r, **(rb or {})), 3: ("q", len(self.body))}
+        fb = fb_serialize(FbT(m, **(msg or {}))) + bytes(pad_metadata)
+        return encapsulate(fb, self.body)
+
+    def build(self, schema=None, batch=None, read_by_pyarrow=True):
+        out = (schema if schema is not None else self.schema()) + \
+              (batch if batch is not None else self.batch()) + EOS_MARKER
+        if read_by_pyarrow:
+            got = pa.ipc.open_stream(out).read_all().column(0).to_pylist()
+            assert got == pa.array(self.arr).to_pylist(), (self.expr, got)
+        return out
+
+
+def flatbuffer_vectors(S: Suite):
+    ST = ["ndarray.arrow.stream"]
+    x = "np.arange(3.0)"
+    F = Rebuilt(x, TYPE_TAG["FloatingPoint"], {0: ("h", 2)})
+    base = F.build()
+    assert pa.ipc.open_stream(base).read_all().equals(pa.ipc.open_stream(F.payload).read_all())
+    how = ("pyarrow's stream for np.arange(3.0), its Schema and RecordBatch messages written again "
+           "with the same content by this generator's flatbuffer writer, ")
+
+    def ok(vid, desc, payload, why, arr=None, dtype="float64"):
+        a = arr if arr is not None else F.arr
+        env = env_arrow_raw(payload, list(a.shape), dtype)
+        S.valid(vid, desc, ST + ["ndarray.arrow.elements", "canonical.ndarray.bytes"], {"json": env},
+                canon(a), hand(how + why + "; pyarrow reads it as the same column"),
+                tags=["flatbuffer", "accept"])
+
+    def bad(vid, desc, payload, why, code="E_ARROW_PAYLOAD", clauses=ST, shape=(3,), dtype="float64",
+            note=""):
+        S.invalid(vid, desc, clauses, J(env_arrow_raw(payload, list(shape), dtype)), code,
+                  hand(how + why + note), schema_valid=True, tags=["flatbuffer"])
+
+    # the accept side: layouts the flatbuffer format allows and writers other than pyarrow's use
+    ok("ndarray-arrow-fb-baseline", "arrow float64 0, 1, 2 written by this generator's flatbuffer writer",
+       base, "laid out front to back, parents before children")
+    ok("ndarray-arrow-fb-inline-size-4", "tables whose vtable gives an inline size of 4, their fields past it",
+       F.build(F.schema(msg=dict(tsize=4), field=dict(tsize=4)), F.batch(msg=dict(tsize=4), rb=dict(tsize=4))),
+       "each table's inline size (the vtable's second u16) set to 4, so that its fields lie past it")
+    ok("ndarray-arrow-fb-vtable-after-table", "vtables placed after their tables (negative soffsets)",
+       F.build(F.schema(msg=dict(vt_after=True), schema=dict(vt_after=True), field=dict(vt_after=True)),
+               F.batch(msg=dict(vt_after=True), rb=dict(vt_after=True))),
+       "every vtable written after its table")
+    kvs = FbVec([FbT({0: FbStr("a"), 1: FbStr("1")}, share=True),
+                 FbT({0: FbStr("b"), 1: FbStr("2")}, share=True)])
+    shared = F.schema(field_extra={6: kvs})
+    assert len(shared) < len(F.schema(field_extra={6: FbVec([FbT({0: FbStr("a"), 1: FbStr("1")}),
+                                                             FbT({0: FbStr("b"), 1: FbStr("2")})])}))
+    ok("ndarray-arrow-fb-shared-vtable", "two KeyValue tables of field metadata sharing one vtable",
+       F.build(shared), "the field given custom metadata a=1, b=2 whose two KeyValue tables share one "
+       "vtable (as flatbuffers builders write identical vtables once)")
+    unknown = F.schema(msg_extra={5: ("q", 12345), 6: ("i", 7)})
+    root = first(unknown + EOS_MARKER, "schema").root
+    assert root.vtlen == 4 + 2 * 7
+    unknown = patch(unknown, root.vt + 4 + 2 * 6, "<H", 60000)
+    ok("ndarray-arrow-fb-unknown-fields", "Message tables with entries for fields Message.fbs does not define",
+       F.build(unknown, F.batch(rb_extra={7: ("q", -1)})),
+       "the schema Message's vtable given slot 5 (an int64) and slot 6 (pointing 60000 bytes past the "
+       "table, outside the metadata), the RecordBatch's slot 7; the format defines slots 0-4 of "
+       "Message and 0-4 of RecordBatch")
+    ok("ndarray-arrow-fb-struct-vectors-unaligned", "FieldNode and Buffer vectors whose structs are not 8-aligned",
+       F.build(batch=F.batch(nodes=dict(misalign=4), buffers=dict(misalign=4))),
+       "the RecordBatch's nodes and buffers vectors placed so that their 16-byte structs start at "
+       "4 mod 8 (their lengths stay 4-aligned)")
+    ok("ndarray-arrow-fb-metadata-unpadded", "record batch metadata length not a multiple of 8",
+       F.build(batch=F.batch(pad_metadata=4)),
+       "4 zero bytes appended to the RecordBatch message's metadata, its length (now 4 mod 8) "
+       "counting them, so that the body starts at a position that is not a multiple of 8")
+    ok("ndarray-arrow-fb-features-aligned", "a Schema.features vector of one int64, 8-aligned",
+       F.build(F.schema(schema_extra={3: FbStructs(struct.pack("<q", 1), 1, align=8)})),
+       "Schema.features [DICTIONARY_REPLACEMENT] added, its elements at a multiple of 8")
+    B = Rebuilt("np.array([True, False, True])", TYPE_TAG["Bool"], {})
+    for size in (4, 2, 0):
+        payload = B.build(B.schema(type_table=FbT({}, vt_size=size)))
+        S.valid(f"ndarray-arrow-fb-empty-vtable-{size}", f"the Bool type table's vtable is {size} bytes long: no fields",
+                ST + ["ndarray.arrow.elements", "canonical.ndarray.bytes"],
+                {"json": env_arrow_raw(payload, [3], "bool")}, canon(B.arr),
+                hand("pyarrow's stream for np.array([True, False, True]), its messages written again "
+                     f"by this generator's flatbuffer writer with the Bool type table's vtable {size} "
+                     "bytes long" + (" (pyarrow's own)" if size == 4 else "") + "; pyarrow reads it "
+                     "as the same column"), tags=["flatbuffer", "accept"])
+    H = Rebuilt("np.array([1.5, -2.0, 0.0], dtype=np.float16)", TYPE_TAG["FloatingPoint"], {0: ("h", 0)})
+    S.valid("ndarray-arrow-fb-default-precision", "a FloatingPoint table with no fields: precision HALF",
+            ST + ["ndarray.arrow.type", "ndarray.arrow.elements", "canonical.ndarray.bytes"],
+            {"json": env_arrow_raw(H.build(H.schema(type_table=FbT({}))), [3], "float16")}, canon(H.arr),
+            hand("pyarrow's stream for np.array([1.5, -2.0, 0.0], dtype=np.float16), written again with "
+                 "an empty FloatingPoint table (4-byte vtable): precision is absent, so HALF, its "
+                 "default; pyarrow reads it as the same column"), tags=["flatbuffer", "accept"])
+
+    # the reject side: each rule of item 1 broken once
+    bad("ndarray-invalid-arrow-fb-vtable-odd", "a vtable size of 11 (odd)",
+        F.build(F.schema(field=dict(vt_size=11)), read_by_pyarrow=False), "the Field's vtable size set to 11")
+    bad("ndarray-invalid-arrow-fb-scalar-unaligned", "Message.bodyLength (int64) at a position 4 mod 8",
+        F.build(batch=F.batch(msg=dict(place={3: 12})), read_by_pyarrow=False),
+        "the RecordBatch Message's bodyLength placed at inline offset 12 of an 8-aligned table")
+    bad("ndarray-invalid-arrow-fb-i16-odd", "FloatingPoint.precision (int16) at an odd position",
+        F.build(F.schema(type_table=FbT({0: ("h", 2)}, place={0: 5})), read_by_pyarrow=False),
+        "the FloatingPoint table's precision placed at inline offset 5")
+    plain = F.schema()
+    sch = first(plain + EOS_MARKER, "schema")
+    fields = sch.header.vector(1)
+    fld = FbTable(plain, fields[2] + u32(plain, fields[2]))
+    assert fld.field_pos(1) is not None and len(plain) < 40000
+    bad("ndarray-invalid-arrow-fb-field-outside", "Field.nullable placed past the end of the metadata",
+        F.build(patch(plain, fld.vt + 4 + 2 * 1, "<H", 40000), read_by_pyarrow=False),
+        "the Field's vtable entry for nullable (a field the format defines) set to 40000")
+    bad("ndarray-invalid-arrow-fb-string-unterminated", "Field.name without its terminating 0 byte",
+        F.build(F.schema(name=FbStr("value", terminator=False)), read_by_pyarrow=False),
+        "the name's bytes followed by 'X' instead of 0")
+    bad("ndarray-invalid-arrow-fb-name-not-utf8", "Field.name holding the bytes 'valu' ff",
+        F.build(F.schema(name=FbStr(b"valu\xff")), read_by_pyarrow=False),
+        "the field name's bytes replaced by 76 61 6c 75 ff")
+    bad("ndarray-invalid-arrow-fb-union-without-value", "Message.header_type Schema with no header",
+        encapsulate(fb_serialize(FbT({0: ("h", 4), 1: ("B", 1), 3: ("q", 0)}))) + F.batch() + EOS_MARKER,
+        "the schema Message written without its header table")
+    bad("ndarray-invalid-arrow-fb-int64-vector-unaligned", "Schema.features elements at a position 4 mod 8",
+        F.build(F.schema(schema_extra={3: FbStructs(struct.pack("<q", 1), 1, align=8, misalign=4)})),
+        "Schema.features [DICTIONARY_REPLACEMENT] added with its int64 elements at 4 mod 8",
+        note="; Arrow C++ reads it (its verifier checks only the length's alignment), sciwire does not")
+    bad("ndarray-invalid-arrow-fb-variadic-unaligned", "RecordBatch.variadicBufferCounts elements at 4 mod 8",
+        F.build(batch=F.batch(rb_extra={4: FbStructs(struct.pack("<q", 0), 1, align=8, misalign=4)})),
+        "RecordBatch.variadicBufferCounts [0] added with its int64 elements at 4 mod 8",
+        note="; Arrow C++ reads it, sciwire does not")
+
+    def nested_list(k):
+        f = FbT({0: FbStr("item"), 1: ("B", 1), 2: ("B", TYPE_TAG["Int"]), 3: FbT({0: ("i", 64), 1: ("B", 1)}),
+                 5: FbVec([])})
+        for i in range(k):
+            f = FbT({0: FbStr("value" if i == k - 1 else "item"), 1: ("B", 1), 2: ("B", TYPE_TAG["List"]),
+                     3: FbT({}), 5: FbVec([f])})
+        m = FbT({0: ("h", 4), 1: ("B", 1), 2: FbT({1: FbVec([f])}), 3: ("q", 0)})
+        return encapsulate(fb_serialize(m)) + EOS_MARKER
+    assert pa.ipc.open_stream(nested_list(60)).schema.field(0).type.value_type is not None
+    bad("ndarray-invalid-arrow-fb-depth-64-type", "tables nested 64 deep: a list of lists 60 levels deep, of int64",
+        nested_list(60), "a schema of one field, 60 nested List levels over Int(64); its deepest "
+        "table (the Int) is at depth 64", code="E_DTYPE_MISMATCH", clauses=["ndarray.arrow.type"] + ST,
+        shape=(0,))
+    bad("ndarray-invalid-arrow-fb-depth-65", "tables nested 65 deep: a list of lists 61 levels deep",
+        nested_list(61), "a schema of one field, 61 nested List levels over Int(64); its deepest "
+        "table is at depth 65", shape=(0,), note="; Arrow C++ allows depth 128")
+
+    # type parameters: one schema of one field, no record batch, shape [0], dtype float64
+    def child(tag=TYPE_TAG["Int"], tt=None):
+        return FbT({0: FbStr("item"), 1: ("B", 1), 2: ("B", tag),
+                    3: tt if tt is not None else FbT({0: ("i", 64), 1: ("B", 1)}), 5: FbVec([])})
+
+    def one_field(tag, tt, children=(), dictionary=None):
+        f = {0: FbStr("value"), 1: ("B", 1), 2: ("B", tag), 3: tt, 5: FbVec(list(children))}
+        if dictionary is not None:
+            f[4] = dictionary
+        m = FbT({0: ("h", 4), 1: ("B", 1), 2: FbT({1: FbVec([FbT(f)])}), 3: ("q", 0)})
+        return encapsulate(fb_serialize(m)) + EOS_MARKER
+
+    def param(slug, desc, payload, code, why, pyarrow_reads):
+        try:
+            pa.ipc.open_stream(payload).read_all()
+            reads = True
+        except Exception:
+            reads = False
+        assert reads == pyarrow_reads, slug
+        note = "" if (code == "E_ARROW_PAYLOAD") != reads else (
+            "; Arrow C++ reads this type" if reads else "; Arrow C++ refuses this type")
+        clauses = {"E_ARROW_PAYLOAD": [], "E_DTYPE_MISMATCH": ["ndarray.arrow.type"],
+                   "E_ARROW_SCHEMA": ["ndarray.arrow.schema"]}[code] + ST
+        vid = "ndarray-invalid-arrow-param-" + slug
+        S.invalid(vid, desc, clauses, J(env_arrow_raw(payload, [0], "float64")), code,
+                  hand("a Schema message of one field `value` built by this generator's flatbuffer "
+                       "writer, no record batch: " + why + note), schema_valid=True, tags=["flatbuffer"])
+
+    D = TYPE_TAG["Decimal"]
+    dec = lambda p, s, w: FbT({0: ("i", p), 1: ("i", s), 2: ("i", w)})  # noqa: E731
+    P_, M_ = "E_ARROW_PAYLOAD", "E_DTYPE_MISMATCH"
+    for slug, desc, payload, code, why, reads in [
+            ("decimal128-precision-38", "Decimal(128) of precision 38, scale 2", one_field(D, dec(38, 2, 128)),
+             M_, "the largest precision a 128-bit decimal holds", True),
+            ("decimal128-precision-39", "Decimal(128) of precision 39", one_field(D, dec(39, 2, 128)),
+             P_, "a precision beyond 38 digits, what a 128-bit decimal holds", False),
+            ("decimal128-precision-0", "Decimal(128) of precision 0", one_field(D, dec(0, 0, 128)),
+             P_, "precision 0: a decimal has at least one digit", False),
+            ("decimal32-precision-10", "Decimal(32) of precision 10", one_field(D, dec(10, 0, 32)),
+             P_, "a precision beyond the 9 digits a 32-bit decimal holds", False),
+            ("decimal256-precision-76", "Decimal(256) of precision 76", one_field(D, dec(76, 0, 256)),
+             M_, "the largest precision a 256-bit decimal holds", True),
+            ("decimal-scale-127", "Decimal(128) of precision 10, scale 127", one_field(D, dec(10, 127, 128)),
+             M_, "scale 127, the largest allowed (a scale may exceed the precision)", True),
+            ("decimal-scale-128", "Decimal(128) of precision 10, scale 128", one_field(D, dec(10, 128, 128)),
+             P_, "scale 128, past the allowed -128 to 127", True),
+            ("decimal-scale-minus-129", "Decimal(128) of precision 10, scale -129",
+             one_field(D, dec(10, -129, 128)), P_, "scale -129, past the allowed -128 to 127", True),
+            ("decimal-bit-width-100", "Decimal of bitWidth 100", one_field(D, dec(5, 0, 100)),
+             P_, "bitWidth 100: only 32, 64, 128 and 256 are defined", False),
+            ("time32-nanosecond", "Time(32) in nanoseconds", one_field(TYPE_TAG["Time"], FbT({0: ("h", 3), 1: ("i", 32)})),
+             P_, "a 32-bit time holds seconds or milliseconds only", False),
+            ("time64-second", "Time(64) in seconds", one_field(TYPE_TAG["Time"], FbT({0: ("h", 0), 1: ("i", 64)})),
+             P_, "a 64-bit time holds microseconds or nanoseconds only", False),
+            ("time64-nanosecond", "Time(64) in nanoseconds", one_field(TYPE_TAG["Time"], FbT({0: ("h", 3), 1: ("i", 64)})),
+             M_, "a defined Time", True),
+            ("interval-unit-3", "Interval of unit 3", one_field(TYPE_TAG["Interval"], FbT({0: ("h", 3)})),
+             P_, "IntervalUnit defines 0 to 2", False),
+            ("interval-month-day-nano", "Interval MONTH_DAY_NANO", one_field(TYPE_TAG["Interval"], FbT({0: ("h", 2)})),
+             M_, "IntervalUnit 2, defined", True),
+            ("date-unit-2", "Date of unit 2", one_field(TYPE_TAG["Date"], FbT({0: ("h", 2)})),
+             P_, "DateUnit defines DAY (0) and MILLISECOND (1)", True),
+            ("timestamp-unit-4", "Timestamp of unit 4", one_field(TYPE_TAG["Timestamp"], FbT({0: ("h", 4)})),
+             P_, "TimeUnit defines 0 to 3", True),
+            ("duration-unit-4", "Duration of unit 4", one_field(TYPE_TAG["Duration"], FbT({0: ("h", 4)})),
+             P_, "TimeUnit defines 0 to 3", True),
+            ("union-mode-2", "Union of mode 2", one_field(TYPE_TAG["Union"], FbT({0: ("h", 2)}), [child()]),
+             P_, "UnionMode defines Sparse (0) and Dense (1)", True),
+            ("union-type-ids-count", "sparse Union of one child with typeIds [5, 6]",
+             one_field(TYPE_TAG["Union"], FbT({0: ("h", 0), 1: FbStructs(struct.pack("<ii", 5, 6), 2, align=4)}),
+                       [child()]),
+             P_, "typeIds has two entries for one child", False),
+            ("union-sparse-no-children", "sparse Union with no children", one_field(TYPE_TAG["Union"], FbT({0: ("h", 0)})),
+             M_, "a Union may have no children", True),
+            ("run-end-encoded-one-child", "RunEndEncoded with one child",
+             one_field(TYPE_TAG["RunEndEncoded"], FbT({}), [child()]), P_, "RunEndEncoded has exactly two children",
+             False),
+            ("run-end-encoded-two-children", "RunEndEncoded with two children",
+             one_field(TYPE_TAG["RunEndEncoded"], FbT({}), [child(), child()]), M_, "run ends and values", True),
+            ("list-two-children", "List with two children", one_field(TYPE_TAG["List"], FbT({}), [child(), child()]),
+             P_, "a List has exactly one child", False),
+            ("map-no-child", "Map with no child", one_field(TYPE_TAG["Map"], FbT({})),
+             P_, "a Map has exactly one child", False),
+            ("map-child-not-struct", "Map whose one child is an int64",
+             one_field(TYPE_TAG["Map"], FbT({}), [child()]), M_,
+             "the Map's child's type is not checked (only that there is one)", False),
+            ("fixed-size-binary-width-minus-1", "FixedSizeBinary of byteWidth -1",
+             one_field(TYPE_TAG["FixedSizeBinary"], FbT({0: ("i", -1)})), M_, "byteWidth is not checked", False),
+            ("int-bit-width-128", "Int of bitWidth 128", one_field(TYPE_TAG["Int"], FbT({0: ("i", 128), 1: ("B", 1)})),
+             P_, "Int bitWidth is 8, 16, 32 or 64", False),
+            ("dictionary-index-bit-width-7", "Utf8 dictionary whose index type is Int(7)",
+             one_field(TYPE_TAG["Utf8"], FbT({}), dictionary=FbT({0: ("q", 0), 1: FbT({0: ("i", 7), 1: ("B", 1)})})),
+             P_, "a dictionary's index type is an Int of 8 to 64 bits", False),
+            ("dictionary-kind-1", "Utf8 dictionary of dictionaryKind 1",
+             one_field(TYPE_TAG["Utf8"], FbT({}),
+                       dictionary=FbT({0: ("q", 0), 1: FbT({0: ("i", 32), 1: ("B", 1)}), 3: ("h", 1)})),
+             "E_ARROW_SCHEMA", "dictionaryKind is not read; the field is dictionary-encoded", True)]:
+        param(slug, desc, payload, code, why, reads)

@@ -35,8 +35,14 @@ T = {name: i for i, name in enumerate(T_NAMES)}
 TIME_UNITS = ["SECOND", "MILLISECOND", "MICROSECOND", "NANOSECOND"]
 PRECISIONS = ["HALF", "SINGLE", "DOUBLE"]
 
+# [ndarray.arrow.stream] item 1: tables nest at most 64 deep (the root table
+# counts as 1; here it has depth 0), and at most 1,000,000 tables are visited
+# (a table reached through several offsets counts each time).
 MAX_FB_DEPTH = 64
-MAX_FB_TABLES = 100000
+MAX_FB_TABLES = 1000000
+# ... and at most 2^31 bytes are checked in all, what is reached several
+# times counted each time (a vector of offsets all leading to one table).
+MAX_FB_CHECKED = 2**31
 
 
 class ArrowPayloadError(Exception):
@@ -59,8 +65,12 @@ class _Buf:
         self.b = data
         self.n = len(data)
         self.tables = 0
+        self.checked = 0
 
     def need(self, pos: int, size: int, align: int = 1, what: str = "value"):
+        self.checked += size
+        if self.checked > MAX_FB_CHECKED:
+            _bad("flatbuffer checks more than 2^31 bytes")
         if pos < 0 or pos + size > self.n:
             _bad(f"flatbuffer {what} at {pos} (+{size}) lies outside the {self.n}-byte metadata")
         if align > 1 and pos % align:
@@ -101,7 +111,7 @@ class _Buf:
 
 class _Table:
     def __init__(self, buf: _Buf, pos: int, depth: int):
-        if depth > MAX_FB_DEPTH:
+        if depth >= MAX_FB_DEPTH:
             _bad("flatbuffer nested too deeply")
         buf.tables += 1
         if buf.tables > MAX_FB_TABLES:
@@ -152,15 +162,17 @@ class _Table:
             return None
         return _Table(self.buf, self.buf.deref(p, what), self.depth + 1)
 
-    def vector(self, i, elem_size, what="vector"):
-        """(position of the first element, length) or None."""
+    def vector(self, i, elem_size, what="vector", align=1):
+        """(position of the first element, length) or None. ``align`` is the
+        alignment of a scalar element (8 for an int64 vector); a vector of
+        structs needs only its length aligned ([ndarray.arrow.stream] item 1)."""
         p = self._field(i, 4, what)
         if p is None:
             return None
         v = self.buf.deref(p, what)
         self.buf.need(v, 4, 4, what + " length")
         n = self.buf.u32(v)
-        self.buf.need(v + 4, n * elem_size, 1, what + " elements")
+        self.buf.need(v + 4, n * elem_size, align, what + " elements")
         return v + 4, n
 
     def string(self, i, what="string") -> Optional[str]:
@@ -291,7 +303,8 @@ def _parse_type(type_id: int, t: Optional[_Table]) -> dict:
     # Enum values must be ones Schema.fbs defines; Arrow's reference reader
     # rejects others as a malformed message.
     enum_ranges = {T["FloatingPoint"]: ("precision", 0, 2), T["Timestamp"]: ("unit", 0, 3),
-                   T["Date"]: ("unit", 0, 1), T["Duration"]: ("unit", 0, 3), T["Time"]: ("unit", 0, 3)}
+                   T["Date"]: ("unit", 0, 1), T["Duration"]: ("unit", 0, 3), T["Time"]: ("unit", 0, 3),
+                   T["Interval"]: ("unit", 0, 2), T["Union"]: ("mode", 0, 1)}
     widths = {T["Int"]: (8, 16, 32, 64), T["Time"]: (32, 64), T["Decimal"]: (32, 64, 128, 256)}
     if type_id in widths and p["bitWidth"] not in widths[type_id]:
         _bad(f"type {type_id} has bitWidth {p['bitWidth']}, which the Arrow format does not define")
@@ -299,10 +312,15 @@ def _parse_type(type_id: int, t: Optional[_Table]) -> dict:
         most = {32: 9, 64: 18, 128: 38, 256: 76}.get(p["bitWidth"], 0)
         if not 1 <= p["precision"] <= most:
             _bad(f"decimal precision {p['precision']} is outside what a {p['bitWidth']}-bit decimal holds")
+        if not -128 <= p["scale"] <= 127:
+            _bad(f"decimal scale {p['scale']} is outside [-128, 127]")
     if type_id in enum_ranges:
         key, lo, hi = enum_ranges[type_id]
         if not lo <= p[key] <= hi:
             _bad(f"type {type_id} has {key} {p[key]}, which the Arrow format does not define")
+    if type_id == T["Time"] and (p["bitWidth"] == 32) != (p["unit"] in (0, 1)):
+        # Time32 holds seconds or milliseconds, Time64 microseconds or nanoseconds.
+        _bad(f"a Time of bitWidth {p['bitWidth']} cannot have unit {TIME_UNITS[p['unit']]}")
     return p
 
 
@@ -328,13 +346,17 @@ def _parse_field(t: _Table) -> ArrowField:
             ip = _parse_type(T["Int"], it)
             dictionary["indexType"] = (ip["bitWidth"], ip["is_signed"])
         dictionary["isOrdered"] = d.scalar(2, "bool", False)
-        dictionary["kind"] = d.scalar(3, "i16", 0)
-        if dictionary["kind"] != 0:  # DictionaryKind defines DenseArray (0) only
-            _bad(f"field {name!r} has dictionary kind {dictionary['kind']}, which the Arrow format does not define")
+        # dictionaryKind is not read ([ndarray.arrow.stream] item 1).
     children = [_parse_field(c) for c in t.tables(5, "field children")]
     # List-like types and Map have exactly one child in the Arrow format.
     if type_id in (12, 16, 17, 21, 25, 26) and len(children) != 1:
         _bad(f"field {name!r} of type {type_id} has {len(children)} children, not one")
+    if type_id == T["RunEndEncoded"] and len(children) != 2:
+        _bad(f"field {name!r} is RunEndEncoded with {len(children)} children, not two")
+    ids = params.get("typeIds") if type_id == T["Union"] else None
+    if ids is not None and (len(ids) != len(children) or len(set(ids)) != len(ids)
+                            or any(not 0 <= i <= 127 for i in ids)):
+        _bad(f"field {name!r}: union typeIds {list(ids)[:8]} are not one distinct id in [0, 127] per child")
     metadata = _key_values(t, 6)
     return ArrowField(name, nullable, type_id, params, dictionary, children, metadata)
 
@@ -350,7 +372,7 @@ def _parse_schema(t: _Table) -> ArrowSchema:
     endianness = t.scalar(0, "i16", 0)
     fields = [_parse_field(f) for f in t.tables(1, "schema fields")]
     metadata = _key_values(t, 2)
-    t.vector(3, 8, "schema features")
+    t.vector(3, 8, "schema features", align=8)
     return ArrowSchema(endianness, fields, metadata)
 
 
@@ -386,7 +408,7 @@ def _parse_record_batch(t: _Table) -> RecordBatch:
         comp.scalar(0, "u8", 0)
         comp.scalar(1, "u8", 0)
     variadic = []
-    r = t.vector(4, 8, "variadic buffer counts")
+    r = t.vector(4, 8, "variadic buffer counts", align=8)
     if r is not None:
         p, n = r
         variadic = [buf.i64(p + 8 * k) for k in range(n)]
