@@ -298,6 +298,10 @@ def pa_type(pa, t):
     if tid == "timestamp":
         if set(t) != {"id", "unit", "tz"} or t["unit"] not in UNITS or not (t["tz"] is None or isinstance(t["tz"], str)):
             raise NotCanonical(f"column type {t!r} is no timestamp type")
+        if t["tz"] == "":
+            # pyarrow would make it tz None silently: a canonical tz is never "" ([dataframe.column-types])
+            raise _adapter("E_COLUMN_TYPE", "a timestamp type whose tz is \"\" is none of the closed list "
+                           "(an empty timezone is none: null)")
         return pa.timestamp(t["unit"], tz=t["tz"])
     if tid == "duration":
         if set(t) != {"id", "unit"} or t["unit"] not in UNITS:

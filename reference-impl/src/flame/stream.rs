@@ -25,7 +25,7 @@ use crate::envelope::table::{arrow_array, arrow_columns, arrow_field};
 use crate::error::{Code, Error, Result};
 use crate::limits::{Limits, MAX_SAFE_INTEGER};
 use crate::payload::ipc;
-use crate::value::{Column, ColumnType, DataFrame, Index, Series, TypedJson, Value};
+use crate::value::{Column, DataFrame, Series, TypedJson, Value};
 
 /// The clause of a stream's framing and of its columns' contents.
 const MESSAGE: &str = "flame.stream.message";
@@ -128,102 +128,8 @@ fn frame(tag: u8, schema: &Arc<Schema>, batch: &RecordBatch, clause: &'static st
 pub(super) fn encode_table(d: &DataFrame, tag: u8) -> Result<Vec<u8>> {
     let clause = "flame.encode.table";
     d.check_lengths()?;
-    let names = d.columns.iter().chain(index_columns(&d.index)).filter_map(|c| c.name.as_deref());
-    let Some(marker) = EmptyTimezones::new(d.columns.iter().chain(index_columns(&d.index)).map(|c| &c.ty), names) else {
-        let (schema, batch) = arrow_batch(d, clause)?;
-        return frame(tag, &schema, &batch, clause);
-    };
-    // Empty timezones written as the marker, then emptied in place.
-    let mark = |c: &Column| Column { ty: marker.mark(&c.ty), ..c.clone() };
-    let marked = DataFrame {
-        rows: d.rows,
-        columns: d.columns.iter().map(mark).collect(),
-        index: match &d.index {
-            Index::Columns(levels) => Index::Columns(levels.iter().map(mark).collect()),
-            range => range.clone(),
-        },
-    };
-    let (schema, batch) = arrow_batch(&marked, clause)?;
-    marker.empty(frame(tag, &schema, &batch, clause)?, clause)
-}
-
-fn index_columns(index: &Index) -> &[Column] {
-    match index {
-        Index::Columns(levels) => levels,
-        Index::Range { .. } => &[],
-    }
-}
-
-/// Timestamp types whose timezone is the empty string: arrow-rs, like
-/// Arrow C++, writes no `timezone` for an empty one, which reads back as
-/// absent (`null`), another column type ([dataframe.column-types]: "the
-/// `timezone` string exactly as written"). Such a type is written with a
-/// marker timezone instead, and each marker string in the schema message is
-/// then emptied in place: its length set to 0 and its first byte to the
-/// terminating zero (the rest of its bytes are left unreferenced, as a
-/// flatbuffer allows).
-struct EmptyTimezones {
-    marker: String,
-    /// How many fields have such a type (once each, a dictionary's values included).
-    fields: usize,
-}
-
-impl EmptyTimezones {
-    /// `None` when no type has an empty timezone; otherwise a marker that
-    /// no name contains.
-    fn new<'t, 'n>(types: impl Iterator<Item = &'t ColumnType>, names: impl Iterator<Item = &'n str> + Clone) -> Option<Self> {
-        fn has_empty(t: &ColumnType) -> bool {
-            match t {
-                ColumnType::Timestamp(_, Some(tz)) => tz.is_empty(),
-                ColumnType::Dictionary { values, .. } => has_empty(values),
-                _ => false,
-            }
-        }
-        let fields = types.filter(|t| has_empty(t)).count();
-        if fields == 0 {
-            return None;
-        }
-        let marker = (0u32..)
-            .map(|i| format!("\u{1}sciwire:empty-timezone:{i}\u{1}"))
-            .find(|m| names.clone().all(|n| !n.contains(m.as_str())))?;
-        Some(EmptyTimezones { marker, fields })
-    }
-
-    /// `t` with each empty timezone replaced by the marker.
-    fn mark(&self, t: &ColumnType) -> ColumnType {
-        match t {
-            ColumnType::Timestamp(u, Some(tz)) if tz.is_empty() => ColumnType::Timestamp(*u, Some(self.marker.clone())),
-            ColumnType::Dictionary { index, ordered, values } => {
-                ColumnType::Dictionary { index: *index, ordered: *ordered, values: Box::new(self.mark(values)) }
-            }
-            other => other.clone(),
-        }
-    }
-
-    /// The frame with each marker string of its schema message emptied.
-    fn empty(&self, mut frame: Vec<u8>, clause: &'static str) -> Result<Vec<u8>> {
-        let broken = |why: &str| Error::new(Code::ArrowPayload, clause, format!("writing an empty timezone: {why}"));
-        // The schema message: FLM and the tag, continuation, size, metadata.
-        let size = frame.get(8..12).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-        let end = size.and_then(|m| usize::try_from(m).ok()).map(|m| 12 + m).filter(|&e| e <= frame.len());
-        let end = end.ok_or_else(|| broken("no schema message"))?;
-        let m = self.marker.as_bytes();
-        let len = u32::try_from(m.len()).map_err(|_| broken("the marker is too long"))?;
-        let pattern: Vec<u8> = [len.to_le_bytes().as_slice(), m, &[0]].concat();
-        let mut found = 0;
-        let mut at = 12;
-        while let Some(p) = frame.get(at..end).and_then(|w| w.windows(pattern.len()).position(|x| x == pattern.as_slice())) {
-            let start = at + p;
-            frame[start..start + 4].copy_from_slice(&[0; 4]);
-            frame[start + 4] = 0;
-            found += 1;
-            at = start + pattern.len();
-        }
-        if found != self.fields {
-            return Err(broken(&format!("{found} marker strings in the schema for {} fields", self.fields)));
-        }
-        Ok(frame)
-    }
+    let (schema, batch) = arrow_batch(d, clause)?;
+    frame(tag, &schema, &batch, clause)
 }
 
 /// [flame.encode.array]: a series value named null as tag `03`: one field
@@ -240,22 +146,10 @@ pub(super) fn encode_array(s: &Series) -> Result<Vec<u8>> {
             ),
         ));
     }
-    let marker = EmptyTimezones::new(std::iter::once(&s.column.ty), std::iter::once(ARRAY_FIELD));
-    let marked;
-    let c = match &marker {
-        None => &s.column,
-        Some(m) => {
-            marked = Column { ty: m.mark(&s.column.ty), ..s.column.clone() };
-            &marked
-        }
-    };
+    let c = &s.column;
     let schema = Arc::new(Schema::new(vec![arrow_field(ARRAY_FIELD, &c.ty)]));
     let array = arrow_array(c, clause)?;
     let batch = RecordBatch::try_new(schema.clone(), vec![array])
         .map_err(|e| Error::new(Code::ArrowPayload, clause, format!("the Arrow writer failed: {e}")))?;
-    let out = frame(TAG_ARRAY, &schema, &batch, clause)?;
-    match marker {
-        None => Ok(out),
-        Some(m) => m.empty(out, clause),
-    }
+    frame(TAG_ARRAY, &schema, &batch, clause)
 }

@@ -495,7 +495,8 @@ pub(crate) fn column_type(f: &arrow_ipc::Field<'_>, clause: &'static str) -> Res
         Type::Date => f.type_as_date().filter(|d| d.unit() == arrow_ipc::DateUnit::DAY).map(|_| ColumnType::Date32),
         Type::Timestamp => f
             .type_as_timestamp()
-            .and_then(|ts| Some(ColumnType::Timestamp(unit(ts.unit())?, ts.timezone().map(str::to_string)))),
+            // An empty timezone is none, as the Arrow format reads it ([dataframe.column-types]).
+            .and_then(|ts| Some(ColumnType::Timestamp(unit(ts.unit())?, ts.timezone().filter(|z| !z.is_empty()).map(str::to_string)))),
         Type::Duration => f.type_as_duration().and_then(|d| unit(d.unit())).map(ColumnType::Duration),
         Type::Null => Some(ColumnType::Null),
         _ => None,

@@ -96,7 +96,8 @@ pub enum ColumnType {
     Binary,
     /// `date32`: days since the epoch.
     Date32,
-    /// A timestamp with its unit and timezone as written.
+    /// A timestamp with its unit and timezone as written (never empty: an
+    /// empty timezone is none).
     Timestamp(TimeUnit, Option<String>),
     /// A duration with its unit.
     Duration(TimeUnit),
@@ -174,6 +175,9 @@ impl ColumnType {
                 only(&["id", "unit", "tz"])?;
                 let tz = match m.get("tz") {
                     Some(JsonValue::Null) => None,
+                    Some(JsonValue::String(s)) if s.is_empty() => {
+                        return Err(unknown("a timestamp type's tz is never \"\": an empty timezone is none (null)".into()));
+                    }
                     Some(JsonValue::String(s)) => Some(s.clone()),
                     _ => return Err(field("a timestamp type's tz is a string or null".into())),
                 };

@@ -376,6 +376,8 @@ def pa_type(t: dict) -> pa.DataType:
     if tid in FIXED and tid.startswith(("int", "uint")):
         return getattr(pa, tid)()
     if tid == "timestamp":
+        if t["tz"] == "":
+            raise Refused("E_COLUMN_TYPE", "a timestamp tz of \"\" (an empty timezone is none: null)")
         return pa.timestamp(t["unit"], tz=t["tz"])
     if tid == "duration":
         return pa.duration(t["unit"])

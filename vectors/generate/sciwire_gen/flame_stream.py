@@ -507,6 +507,30 @@ def valid_vectors(S: Suite):
     add_valid(S, "array", "series-name-none", "pa.Array.from_pandas(pd.Series([1, 2]))",
               "pa.Array.from_pandas(pd.Series([1, 2])): int64, the name null", [])
     retagged_valid(S)
+    empty_timezone_valid(S)
+
+
+def empty_timezone_valid(S: Suite):
+    """[dataframe.column-types]: an empty timezone is none. pyarrow normalises tz='' away, so the
+    empty string is patched into flamepy's frame of a tz='UTC' table (length 3 -> 0, bytes zeroed)."""
+    expr = "pa.table({'t': pa.array([0, 1, None], pa.timestamp('ms', tz='UTC'))})"
+    data = run(written(expr))
+    at = data.index(b"\x03\x00\x00\x00UTC\x00")
+    data = data[:at] + b"\x00" * 7 + data[at + 7:]
+    vid = "flame-table-timestamp-empty-timezone"
+    value = decode(data)
+    assert value["columns"][0]["type"] == {"id": "timestamp", "unit": "ms", "tz": None}, value
+    verdict, theirs = flamepy_value(data)
+    assert verdict == "value" and theirs == value, vid
+    S.valid(vid, "flamepy table whose Timestamp timezone is \"\": none, as the Arrow format reads it",
+            uniq(TABLE + ["dataframe.column-types"]), B(data), value,
+            src(written(expr), "timezone string 'UTC' -> '' (length 0, bytes zeroed)"))
+    naive = "flame-table-timestamp-naive-ms"
+    add_valid(S, "table", "timestamp-naive-ms", "pa.table({'t': pa.array([0, 1, None], pa.timestamp('ms'))})",
+              "Timestamp ms without a timezone", ["dataframe.column-types"])
+    assert S.vectors[naive][1]["expect"]["value"] == value
+    S.group("eq-flame-table-timestamp-timezone-absent-or-empty",
+            "a table's Timestamp column without timezone and one with an empty timezone", [naive, vid])
 
 
 def retagged_valid(S: Suite):
@@ -626,6 +650,11 @@ def encode_vectors(S: Suite):
            REFUSE + ENC_ARRAY, named, "array", U, src(aexpr, "the value's name null -> \"price\""))
     refuse("flame-encode-refuse-array-name-int", "flame array encoder given a series named 0 (an int name)",
            REFUSE + ENC_ARRAY, dict(arr, name={"int": 0}), "array", U, src(aexpr, "the value's name null -> 0"))
+    ets = {"id": "timestamp", "unit": "ms", "tz": ""}
+    refuse("flame-encode-refuse-array-timestamp-empty-tz", "flame array encoder given a timestamp type whose tz is \"\"",
+           ["dataframe.column-types", "dataframe.encode.refuse"] + REFUSE + ENC_ARRAY,
+           dict(arr, type=ets, values=["0", None]), "array", "E_COLUMN_TYPE",
+           hand("an empty timezone is none: a canonical tz is never \"\""), schema_valid=False)
     for enc in ("table", "batch", "tensor"):
         refuse(f"flame-encode-refuse-series-as-{enc}", f"flame {enc} encoder given a series value",
                REFUSE + ["canonical.series"], arr, enc, U, src(aexpr))

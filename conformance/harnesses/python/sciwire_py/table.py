@@ -209,7 +209,8 @@ def value_type(f: arrow_ipc.ArrowField) -> Optional[dict]:
     if t == T["Date"]:
         return {"id": "date32"} if p["unit"] == 0 else None
     if t == T["Timestamp"]:
-        return {"id": "timestamp", "unit": UNITS[p["unit"]], "tz": p["timezone"]}
+        # An empty timezone is none, as the Arrow format reads it ([dataframe.column-types]).
+        return {"id": "timestamp", "unit": UNITS[p["unit"]], "tz": p["timezone"] or None}
     if t == T["Duration"]:
         return {"id": "duration", "unit": UNITS[p["unit"]]}
     if t == T["Null"]:

@@ -59,7 +59,7 @@ def check_type(t, clause: str, in_dictionary: bool = False) -> dict:
             _fail("E_COLUMN_TYPE", "a dictionary's values are never of type null", clause)
         return t
     if tid == "timestamp" and set(t) == {"id", "unit", "tz"} and t["unit"] in UNIT_CODE \
-            and (t["tz"] is None or isinstance(t["tz"], str)):
+            and (t["tz"] is None or (isinstance(t["tz"], str) and t["tz"] != "")):
         return t
     if tid == "duration" and set(t) == {"id", "unit"} and t["unit"] in UNIT_CODE:
         return t
