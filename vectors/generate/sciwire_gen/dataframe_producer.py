@@ -366,6 +366,19 @@ def canon_json_series(data, name) -> dict:
 # A second writer: the canonical value -> Arrow ([dataframe.encode.members]) and json
 # ----------------------------------------------------------------------------------------------
 
+def index_field_names(taken_names, n: int) -> list:
+    """The fields of n index levels as [dataframe.encode.members] names them: __index_level_K__,
+    K counting from 0 and skipping every name a column or an earlier index field has."""
+    taken, k, out = set(taken_names), 0, []
+    for _ in range(n):
+        while f"__index_level_{k}__" in taken:
+            k += 1
+        out.append(f"__index_level_{k}__")
+        taken.add(out[-1])
+        k += 1
+    return out
+
+
 def pa_type(t: dict) -> pa.DataType:
     tid = t["id"]
     simple = {"bool": pa.bool_(), "float16": pa.float16(), "float32": pa.float32(),
@@ -440,13 +453,7 @@ def encode_arrow(value: dict) -> bytes:
     else:
         check_columns(value, ix["columns"])
         entries = []
-        taken, k = set(names), 0
-        for c in ix["columns"]:
-            while f"__index_level_{k}__" in taken:  # skip names a column or an earlier index field has
-                k += 1
-            fname = f"__index_level_{k}__"
-            taken.add(fname)
-            k += 1
+        for c, fname in zip(ix["columns"], index_field_names(names, len(ix["columns"]))):
             arrays.append(pa_array(c["type"], c["values"], c.get("dictionary")))
             names.append(fname)
             entries.append(fname)

@@ -32,7 +32,7 @@ from . import flame_tensor as ft
 from .arrowbytes import FbTable, Msg, i64, u32
 from .common import KEY_ORDER, B, Suite, hand, uniq
 from .dataframe_producer import (FIXED, FLOAT_BITS, Refused, Unsupported, canon_batches, check_leaf,
-                                 col_type, column_value, name_node, pa_array)
+                                 index_field_names, col_type, column_value, name_node, pa_array)
 from .flame import LIBRARIES, src
 from .table_arrow import file_fault
 
@@ -290,15 +290,9 @@ def encode(value: dict, encoding: str) -> bytes:
             entries = [{"kind": "range", "name": ix["name"], "start": ix["start"], "stop": ix["stop"],
                         "step": ix["step"]}]
         else:
-            taken, k = set(names), 0
-            for c in ix["columns"]:
+            for c, fname in zip(ix["columns"], index_field_names(names, len(ix["columns"]))):
                 if len(c["values"]) != rows:
                     refuse("E_SHAPE_MISMATCH", "index column length")
-                while f"__index_level_{k}__" in taken:
-                    k += 1
-                fname = f"__index_level_{k}__"
-                taken.add(fname)
-                k += 1
                 arrays.append(pa_array(c["type"], c["values"], c.get("dictionary")))
                 names.append(fname)
                 entries.append(fname)
