@@ -64,7 +64,7 @@ pub fn capabilities() -> serde_json::Value {
         "sklearn.estimator": both(&["json", "frame"]),
         "dataframe": both(&["arrow", "json", "frame"]),
         "series": both(&["arrow", "json", "frame"]),
-        "flame": {"directions": ["decode", "encode"], "encodings": ["tensor", "table", "array", "batch"]},
+        "flame": flame::capability(),
     })
 }
 

@@ -78,22 +78,8 @@ const FILE_CLAUSES: TableClauses = TableClauses {
 /// [dataframe.pandas.index-columns]), in the "Processing order" of
 /// [dataframe.arrow.file]; the clauses before the pandas ones as `clauses` names them.
 pub(crate) fn from_table(table: &ipc::Table<'_>, sanitized: &ipc::Sanitized<'_>, limits: &Limits, clauses: TableClauses) -> Result<DataFrame> {
-    // [dataframe.arrow.limits]: cells plus dictionary entries, and rows
-    // (a table of no columns costs nothing per row, but its row count must
-    // be an integer every JSON reader holds exactly).
-    let limit = |rows: u64, elements: u64| {
-        let max = limits.max_elements;
-        let over = |why: String| Err(Error::new(Code::LimitExceeded, clauses.limits, why));
-        if elements > max {
-            return over(format!("the table has {elements} cells and dictionary entries; the limit is {max}"));
-        }
-        if rows > MAX_SAFE_INTEGER {
-            return over(format!("the table has {rows} rows, beyond 2^53-1"));
-        }
-        Ok(())
-    };
     let rows = table.rows();
-    let decoded = arrow_columns(table, clauses.types, limit, clauses.dictionary)?;
+    let decoded = arrow_columns(table, clauses.types, table_limit(limits, clauses.limits, "table", "cells", "rows"), clauses.dictionary)?;
     let pandas = table.metadata.iter().find(|(k, _)| *k == "pandas").map(|(_, v)| *v);
     let names: Vec<&str> = decoded.iter().map(|c| c.name.as_deref().unwrap_or_default()).collect();
     let plan = match pandas {
@@ -118,6 +104,31 @@ pub(crate) fn from_table(table: &ipc::Table<'_>, sanitized: &ipc::Sanitized<'_>,
         ),
     };
     Ok(DataFrame { rows, columns: columns.into_iter().flatten().collect(), index })
+}
+
+/// [dataframe.arrow.limits] (and its flame twins, under `clause`): the
+/// cells (`rows` × fields) plus dictionary entries against `max_elements`,
+/// and the rows against 2^53−1 (a table of no columns costs nothing per
+/// row, but its row count must be an integer every JSON reader holds
+/// exactly). `what`, `cells` and `rows_word` word the message.
+pub(crate) fn table_limit<'l>(
+    limits: &'l Limits,
+    clause: &'static str,
+    what: &'static str,
+    cells: &'static str,
+    rows_word: &'static str,
+) -> impl Fn(u64, u64) -> Result<()> + 'l {
+    move |rows, elements| {
+        let max = limits.max_elements;
+        let over = |why: String| Err(Error::new(Code::LimitExceeded, clause, why));
+        if elements > max {
+            return over(format!("the {what} has {elements} {cells} and dictionary entries; the limit is {max}"));
+        }
+        if rows > MAX_SAFE_INTEGER {
+            return over(format!("the {what} has {rows} {rows_word}, beyond 2^53-1"));
+        }
+        Ok(())
+    }
 }
 
 /// What the pandas metadata says of the index.

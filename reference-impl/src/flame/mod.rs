@@ -134,8 +134,9 @@ pub fn capability() -> serde_json::Value {
 }
 
 /// Decodes an FLM frame ([flame.profile]): a tag `01` tensor gives a
-/// [`Value::NdArray`]; a pickle, an unknown tag and an Arrow stream are
-/// refused with the profile's codes. Nothing is ever unpickled.
+/// [`Value::NdArray`], a tag `02` or `04` stream a [`Value::DataFrame`], a
+/// tag `03` stream a [`Value::Series`] named null; a pickle and an unknown
+/// tag are refused with the profile's codes. Nothing is ever unpickled.
 pub fn decode(input: &[u8], limits: &Limits) -> Result<Value> {
     limits.input_bytes(input.len())?;
     if !input.starts_with(&PREFIX) {

@@ -20,10 +20,10 @@ use arrow_ipc::writer::StreamWriter;
 use arrow_schema::Schema;
 
 use super::{PREFIX, TAG_ARRAY, TAG_TABLE};
-use crate::envelope::dataframe::{TableClauses, arrow_batch, from_table};
+use crate::envelope::dataframe::{TableClauses, arrow_batch, from_table, table_limit};
 use crate::envelope::table::{arrow_array, arrow_columns, arrow_field};
 use crate::error::{Code, Error, Result};
-use crate::limits::{Limits, MAX_SAFE_INTEGER};
+use crate::limits::Limits;
 use crate::payload::ipc;
 use crate::value::{Column, DataFrame, Series, TypedJson, Value};
 
@@ -82,16 +82,7 @@ pub(super) fn decode(payload: &[u8], tag: u8, limits: &Limits) -> Result<Value> 
             format!("the schema has fields {names:?}; a pyarrow.Array's stream has exactly one field, named \"data\""),
         ));
     }
-    let limit = |rows: u64, elements: u64| {
-        let over = |why: String| Err(Error::new(Code::LimitExceeded, CLAUSES.limits, why));
-        if elements > limits.max_elements {
-            return over(format!("the array has {elements} values and dictionary entries; the limit is {}", limits.max_elements));
-        }
-        if rows > MAX_SAFE_INTEGER {
-            return over(format!("the array has {rows} values, beyond 2^53-1"));
-        }
-        Ok(())
-    };
+    let limit = table_limit(limits, CLAUSES.limits, "array", "values", "values");
     let mut columns = arrow_columns(&table, CLAUSES.types, limit, CLAUSES.dictionary)?;
     let column = columns
         .pop()
