@@ -162,22 +162,33 @@ fn read_lines(out: impl Read, max: usize, tx: std::sync::mpsc::Sender<Line>, tra
 /// A request as one line. A decode request's `input` is base64, which
 /// needs no escaping, so it is written around rather than through the
 /// serialiser: inputs reach hundreds of megabytes.
-fn request_line(request: &JsonValue) -> Result<Vec<u8>, String> {
-    let mut line = match request.get("input").and_then(JsonValue::as_str) {
-        Some(input) => {
-            let mut rest = request.clone();
-            if let Some(m) = rest.as_object_mut() {
-                m.remove("input");
+fn request_line(request: &mut JsonValue) -> Result<Vec<u8>, String> {
+    let mut line = match request.as_object_mut().and_then(|m| m.remove("input")) {
+        Some(JsonValue::String(input)) => {
+            let text = serde_json::to_vec(&*request).map_err(|e| e.to_string());
+            let line = text.map(|mut text| {
+                text.pop(); // the closing brace
+                text.reserve(input.len() + 16);
+                if text.len() > 1 {
+                    text.push(b',');
+                }
+                text.extend_from_slice(b"\"input\":\"");
+                text.extend_from_slice(input.as_bytes());
+                text.extend_from_slice(b"\"}");
+                text
+            });
+            // Put it back: the request stays whole for whoever reads it next.
+            if let Some(m) = request.as_object_mut() {
+                m.insert("input".into(), JsonValue::String(input));
             }
-            let mut text = serde_json::to_vec(&rest).map_err(|e| e.to_string())?;
-            text.pop(); // the closing brace
-            text.reserve(input.len() + 16);
-            text.extend_from_slice(b",\"input\":\"");
-            text.extend_from_slice(input.as_bytes());
-            text.extend_from_slice(b"\"}");
-            text
+            line?
         }
-        None => serde_json::to_vec(request).map_err(|e| e.to_string())?,
+        other => {
+            if let (Some(m), Some(i)) = (request.as_object_mut(), other) {
+                m.insert("input".into(), i);
+            }
+            serde_json::to_vec(&*request).map_err(|e| e.to_string())?
+        }
     };
     line.push(b'\n');
     Ok(line)
@@ -187,7 +198,7 @@ fn request_line(request: &JsonValue) -> Result<Vec<u8>, String> {
 /// in a profile ([harness.profiles]): a harness that knows no profile never
 /// sees it.
 pub fn decode_request(input: &[u8], profile: Option<Profile>) -> JsonValue {
-    let mut request = json!({"cmd": "decode", "input": STANDARD.encode(input)});
+    let mut request = json!({"cmd": "decode", "input": base64_simd::STANDARD.encode_to_string(input)});
     if let Some(p) = profile {
         request["profile"] = json!(p.as_str());
     }
@@ -286,9 +297,9 @@ impl ProcessHarness {
         });
         self.running = Some(Running { child, stdin, lines: rx });
         let id = self.fresh_id();
-        let request = json!({"cmd": "start", "id": id, "protocol": 1});
+        let mut request = json!({"cmd": "start", "id": id, "protocol": 1});
         let reply = self
-            .exchange(&request, self.options.start_timeout)
+            .exchange(&mut request, self.options.start_timeout)
             .map_err(|e| format!("the harness did not start: {e}\n{}", self.stderr_tail()))?;
         self.check_message("harness/start", "#/$defs/response", &reply)
             .map_err(|e| format!("bad start response: {e}"))?;
@@ -325,7 +336,7 @@ impl ProcessHarness {
     }
 
     /// Sends one request and waits for its response.
-    fn exchange(&mut self, request: &JsonValue, timeout: Duration) -> Result<JsonValue, String> {
+    fn exchange(&mut self, request: &mut JsonValue, timeout: Duration) -> Result<JsonValue, String> {
         let r = self.running.as_mut().ok_or("the harness is not running")?;
         let line = request_line(request)?;
         if let Some(t) = &self.options.trace {
@@ -365,7 +376,7 @@ impl ProcessHarness {
             peak_rss_kib(p)
         });
         let started = Instant::now();
-        let reply = self.exchange(&request, self.timeout);
+        let reply = self.exchange(&mut request, self.timeout);
         let elapsed = started.elapsed();
         let after = pid.and_then(peak_rss_kib);
         self.stats = Some(CaseStats {
@@ -516,7 +527,8 @@ mod tests {
             json!({"cmd": "encode", "id": 4, "value": {"hex": ""}, "encoding": "json"}),
             json!({"cmd": "decode", "id": 5, "case": "f", "profile": "flame", "input": "RkxNAQ=="}),
         ] {
-            let line = request_line(&req).unwrap();
+            let mut req = req;
+            let line = request_line(&mut req).unwrap();
             assert_eq!(line.last(), Some(&b'\n'));
             let back: JsonValue = serde_json::from_slice(&line).unwrap();
             assert_eq!(back, req);

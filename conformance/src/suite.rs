@@ -209,11 +209,24 @@ impl Vector {
             } else if let Some(b) = input.get("base64").and_then(JsonValue::as_str) {
                 base64::engine::general_purpose::STANDARD.decode(b).map_err(|e| format!("{path}: input.base64: {e}"))?
             } else if let Some(pieces) = input.get("concat").and_then(JsonValue::as_array) {
-                let mut bytes = Vec::new();
-                for piece in pieces {
-                    let text = piece.get("text").and_then(JsonValue::as_str).unwrap_or_default();
-                    let n = piece.get("repeat").and_then(JsonValue::as_u64).unwrap_or(1) as usize;
-                    bytes.extend_from_slice(text.repeat(n).as_bytes());
+                // Built at its exact size in one allocation: these inputs
+                // reach hundreds of MiB.
+                let pieces: Vec<(&str, usize)> = pieces
+                    .iter()
+                    .map(|p| {
+                        let text = p.get("text").and_then(JsonValue::as_str).unwrap_or_default();
+                        (text, p.get("repeat").and_then(JsonValue::as_u64).unwrap_or(1) as usize)
+                    })
+                    .collect();
+                let total = pieces
+                    .iter()
+                    .try_fold(0usize, |sum, (t, n)| t.len().checked_mul(*n).and_then(|b| sum.checked_add(b)))
+                    .ok_or_else(|| format!("{path}: input.concat is larger than memory"))?;
+                let mut bytes = Vec::with_capacity(total);
+                for (text, n) in pieces {
+                    for _ in 0..n {
+                        bytes.extend_from_slice(text.as_bytes());
+                    }
                 }
                 bytes
             } else {
