@@ -727,7 +727,10 @@ fn record(case: Case, verdict: Verdict, stats: Option<crate::check::CaseStats>, 
         .and_then(|e| e.get("clause"))
         .and_then(JsonValue::as_str)
         .map(str::to_string);
-    let clause_differs = answer_clause.as_ref().is_some_and(|c| !case.clauses.is_empty() && !case.clauses.contains(c));
+    // A vector may cite a row of a clause's table, `clause.id[row]`: the
+    // harness names the clause.
+    let cites = |c: &str| case.clauses.iter().any(|x| x == c || x.split_once('[').is_some_and(|(id, _)| id == c));
+    let clause_differs = answer_clause.as_ref().is_some_and(|c| !case.clauses.is_empty() && !cites(c));
     Record {
         repro: opts.repro.replace("{id}", &id),
         id,
