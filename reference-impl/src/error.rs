@@ -251,3 +251,18 @@ impl std::error::Error for Error {}
 
 /// The result type of this crate.
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_reads_back_every_code_and_nothing_else() {
+        for &c in Code::ALL {
+            assert_eq!(Code::parse(c.as_str()), Some(c));
+        }
+        for s in ["", "E_NOPE", "e_json_syntax", "E_JSON_SYNTAX ", "JSON_SYNTAX"] {
+            assert_eq!(Code::parse(s), None, "{s:?}");
+        }
+    }
+}
