@@ -54,6 +54,36 @@ fn every_rejection_is_a_schema_valid_error_object() {
     }
 }
 
+/// `decode_reusing` ([sciwire::decode_reusing]) gives what `decode` gives,
+/// whatever the buffer handed back holds and however large it is; with room
+/// enough, an arrow payload lands in that very allocation.
+#[test]
+fn decode_reusing_agrees_with_decode() {
+    let limits = sciwire::Limits::default();
+    let mut reused = 0;
+    for v in &suite().vectors {
+        let Input::Decode(bytes) = &v.input else { continue };
+        if v.profile.is_some() || bytes.len() > 1 << 18 {
+            continue;
+        }
+        let fresh = sciwire::decode(bytes, &limits).map_err(|e| e.to_json());
+        for room in [7, bytes.len() + 64] {
+            let buffer = vec![0xa5; room];
+            let at = buffer.as_ptr();
+            let got = sciwire::decode_reusing(bytes, &limits, buffer).map_err(|e| e.to_json());
+            assert_eq!(got, fresh, "{} with a buffer of {room} bytes", v.id);
+            if let Ok(sciwire::Value::NdArray(a)) = &got
+                && room > bytes.len()
+                && a.data.as_ptr() == at
+            {
+                reused += 1;
+            }
+        }
+    }
+    // The arrow ndarray vectors whose elements are stored as they are.
+    assert!(reused > 50, "the buffer was reused for only {reused} vectors");
+}
+
 /// The messages are for people; this snapshot shows every one of them for
 /// review, so a change to any message is a visible diff.
 #[test]

@@ -41,7 +41,7 @@ pub mod schema;
 pub mod value;
 
 pub use dtype::Dtype;
-pub use envelope::{Encoding, Version, decode, decode_frame, encode};
+pub use envelope::{Encoding, Version, decode, decode_frame, decode_reusing, encode};
 pub use error::{Code, Error, Result};
 pub use limits::Limits;
 pub use value::{Estimator, NdArray, Sparse, SparseFormat, Tensor, TypedJson, Value};

@@ -16,7 +16,7 @@ mod table_tests;
 mod torch;
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use crate::error::{Code, Error, Result};
 use crate::frame::{self, FrameView};
@@ -70,11 +70,13 @@ impl std::str::FromStr for Encoding {
     }
 }
 
-/// Where an envelope's payload members are: inline in its JSON text, or in
-/// the buffers of the frame whose header it is.
+/// Where an envelope's payload members are: inline in its JSON text (with
+/// the allocation an arrow payload's base64 is decoded into, empty unless
+/// the caller handed one back: [`decode_reusing`]), or in the buffers of the
+/// frame whose header it is.
 #[derive(Clone, Copy)]
 pub(crate) enum Place<'p, 'a> {
-    Text,
+    Text(&'p Cell<Vec<u8>>),
     Frame(&'p Buffers<'p, 'a>),
 }
 
@@ -282,6 +284,18 @@ pub(crate) fn string_member<'m>(m: &'m Members<'_>, name: &str, clause: &'static
 /// Decodes an envelope from its bytes: a frame when the first byte is `c1`
 /// ([frame.detect]), JSON text otherwise.
 pub fn decode(input: &[u8], limits: &Limits) -> Result<Value> {
+    decode_reusing(input, limits, Vec::new())
+}
+
+/// As [`decode`], but an arrow payload's base64 (an `ndarray`'s, or a
+/// `torch.tensor`'s nested array's) is decoded into `buffer`'s allocation,
+/// cleared first, instead of a fresh one, and becomes the value's data. A
+/// bridge that decodes many envelopes hands back the data of a value it is
+/// done with (`NdArray::data`): a fresh allocation's pages are mapped and
+/// zeroed by the kernel on first touch, which costs more than the decoding
+/// (README, Benchmarks). With any other input `buffer` is dropped. The
+/// result is the same as `decode`'s, byte for byte.
+pub fn decode_reusing(input: &[u8], limits: &Limits, buffer: Vec<u8>) -> Result<Value> {
     if frame::is_frame(input) {
         return decode_frame(&frame::read(input, limits)?, limits);
     }
@@ -292,7 +306,7 @@ pub fn decode(input: &[u8], limits: &Limits) -> Result<Value> {
             return Err(Error::new(Code::NotEnvelope, "envelope.object", format!("the value is {what}, not an envelope object")));
         }
     };
-    decode_members(&members, limits, Place::Text)
+    decode_members(&members, limits, Place::Text(&Cell::new(buffer)))
 }
 
 /// Decodes the envelope in a frame's header, its payload members referring

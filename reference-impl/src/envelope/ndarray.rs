@@ -64,7 +64,13 @@ pub(crate) fn decode(
         .at("/dtype"));
     }
     match (encoding, place, dtype, shape) {
-        (Encoding::Arrow, _, dtype, shape) => decode_arrow(payload, dtype, shape, limits),
+        (Encoding::Arrow, place, dtype, shape) => {
+            let buffer = match place {
+                Place::Text(reuse) => reuse.take(),
+                Place::Frame(_) => Vec::new(),
+            };
+            decode_arrow(payload, dtype, shape, limits, buffer)
+        }
         (Encoding::Json, _, Some(dtype), shape) => decode_json(payload_text, dtype, shape, limits),
         (Encoding::Frame, Place::Frame(buffers), Some(dtype), Some(shape)) => {
             let bytes = buffers.take("data", payload)?;
@@ -109,14 +115,21 @@ fn parse_dtype(j: &Json<'_>) -> Result<Dtype> {
 
 // ---------------------------------------------------------------- arrow
 
-fn decode_arrow(payload: &Json<'_>, dtype: Option<Dtype>, shape: Option<Vec<u64>>, limits: &Limits) -> Result<NdArray> {
+fn decode_arrow(
+    payload: &Json<'_>,
+    dtype: Option<Dtype>,
+    shape: Option<Vec<u64>>,
+    limits: &Limits,
+    mut bytes: Vec<u8>,
+) -> Result<NdArray> {
     let clause = "ndarray.arrow.base64";
     let Json::String(text) = payload else {
         return Err(field_type(clause, "b64", "a string", payload));
     };
     // Decoded once, into the allocation that becomes the value's data
-    // ([ndarray.arrow.elements] for dtypes stored as they are).
-    let mut bytes = Vec::new();
+    // ([ndarray.arrow.elements] for dtypes stored as they are): a fresh one,
+    // or the caller's (`decode_reusing`).
+    bytes.clear();
     base64::decode_into(text, limits, clause, &mut bytes).map_err(|e| e.at("/b64"))?;
     let whole = Buffer::from_vec(bytes);
     let (dtype, shape, data) = decode_stream(&whole, dtype, shape, limits)?;

@@ -189,7 +189,7 @@ fn read_arrays<'s>(
 ) -> Result<Arrays<'s>> {
     let member = |name: &str| m.get(name).ok_or_else(|| missing(required, name, ""));
     match place {
-        Place::Text => {
+        Place::Text(_) => {
             let mut spans = [""; 3];
             for (span, name) in spans.iter_mut().zip(names) {
                 *span = match member(name)? {

@@ -28,10 +28,12 @@ pub(crate) fn decode(text: &str, limits: &Limits, clause: &'static str) -> Resul
     Ok(out)
 }
 
-/// [`decode`], appending to `out`: one allocation of exactly the claimed
+/// [`decode`], appending to `out`: one reservation of exactly the claimed
 /// length (checked against the limit first), the bytes decoded straight into
-/// it. The engine alone enforces the alphabet, canonical padding and zero
-/// unused bits; the text is scanned again only to word a rejection.
+/// it, with no zeroing pass; a buffer handed back by `decode_reusing` is used
+/// as it is, its pages already mapped. The engine alone enforces the
+/// alphabet, canonical padding and zero unused bits; the text is scanned
+/// again only to word a rejection.
 pub(crate) fn decode_into(text: &str, limits: &Limits, clause: &'static str, out: &mut Vec<u8>) -> Result<()> {
     let bytes = text.as_bytes();
     let claimed = claimed_len(bytes);
@@ -41,18 +43,13 @@ pub(crate) fn decode_into(text: &str, limits: &Limits, clause: &'static str, out
         return Err(err(format!("length {} is not a multiple of 4 (padding missing?)", bytes.len())));
     }
     let start = out.len();
-    // `claimed` fits: it is below the limit, itself a u64 of decoded bytes this process can hold.
-    if start == 0 && out.capacity() < claimed as usize {
-        // Zeroed by the allocator (fresh pages), not by a pass of writes.
-        *out = vec![0; claimed as usize];
-    } else {
-        out.resize(start + claimed as usize, 0);
-    }
-    if let Ok(decoded) = base64_simd::STANDARD.decode(bytes, base64_simd::Out::from_slice(&mut out[start..]))
-        && decoded.len() as u64 == claimed
-    {
+    // The engine reserves what the text decodes to, at most `claimed` + 2.
+    if base64_simd::STANDARD.decode_append(bytes, out).is_ok() && (out.len() - start) as u64 == claimed {
         return Ok(());
     }
+    // `claimed` fits: it is below the limit, itself a u64 of decoded bytes this process can hold.
+    out.truncate(start);
+    out.resize(start + claimed as usize, 0);
     // Rejected: the `base64` crate says why (it rejects the same texts).
     match STANDARD.decode_slice(bytes, &mut out[start..]) {
         Ok(n) if n as u64 == claimed => {
