@@ -426,12 +426,19 @@ fn main() -> ExitCode {
                         .collect();
                     let cited = tests.get(&c.id).map_or(String::new(), |t| format!("tests×{}", t.len()));
                     println!("{:<34} valid×{valid:<4} {} {cited}", c.id, invalid.join(" "));
+                    for row in &c.rows {
+                        let key = (c.id.clone(), row.clone());
+                        let valid = cov.valid_rows.get(&key).map_or(0, Vec::len);
+                        let invalid = cov.invalid_rows.get(&key).map_or(0, Vec::len);
+                        println!("  [{row}]{:<w$} valid×{valid:<4} invalid×{invalid}", "", w = 30usize.saturating_sub(row.chars().count()));
+                    }
                 }
             }
             for g in &cov.gaps {
                 println!("gap: {g}");
             }
-            println!("{} clauses, {} gaps", clauses.len(), cov.gaps.len());
+            let rows: usize = clauses.iter().map(|c| c.rows.len()).sum();
+            println!("{} clauses, {rows} table rows, {} gaps", clauses.len(), cov.gaps.len());
             Ok(cov.gaps.is_empty())
         })(),
     };

@@ -135,6 +135,10 @@ class Suite:
         vid = vec["id"]
         self._new_id(vid, self.id_prefix)
         assert vec["clauses"], vid
+        # [frame.references] stands on a table with a row per marker (frame.md): a vector of a
+        # marker's folder that cites it cites its marker's row.
+        if "frame.references" in vec["clauses"] and self.profile is None:
+            vec["clauses"] = uniq(vec["clauses"] + [f"frame.references[{self.folder}]"])
         vec["profile"] = self.profile
         ordered = {k: vec[k] for k in KEY_ORDER if vec.get(k) is not None}
         self.vectors[vid] = (kind, ordered)
@@ -376,14 +380,67 @@ def cmd_generate(envelopes, only=None) -> int:
 # The specification, read for clause ids and codes
 # ----------------------------------------------------------------------------------------------
 
+def split_row(citation: str):
+    """`id[row]` is (id, row), a plain id (id, None): the row runs from the first [ to the final ]
+    ([vector.clauses])."""
+    i = citation.find("[")
+    if i > 0 and citation.endswith("]") and len(citation) - i > 2:
+        return citation[:i], citation[i + 1:-1]
+    return citation, None
+
+
+def dtype_row(dtype) -> str:
+    """The row of ndarray.md's dtype table a numpy dtype (or its name) is on: its name, or
+    `<U{n}` / `|S{n}` for the strings of any width."""
+    name = str(dtype)
+    return "<U{n}" if name.startswith("<U") else "|S{n}" if name.startswith("|S") else name
+
+
+def _cell_rows(cell: str) -> list:
+    """The rows one first-column cell names (conventions.md, 'Clauses'): each code span, a span
+    starting with [ abbreviating the previous name up to its [; a cell without spans is its text."""
+    cell = cell.strip().replace("\\|", "|")
+    spans = cell.split("`")[1::2]
+    if not spans:
+        return [cell]
+    out = []
+    for span in spans:
+        if span.startswith("[") and out and "[" in out[-1]:
+            span = out[-1][:out[-1].index("[")] + span
+        out.append(span)
+    return out
+
+
+def _table_rows(lines: list, column: int = 0) -> list:
+    while lines and not lines[0].strip():
+        lines = lines[1:]
+    table = []
+    for line in lines:
+        if not line.startswith("|"):
+            break
+        table.append(line)
+    assert len(table) >= 3 and set(table[1]) <= set("|-: "), "a rows marker without a table after it"
+    rows = []
+    for line in table[2:]:
+        cells = line.strip().replace("\\|", "\0").strip("|").split("|")
+        assert column < len(cells), f"a rows marker names column {column + 1} of a narrower table"
+        cell = cells[column].replace("\0", "\\|")
+        rows.extend(_cell_rows(cell))
+    assert len(rows) == len(set(rows)) and all(rows), f"table rows empty or repeated: {rows}"
+    return rows
+
+
 def spec_clauses():
-    """{clause id: codes it rejects with} and the set of error codes of errors.md.
+    """{clause id: codes it rejects with}, the set of error codes of errors.md, and {clause id:
+    rows of its table} for the clauses a `<!-- rows: id ... -->` marker names.
 
     A clause starts with **[id]** at the start of a paragraph (outside code blocks) and runs to
-    the next clause or heading; its codes are the `rejects `E_...`` phrases in it. This is the
-    reading conventions.md describes (and the conformance crate's).
+    the next clause or heading; its codes are the `rejects `E_...`` phrases in it. A rows marker
+    is a comment on its own line before a table; the rows are the table's first column. This is
+    the reading conventions.md describes (and the conformance crate's).
     """
     clauses = {}
+    rows = {}
     cited = set()
     for md in sorted(SPEC.glob("*.md")):
         text = md.read_text(encoding="utf-8")
@@ -396,11 +453,21 @@ def spec_clauses():
                 assert current not in clauses, f"clause {current} defined twice"
                 clauses[current] = set(re.findall(r"rejects `(E_[A-Z0-9_]+)`", scope))
 
-        for line in text.split("\n"):
+        lines = text.split("\n")
+        for n, line in enumerate(lines):
             if line.startswith("```"):
                 in_code = not in_code
             if in_code:
                 continue
+            m = re.fullmatch(r"<!-- rows(?: from column ([1-9][0-9]*))?:([a-z0-9. -]+)-->", line.strip())
+            if m:
+                ids = m.group(2).split()
+                assert ids, f"{md.name}: a rows marker names no clause"
+                for cid in ids:
+                    assert cid not in rows, f"{md.name}: two rows markers name {cid}"
+                    rows[cid] = _table_rows(lines[n + 1:], int(m.group(1) or 1) - 1)
+            else:
+                assert not line.strip().startswith("<!-- rows"), f"{md.name}: malformed {line!r}"
             if line.startswith("#"):
                 finish()
                 current, body = None, []
@@ -414,9 +481,10 @@ def spec_clauses():
         finish()
     missing = cited - set(clauses)
     assert not missing, f"clauses cited in the spec without a definition: {missing}"
+    assert set(rows) <= set(clauses), f"rows markers name undefined clauses: {set(rows) - set(clauses)}"
     codes = set(re.findall(r"^\| `(E_[A-Z0-9_]+)` \|",
                            (SPEC / "errors.md").read_text(encoding="utf-8"), re.M))
-    return clauses, codes
+    return clauses, codes, rows
 
 
 # Clauses about reports, the suite and configuration rather than about an input: they need a
@@ -456,7 +524,7 @@ def _frame_bytes_ok(obj) -> bool:
 
 def lint(files: dict, spec, envelopes, problems: list):
     """Check every vector file of every envelope folder; return {id: (kind, vector)}."""
-    clauses, codes = spec
+    clauses, codes, rows = spec
     by_folder = {e.folder: e for e in envelopes}
     ids, descs = {}, {}
     vectors, groups = {}, []
@@ -518,8 +586,11 @@ def lint(files: dict, spec, envelopes, problems: list):
         if keys != [k for k in KEY_ORDER if k in obj] or set(keys) - set(KEY_ORDER):
             problems.append(f"{rel}: keys {keys} not in the order {KEY_ORDER}")
         for c in obj.get("clauses", []):
-            if c not in clauses:
+            cid, row = split_row(c)
+            if cid not in clauses:
                 problems.append(f"{rel}: clause {c} is not in spec/src")
+            elif row is not None and row not in rows.get(cid, []):
+                problems.append(f"{rel}: {c}: the table of {cid} has no row {row!r}")
         if len(set(obj.get("clauses", []))) != len(obj.get("clauses", [])) or not obj.get("clauses"):
             problems.append(f"{rel}: clauses empty or repeated")
         expect = obj.get("expect", {})
@@ -537,7 +608,7 @@ def lint(files: dict, spec, envelopes, problems: list):
             code = expect["error"]
             if code not in codes:
                 problems.append(f"{rel}: error {code} is not in errors.md's table")
-            first_clause = obj["clauses"][0]
+            first_clause = split_row(obj["clauses"][0])[0]
             if code not in clauses.get(first_clause, set()):
                 problems.append(f"{rel}: first clause {first_clause} does not name {code}")
         inp = obj.get("input", {})
@@ -578,25 +649,37 @@ def lint(files: dict, spec, envelopes, problems: list):
 
 
 def coverage(vectors: dict, spec):
-    clauses, _ = spec
+    """Clause coverage as conventions.md states it, rows included: a row citation id[row] cites
+    the clause id too; every row of a clause's table needs a valid vector and, where the clause
+    names codes, an invalid one (of any code)."""
+    clauses, _, rows = spec
     by_tests = test_cited()
     positive, negative = {}, {}
+    row_pos, row_neg = set(), set()
     for vid, (kind, obj) in vectors.items():
         exp = obj["expect"]
+        cits = [split_row(c) for c in obj["clauses"]]
         if kind == "valid" or exp.get("roundtrip") is True:
-            for c in obj["clauses"]:
+            for c, row in cits:
                 positive.setdefault(c, []).append(vid)
+                if row is not None:
+                    row_pos.add((c, row))
         elif "error" in exp:
-            for c in obj["clauses"]:
-                if exp["error"] in clauses[c]:
+            for c, row in cits:
+                if c in clauses and exp["error"] in clauses[c]:
                     negative.setdefault((c, exp["error"]), []).append(vid)
+                if row is not None:
+                    row_neg.add((c, row))
     cited = set(positive) | {c for c, _ in negative} | {
-        c for _, (kind, obj) in vectors.items() for c in obj["clauses"]}
+        split_row(c)[0] for _, (kind, obj) in vectors.items() for c in obj["clauses"]}
     no_valid = sorted(c for c in clauses if c not in positive and not c.startswith(META) and c not in by_tests)
     no_valid += sorted(f"{c} (no vector at all)" for c in clauses
                        if c.startswith(META) and c not in cited)
     no_invalid = sorted((c, code) for c, rej in clauses.items() for code in rej
                         if (c, code) not in negative)
+    no_valid += [f"{c}[{r}]" for c, rs in sorted(rows.items()) for r in rs if (c, r) not in row_pos]
+    no_invalid += [(f"{c}[{r}]", "(any code)") for c, rs in sorted(rows.items()) for r in rs
+                   if clauses[c] and (c, r) not in row_neg]
     return positive, negative, no_valid, no_invalid
 
 

@@ -235,8 +235,23 @@ TABLES = [
 ]
 
 
-def add_arrow(S: Suite, suffix, expr, desc, clauses, data, tags=None, legacy=False):
+# The rows of dataframe.md's column-type table, by the canonical type's id.
+TYPE_ROW = {"bool": "bool", "string": "string", "binary": "binary", "date32": "date",
+            "timestamp": "timestamp", "duration": "duration", "null": "null", "dictionary": "dictionary",
+            **{f"int{w}": "signed int" for w in (8, 16, 32, 64)},
+            **{f"uint{w}": "unsigned int" for w in (8, 16, 32, 64)},
+            **{f"float{w}": "float" for w in (16, 32, 64)}}
+
+
+def type_rows(value: dict) -> list:
+    """[dataframe.arrow.values] rows a decoded dataframe's columns are read by, in column order."""
+    return uniq(f"dataframe.arrow.values[{TYPE_ROW[c['type']['id']]}]" for c in value["columns"])
+
+
+def add_arrow(S: Suite, suffix, expr, desc, clauses, data, tags=None, legacy=False, rows=False):
     value = canon_file(data)
+    if rows:
+        clauses = list(clauses) + type_rows(value)
     assert file_fault(data) is None, suffix
     assert canon_file(encode_arrow(value)) == value, f"{suffix}: the second writer disagrees"
     env = df_env(data)
@@ -258,7 +273,7 @@ def valid_vectors(S: Suite):
         data = df_arrow_bytes(run(expr), **kw)
         full = expr if not kw else f"{expr}; write_feather(..., chunksize={kw['chunksize']})"
         tags = ["boundary"] if suffix in ("zero-rows", "empty", "zero-columns") else None
-        add_arrow(S, suffix, full, desc, extra, data, tags)
+        add_arrow(S, suffix, full, desc, extra, data, tags, rows=(suffix, expr, desc, extra, kw) in TYPES)
         ARROW_MADE[suffix] = (full, data)
     for suffix, expr, desc, extra in TABLES:
         data = feather_bytes(run(expr))

@@ -226,7 +226,10 @@ def valid_vectors(S: Suite):
         value = flame_value(a)
         if a.dtype != np.bool_ and a.dtype.isnative:
             assert value == canon(a), suffix
-        S.valid(f"flame-tensor-{suffix}", f"flamepy tensor: {desc}", TENSOR + extra, B(data),
+        # The per-dtype vectors (extremes, and one of each float) cite their dtype's row.
+        row = [f"flame.tensor.type[{value['dtype']}]"] if "extremes" in suffix or \
+            suffix in ("float16", "float32-2x3", "float64-2x3") else []
+        S.valid(f"flame-tensor-{suffix}", f"flamepy tensor: {desc}", TENSOR + row + extra, B(data),
                 value, src(written(expr)))
 
 

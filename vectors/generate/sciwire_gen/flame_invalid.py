@@ -405,8 +405,25 @@ def hand_built(add):
       ["limits.elements"] + LIM, hb(shape=(2**28 + 1,), dtype="uint8", body=bytes(8)),
       "E_LIMIT_EXCEEDED", WHY_HUGE, budget=HOSTILE_BUDGET, tags=["hostile", "boundary"])
     h("shape-decoded-bytes", "uint16 of 2^27 + 1 elements: 2 bytes past max_decoded_bytes",
-      ["limits.decoded-bytes"] + LIM, hb(shape=(2**27 + 1,), dtype="uint16", body=bytes(8)),
+      ["limits.decoded-bytes", "flame.tensor.type[uint16]"] + LIM,
+      hb(shape=(2**27 + 1,), dtype="uint16", body=bytes(8)),
       "E_LIMIT_EXCEEDED", WHY_HUGE, budget=HOSTILE_BUDGET, tags=["hostile", "boundary"])
+    # [flame.tensor.type] row by row: the item size of each type's dtype decides where
+    # max_decoded_bytes (2^28) falls. 2^28 / size elements pass it, and the 3 elements' body is
+    # then short ([flame.tensor.data]); one more element is over it.
+    for dtype in ft.DTYPES:
+        size = ft.ITEMSIZE[dtype]
+        n = ft.MAX_DECODED_BYTES // size
+        row = f"flame.tensor.type[{dtype}]"
+        h(f"shape-{dtype}-bytes-at-limit", f"{dtype} of {n} elements ({n * size} bytes, at the limit), "
+          f"a body of 3", ["flame.tensor.data", row] + LIM + ["limits.decoded-bytes"],
+          hb(shape=(n,), dtype=dtype, body=bytes(3 * size)), "E_SHAPE_MISMATCH", WHY_HUGE,
+          budget=HOSTILE_BUDGET, tags=["hostile", "boundary"])
+        if size > 1 and dtype != "uint16":  # uint16's is shape-decoded-bytes above
+            h(f"shape-{dtype}-bytes-over-limit", f"{dtype} of {n + 1} elements: {size} bytes past "
+              "max_decoded_bytes", ["limits.decoded-bytes", row] + LIM,
+              hb(shape=(n + 1,), dtype=dtype, body=bytes(3 * size)), "E_LIMIT_EXCEEDED", WHY_HUGE,
+              budget=HOSTILE_BUDGET, tags=["hostile", "boundary"])
     h("shape-65-dims", "float64 of 65 dimensions of 1, one past max_ndim", ["limits.ndim"] + LIM,
       hb(shape=(1,) * 65, body=bytes(8)), "E_LIMIT_EXCEEDED",
       "numpy has at most 64 dimensions, so flamepy never writes 65: hand-built",

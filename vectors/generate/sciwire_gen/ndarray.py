@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from .arrowbytes import i64, messages, patch, rb_body, rb_buffers, rb_field_nodes
-from .common import MAX_SAFE, Suite, dumps_env, hand, uniq, with_, without, py_json
+from .common import MAX_SAFE, Suite, dtype_row, dumps_env, hand, uniq, with_, without, py_json
 from .ndarray_invalid import differential_vectors, invalid_vectors
 from .ndarray_invalid_arrow import arrow_invalid_vectors
 from .ndarray_producer import LIBRARIES  # noqa: F401 - this envelope's LIBRARIES, read by common
@@ -276,9 +276,11 @@ SHAPES = [
 ]
 
 
-def add_valid_arrow(S, vid, description, expr, clauses=(), tags=None):
+def add_valid_arrow(S, vid, description, expr, clauses=(), tags=None, row=False):
+    """A valid arrow vector; with `row`, it also cites its dtype's row of [ndarray.arrow.type]."""
     a = run(expr)
-    S.valid(vid, description, uniq(list(clauses) + ARROW_BASE + dtype_clauses(a)),
+    rows = [f"ndarray.arrow.type[{dtype_row(a.dtype)}]"] if row else []
+    S.valid(vid, description, uniq(list(clauses) + ARROW_BASE + dtype_clauses(a) + rows),
             {"json": arrow_env(a)}, canon(a), src(expr), tags)
     return a
 
@@ -296,7 +298,7 @@ def valid_vectors(S: Suite):
         if suffix == "float64-2x3":  # the example of vectors.md
             extra = ARROW_ALL + ["vector.id", "vector.clauses", "vector.input", "vector.expect",
                                  "vector.source"]
-        add_valid_arrow(S, f"ndarray-arrow-{suffix}", f"arrow {desc}", expr, extra)
+        add_valid_arrow(S, f"ndarray-arrow-{suffix}", f"arrow {desc}", expr, extra, row=True)
     for suffix, expr, desc in JSON_DTYPES:
         extra = JSON_ALL + ["vector.equivalent"] if suffix == "float64-2x3" else []
         add_valid_json(S, f"ndarray-json-{suffix}", f"json {desc}", expr, extra)
@@ -525,10 +527,10 @@ def legacy_vectors(S: Suite):
 
     g = ["ndarray-arrow-int64-1d", "ndarray-json-int64-1d",
          v0("ndarray-v0-arrow-int64-no-dtype", "v0 arrow int64 without dtype, recovered from Int(64)",
-            "np.arange(5)", "arrow", ("dtype",), ["ndarray.arrow.type"]),
+            "np.arange(5)", "arrow", ("dtype",), ["ndarray.arrow.type", "ndarray.legacy-v0[int64]"]),
          v0("ndarray-v0-arrow-int64-no-shape-no-dtype", "v0 arrow int64 without shape and dtype",
             "np.arange(5)", "arrow", ("shape", "dtype"),
-            ["ndarray.arrow.type", "ndarray.arrow.length"])]
+            ["ndarray.arrow.type", "ndarray.arrow.length", "ndarray.legacy-v0[int64]"])]
     S.group("eq-ndarray-int64-1d", "int64 arange(5) in both encodings and v0 forms", g)
 
     for suffix, expr, desc in [
@@ -546,9 +548,28 @@ def legacy_vectors(S: Suite):
             ("datetime64-d", "np.array(['1970-01-01', '2024-02-29', '1900-01-01'], "
              "dtype='datetime64[D]')", "datetime64[D] from Date32"),
             ("timedelta64-ms", "np.array([0, 5, -3], dtype='timedelta64[ms]')",
-             "timedelta64[ms] from Duration(ms)")]:
+             "timedelta64[ms] from Duration(ms)"),
+            # One per row of the dtype table ([ndarray.legacy-v0] rows): the rest of the table.
+            ("int16", "np.array([-32768, -1, 0, 1, 32767], dtype=np.int16)",
+             "int16 from Int(16, signed)"),
+            ("int32", "np.array([-2**31, -1, 0, 1, 2**31 - 1], dtype=np.int32)",
+             "int32 from Int(32, signed)"),
+            ("uint16", "np.array([0, 1, 65535], dtype=np.uint16)", "uint16 from Int(16, unsigned)"),
+            ("uint32", "np.array([0, 1, 2**32 - 1], dtype=np.uint32)",
+             "uint32 from Int(32, unsigned)"),
+            ("float64", "np.array([1.5, -0.0, np.inf])", "float64 from DOUBLE"),
+            ("datetime64-ms", "np.array(['2024-01-02T03:04:05.123', '1900-01-01T00:00:00.000'], "
+             "dtype='datetime64[ms]')", "datetime64[ms] from Timestamp(ms)"),
+            ("datetime64-us", "np.array(['2024-01-02T03:04:05.123456'], dtype='datetime64[us]')",
+             "datetime64[us] from Timestamp(us)"),
+            ("timedelta64-s", "np.array([0, 5, -3], dtype='timedelta64[s]')",
+             "timedelta64[s] from Duration(s)"),
+            ("timedelta64-us", "np.array([86400000000], dtype='timedelta64[us]')",
+             "timedelta64[us] from Duration(us)"),
+            ("timedelta64-ns", "np.array([-2**63 + 1, 2**63 - 1]).astype('timedelta64[ns]')",
+             "timedelta64[ns] from Duration(ns)")]:
         v0(f"ndarray-v0-arrow-{suffix}-no-dtype", f"v0 arrow without dtype: {desc}", expr, "arrow",
-           ("dtype",), ["ndarray.arrow.type"])
+           ("dtype",), ["ndarray.arrow.type", f"ndarray.legacy-v0[{dtype_row(run(expr).dtype)}]"])
     S.group("eq-ndarray-datetime64-d", "datetime64[D] with dtype given or recovered from Date32",
             ["ndarray-arrow-datetime64-d", "ndarray-v0-arrow-datetime64-d-no-dtype"])
 
@@ -585,7 +606,11 @@ def legacy_vectors(S: Suite):
        "json", ("shape",), ["ndarray.json.nesting"])
     v0("ndarray-v0-arrow-str-no-shape", "v0 arrow <U5 with dtype and without shape",
        "np.array(['a', 'h\u00e9llo', ''])", "arrow", ("shape",),
-       ["ndarray.arrow.length", "ndarray.arrow.strings"])
+       ["ndarray.arrow.length", "ndarray.arrow.strings", "ndarray.legacy-v0[<U{n}]"])
+    # Utf8 and Binary give no dtype ([ndarray.legacy-v0]): these rows are read in v0 with dtype.
+    v0("ndarray-v0-arrow-bytes-no-shape", "v0 arrow |S2 with dtype and without shape",
+       "np.array([b'ab', b'', b'\\xff'])", "arrow", ("shape",),
+       ["ndarray.arrow.length", "ndarray.arrow.strings", "ndarray.legacy-v0[|S{n}]"])
 
 
 def extension_vectors(S: Suite):

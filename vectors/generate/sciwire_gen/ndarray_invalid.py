@@ -9,8 +9,8 @@ import json
 
 import numpy as np
 
-from .common import (HERE, HOSTILE_BUDGET, MAX_SAFE, B, J, Suite, T, b64, dumps_env, hand,
-                     with_, without)
+from .common import (HERE, HOSTILE_BUDGET, MAX_SAFE, B, J, Suite, T, b64, dtype_row, dumps_env,
+                     hand, with_, without)
 from .ndarray_producer import (arrow_env, column_stream, env_arrow_raw, env_json_raw, json_env,
                                producer_payload, run, src)
 
@@ -25,6 +25,7 @@ def invalid_vectors(S: Suite):
     shape_vectors(S)
     json_payload_vectors(S)
     v0_order_vectors(S)
+    v0_row_vectors(S)
 
 
 def differential_vectors(S: Suite):
@@ -414,7 +415,8 @@ def ndarray_member_vectors(S: Suite):
         env = without(arrow_env(run(expr)), "codecVersion", "dtype")
         if not shape:
             env = without(env, "shape")
-        S.invalid(vid, desc, TYPE_MISSING, J(env), "E_MISSING_FIELD",
+        row = "ndarray.legacy-v0[<U{n}]" if "utf8" in vid else "ndarray.legacy-v0[|S{n}]"
+        S.invalid(vid, desc, TYPE_MISSING + [row], J(env), "E_MISSING_FIELD",
                   src(expr, "codecVersion and dtype removed" + ("" if shape else ", shape removed")),
                   schema_valid=True)
     for vid, desc, expr, n in [
@@ -868,3 +870,60 @@ def v0_order_vectors(S: Suite):
              P[:-8], f3, [2**28 + 1], "E_LIMIT_EXCEEDED", "limits.elements",
              "end-of-stream marker cut off; no codecVersion or dtype, shape [268435457]",
              ["ndarray.arrow.stream"])
+
+
+# One array per row of the dtype table with an Arrow type that gives the dtype (every row but
+# <U{n} and |S{n}, whose v0 rows are the Utf8 and Binary vectors of ndarray_member_vectors).
+V0_ROW_ARRAYS = [
+    ("bool", "np.array([True, False, True])"),
+    ("int8", "np.array([-128, 0, 127], dtype=np.int8)"),
+    ("int16", "np.array([-32768, 0, 32767], dtype=np.int16)"),
+    ("int32", "np.array([-2**31, 0, 2**31 - 1], dtype=np.int32)"),
+    ("int64", "np.array([-2**63, 0, 2**63 - 1])"),
+    ("uint8", "np.array([0, 1, 255], dtype=np.uint8)"),
+    ("uint16", "np.array([0, 1, 65535], dtype=np.uint16)"),
+    ("uint32", "np.array([0, 1, 2**32 - 1], dtype=np.uint32)"),
+    ("uint64", "np.array([0, 1, 2**64 - 1], dtype=np.uint64)"),
+    ("float16", "np.array([1.5, -2.25, 0.0], dtype=np.float16)"),
+    ("float32", "np.array([1.5, -2.25, 0.0], dtype=np.float32)"),
+    ("float64", "np.array([1.5, -2.25, 0.0])"),
+    ("datetime64-s", "np.array(['1970-01-01T00:00:00', '2024-01-02T03:04:05'], dtype='datetime64[s]')"),
+    ("datetime64-ms", "np.array(['2024-01-02T03:04:05.123'], dtype='datetime64[ms]')"),
+    ("datetime64-us", "np.array(['2024-01-02T03:04:05.123456'], dtype='datetime64[us]')"),
+    ("datetime64-ns", "np.array(['2024-01-02T03:04:05.123456789'], dtype='datetime64[ns]')"),
+    ("datetime64-d", "np.array(['1970-01-01', '2024-02-29'], dtype='datetime64[D]')"),
+    ("timedelta64-s", "np.array([0, 5, -3], dtype='timedelta64[s]')"),
+    ("timedelta64-ms", "np.array([0, 5, -3], dtype='timedelta64[ms]')"),
+    ("timedelta64-us", "np.array([0, 5, -3], dtype='timedelta64[us]')"),
+    ("timedelta64-ns", "np.array([0, 5, -3], dtype='timedelta64[ns]')"),
+]
+
+
+def v0_row_vectors(S: Suite):
+    """[ndarray.legacy-v0] row by row: a v0 arrow envelope without dtype, its shape at the edge of
+    max_decoded_bytes (2^28) for the item size of the dtype the Arrow type gives. With
+    2^28 / size elements the bytes pass and the length (the array's own) does not match:
+    E_SHAPE_MISMATCH; with one more the bytes are over: E_LIMIT_EXCEEDED (for an item size of 1
+    max_elements, 2^28, is reached first). A decoder that recovers the wrong dtype, or none,
+    or sizes it wrongly, answers otherwise."""
+    V0 = ["ndarray.legacy-v0", "envelope.legacy-v0"]
+    limit = 2**28
+    for slug, expr in V0_ROW_ARRAYS:
+        a = run(expr)
+        row = f"ndarray.legacy-v0[{dtype_row(a.dtype)}]"
+        size = a.dtype.itemsize
+        env = without(arrow_env(a), "codecVersion", "dtype")
+        n = limit // size
+        S.invalid(f"ndarray-invalid-arrow-v0-no-dtype-{slug}-bytes-at-limit",
+                  f"v0 arrow {a.dtype} of {a.size} rows, no dtype, shape [{n}]: {n * size} bytes pass",
+                  ["ndarray.arrow.length", row] + V0 + ["ndarray.arrow.type", "limits.decoded-bytes"],
+                  J(with_(env, shape=[n])), "E_SHAPE_MISMATCH",
+                  src(expr, f"codecVersion and dtype removed, shape [{n}]"), schema_valid=True)
+        if size == 1:
+            continue
+        S.invalid(f"ndarray-invalid-arrow-v0-no-dtype-{slug}-bytes-over-limit",
+                  f"v0 arrow {a.dtype} of {a.size} rows, no dtype, shape [{n + 1}]: "
+                  f"{(n + 1) * size} bytes",
+                  ["limits.decoded-bytes", row] + V0 + ["ndarray.arrow.type", "ndarray.arrow.length"],
+                  J(with_(env, shape=[n + 1])), "E_LIMIT_EXCEEDED",
+                  src(expr, f"codecVersion and dtype removed, shape [{n + 1}]"), schema_valid=True)

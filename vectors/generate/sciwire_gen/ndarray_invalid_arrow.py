@@ -15,7 +15,7 @@ import struct
 from .arrowbytes import (FbStr, FbStructs, FbT, FbTable, FbVec, encapsulate, fb_serialize, first,
                          messages, patch, rb_body, rb_buffers, rb_field_nodes, schema_message_int64,
                          u32)
-from .common import HOSTILE_BUDGET, J, Suite, b64, hand, with_, without
+from .common import HOSTILE_BUDGET, J, Suite, b64, dtype_row, hand, with_, without
 from .ndarray_producer import (arrow_env, canon, column_stream, env_arrow_raw, producer_payload, run,
                                src, write_stream)
 
@@ -439,12 +439,26 @@ def schema_type_vectors(S: Suite):
             ("null-type-as-float64", "pa.nulls(3)", "float64"),
             ("list-as-int64", "pa.array([[1], [2], [3]])", "int64"),
             ("struct-as-int64", "pa.array([{'x': 1}, {'x': 2}, {'x': 3}])", "int64"),
-            ("decimal-as-float64", "pa.array([1, 2, 3], pa.decimal128(5, 2))", "float64")]:
+            ("decimal-as-float64", "pa.array([1, 2, 3], pa.decimal128(5, 2))", "float64"),
+            # The rest of the dtype table's rows, each given its nearest wrong type.
+            ("uint8-as-int8", "pa.array(np.arange(3, dtype=np.uint8))", "int8"),
+            ("uint16-as-int16", "pa.array(np.arange(3, dtype=np.uint16))", "int16"),
+            ("int16-as-uint16", "pa.array(np.arange(3, dtype=np.int16))", "uint16"),
+            ("int32-as-uint32", "pa.array(np.arange(3, dtype=np.int32))", "uint32"),
+            ("float32-as-uint32", "pa.array(np.arange(3, dtype=np.float32))", "uint32"),
+            ("timestamp-us-as-datetime64-ms", "pa.array([0, 1, 2], pa.timestamp('us'))",
+             "datetime64[ms]"),
+            ("timestamp-ns-as-datetime64-us", "pa.array([0, 1, 2], pa.timestamp('ns'))",
+             "datetime64[us]"),
+            ("duration-s-as-timedelta64-ms", "pa.array([0, 1, 2], pa.duration('s'))",
+             "timedelta64[ms]"),
+            ("duration-ns-as-timedelta64-us", "pa.array([0, 1, 2], pa.duration('ns'))",
+             "timedelta64[us]")]:
         col(f"ndarray-invalid-arrow-type-{slug}",
             f"{slug.split('-as-')[0]} column with dtype {dtype}",
             column_stream(run(expr)), expr, f"one-column stream; dtype {dtype}",
-            "E_DTYPE_MISMATCH", TY + (["vector.schema-valid"] if slug == "int32-as-float32" else []),
-            dtype=dtype)
+            "E_DTYPE_MISMATCH", TY + (["vector.schema-valid"] if slug == "int32-as-float32" else []) +
+            [f"ndarray.arrow.type[{dtype_row(dtype)}]"], dtype=dtype)
     col("ndarray-invalid-arrow-type-before-length", "int32 column of 3 with dtype float32, shape [5]",
         column_stream(pa.array(np.arange(3, dtype=np.int32))), "pa.array(np.arange(3, dtype=np.int32))",
         "dtype float32, shape [5]", "E_DTYPE_MISMATCH", TY + ["ndarray.arrow.length"], shape=(5,),

@@ -161,12 +161,34 @@ ESTIMATORS = [
 ]
 
 
+# The rows of canonical-value.md's typed-tree table, by node.
+NODE_ROW = {"null": "null", "int": "an integer", "float": "a float", "string": "a string",
+            "array": "an array", "object": "an object"}
+
+
+def node_rows(node) -> list:
+    """[canonical.typed-json] rows of the nodes in a typed tree, depth first."""
+    (kind, inner), = node.items()
+    row = ("true" if inner else "false") if kind == "bool" else NODE_ROW[kind]
+    out = [f"canonical.typed-json[{row}]"]
+    if kind == "array":
+        for n in inner:
+            out += node_rows(n)
+    elif kind == "object":
+        for _, n in inner:
+            out += node_rows(n)
+    return out
+
+
 def add_valid(S, vid, description, expr, clauses=(), tags=None, version=None):
+    """A valid vector of run(expr)'s envelope; an ESTIMATORS entry also cites the typed-tree rows
+    its params hold."""
     est = run(expr)
     env = estimator_env(est) if version is None else estimator_env(est, version=version[0])
     value = canon_env(env)
-    S.valid(vid, description, uniq(list(clauses) + base_clauses()), {"json": env}, value, src(expr),
-            tags)
+    rows = node_rows(value["params"]) if any(e[1] == expr for e in ESTIMATORS) else []
+    S.valid(vid, description, uniq(list(clauses) + base_clauses() + rows), {"json": env}, value,
+            src(expr), tags)
     return env
 
 

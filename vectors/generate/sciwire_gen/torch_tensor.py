@@ -382,15 +382,18 @@ GRAD = [
 ]
 
 
-def add_tensor(S, vid, desc, expr, encoding, clauses=(), tags=None):
+def add_tensor(S, vid, desc, expr, encoding, clauses=(), tags=None, row=False):
     """A valid vector: the envelope tensor_env writes for run(expr). The expected value is
-    checked against the tensor itself: decoding it gives back the same tensor, bit for bit."""
+    checked against the tensor itself: decoding it gives back the same tensor, bit for bit.
+    With `row`, it also cites its dtype's row of [torch.dtype.agreement]."""
     t = run(expr)
     value = tensor_value(t)
     assert same_tensor(tensor_of_value(value), t.detach().contiguous()), vid
     cl = list(clauses) + TORCH_BASE + nested_base(encoding)
     if "sourceDtype" in value:
         cl += BF16
+    elif row:
+        cl += [f"torch.dtype.agreement[{tensor_env(t, encoding)['dtype']}]"]
     S.valid(vid, desc, uniq(cl), {"json": tensor_env(t, encoding)}, value, src(expr), tags)
     return vid
 
@@ -403,7 +406,8 @@ def valid_vectors(S: Suite):
             extra = TORCH_ALL + ["vector.equivalent"] if suffix == "float32-2x3" else []
             if "nan" in suffix and enc == "arrow":
                 extra = ["ndarray.arrow.nulls"]
-            add_tensor(S, f"torch-{enc}-{suffix}", f"tensor {enc} {desc}", expr, enc, extra)
+            add_tensor(S, f"torch-{enc}-{suffix}", f"tensor {enc} {desc}", expr, enc, extra,
+                       row=True)
     for suffix, expr, desc, encs in SHAPES:
         for enc in ("arrow", "json"):
             if enc[0] not in encs:

@@ -602,9 +602,23 @@ def agreement(S: Suite):
             ("float16-over-float32-json", "tensor json torch.float16 over a nested float32 array",
              "torch.tensor([1.5, -2.25])", "json", "torch.float16"),
             ("int32-over-float32-0d", "tensor 0-d torch.int32 over a nested float32 scalar",
-             SCALAR_EXPR, "arrow", "torch.int32")]:
+             SCALAR_EXPR, "arrow", "torch.int32"),
+            # The rest of the dtype table's rows, each over its nearest wrong dtype.
+            ("uint8-over-int8", "tensor torch.uint8 over a nested int8 array",
+             "torch.tensor([1, 2], dtype=torch.int8)", "arrow", "torch.uint8"),
+            ("uint16-over-int16", "tensor torch.uint16 over a nested int16 array",
+             "torch.tensor([1, 2], dtype=torch.int16)", "arrow", "torch.uint16"),
+            ("uint32-over-int32-json", "tensor json torch.uint32 over a nested int32 array",
+             "torch.tensor([1, 2], dtype=torch.int32)", "json", "torch.uint32"),
+            ("int8-over-uint8", "tensor torch.int8 over a nested uint8 array",
+             "torch.tensor([1, 2], dtype=torch.uint8)", "arrow", "torch.int8"),
+            ("int16-over-uint16-json", "tensor json torch.int16 over a nested uint16 array",
+             "torch.tensor([1, 2], dtype=torch.uint16)", "json", "torch.int16"),
+            ("float64-over-int64", "tensor torch.float64 over a nested int64 array",
+             "torch.tensor([1, 2])", "arrow", "torch.float64")]:
         env = tensor_env(run(expr), enc)
-        S.invalid(f"torch-invalid-dtype-agreement-{vid}", desc, DA, J(with_(env, dtype=dt)),
+        S.invalid(f"torch-invalid-dtype-agreement-{vid}", desc, DA + [f"torch.dtype.agreement[{dt}]"],
+                  J(with_(env, dtype=dt)),
                   "E_DTYPE_MISMATCH", src(expr, f"dtype {env['dtype']} -> {dt}"), schema_valid=True)
     f64 = tensor_env(run(F64_EXPR), "arrow")
     minimal = nested_without(without(f64, "codecVersion", "shape", "device"),
