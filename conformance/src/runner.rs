@@ -442,7 +442,7 @@ fn covered_but_features(v: &Vector, caps: &JsonValue) -> Result<(), String> {
                 }
             match top.codec_version {
                 None => need(&versions, "0", "codec version")?,
-                Some(Some(v)) if v == 1.0 => need(&versions, "1", "codec version")?,
+                Some(Some(1.0)) => need(&versions, "1", "codec version")?,
                 Some(_) => {}
             }
             Ok(())
