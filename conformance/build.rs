@@ -4,8 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+#[allow(clippy::panic)]
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -16,11 +17,19 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+#[allow(clippy::panic)]
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors/v1");
+    // The manifest dir when the script runs, not when it was compiled: cargo
+    // reuses a compiled build script for another checkout that shares the
+    // target dir (cargo-mutants' copies), and `env!` would then point at a
+    // tree that may be gone.
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default();
+    let root = dir.join("../vectors/v1");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();
     walk(&root, &mut files);
+    // No vector files would make a green test run that tests nothing.
+    assert!(!files.is_empty(), "no vector files under {}", root.display());
     files.sort();
     let mut code = String::new();
     for f in files {
