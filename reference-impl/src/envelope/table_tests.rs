@@ -387,6 +387,18 @@ fn series_json_values() {
     assert_eq!(rejects_with(&env(&big), &limits), (Code::LimitExceeded, "series.json.data"));
 }
 
+/// A series' name is the envelope's `name`; the column's own is `None`
+/// ([`Series::column`]), whatever the stream's field is called. Not visible in
+/// the canonical value (which has one `name`), so no vector can see it.
+#[test]
+fn a_series_column_has_no_name_of_its_own() {
+    let s = stream_of(&[("value", strs(&[Some("a")]))], 1);
+    let Ok(Value::Series(series)) = decode(series_env(&s, r#""x""#).as_bytes(), &Limits::default()) else {
+        panic!("not a series")
+    };
+    assert_eq!((series.name, series.column.name), (TypedJson::String("x".into()), None));
+}
+
 #[test]
 fn series_streams() {
     let s = stream_of(&[("value", strs(&[Some("a"), None]))], 1);
