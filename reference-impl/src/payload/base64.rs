@@ -49,7 +49,13 @@ pub(crate) fn decode_into(text: &str, limits: &Limits, clause: &'static str, out
     }
     // `claimed` fits: it is below the limit, itself a u64 of decoded bytes this process can hold.
     out.truncate(start);
-    out.resize(start + claimed as usize, 0);
+    if start == 0 {
+        // Zeroed by the allocator (fresh pages): a rejection touches only
+        // the pages the diagnosis below writes, not all it could.
+        *out = vec![0; claimed as usize];
+    } else {
+        out.resize(start + claimed as usize, 0);
+    }
     // Rejected: the `base64` crate says why (it rejects the same texts).
     match STANDARD.decode_slice(bytes, &mut out[start..]) {
         Ok(n) if n as u64 == claimed => {
