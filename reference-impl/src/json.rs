@@ -9,8 +9,17 @@
 //! [`object_members`] (a nested envelope), and [`Cursor`] walks arrays and
 //! objects at any depth (an estimator's parameters); neither validates
 //! again, and strings without escapes stay borrowed from the input.
+//!
+//! One member can be read in a single pass instead: with a [`Defer`],
+//! [`parse_document_deferring`] only locates the array value of the member it
+//! names (an `ndarray` json envelope's `data`) and validates the rest; the
+//! member is then validated by a [`Reader`] as it is decoded, or by
+//! [`Deferred::check`], which every path calls before it returns, so that a
+//! fault of JSON text still wins over every other ([json.syntax] and the
+//! processing order of `spec/src/conventions.md`).
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::HashSet;
 
 use crate::error::{Code, Error, Result};
@@ -54,12 +63,9 @@ const EXACT_POW10: [f64; 23] = [
     1e20, 1e21, 1e22,
 ];
 
-/// The value of a JSON number's text when it is short enough to be computed
-/// exactly with one rounding (Clinger's fast path): at most 19 significant
-/// digits forming an integer `m <= 2^53`, scaled by `10^e` with `|e| <= 22`,
-/// both exact in binary64, so one IEEE multiplication or division rounds
-/// `m * 10^e` correctly, as `str::parse` does. `None` for any other text
-/// (it then goes to `str::parse`).
+/// The value of a JSON number's text when [`exact`] computes it: at most 19
+/// significant digits and a decimal exponent within ±22. `None` for any other
+/// text (it then goes to `str::parse`).
 fn exact_short(b: &[u8]) -> Option<f64> {
     match scan_number(b) {
         (end, v) if end == b.len() => v,
@@ -69,7 +75,7 @@ fn exact_short(b: &[u8]) -> Option<f64> {
 
 /// Scans the number at the start of `b` (a validated JSON number, or any
 /// text for [`exact_short`]): the length of its text, and its value when
-/// Clinger's fast path computes it exactly.
+/// [`exact`] computes it.
 fn scan_number(b: &[u8]) -> (usize, Option<f64>) {
     let (neg, mut i) = if b.first() == Some(&b'-') { (true, 1) } else { (false, 0) };
     let mut m: u64 = 0;
@@ -111,13 +117,70 @@ fn scan_number(b: &[u8]) -> (usize, Option<f64>) {
         big_exponent = x > 1_000_000;
         e += if eneg { -x.min(1_000_000) } else { x.min(1_000_000) };
     }
-    // Leading zeros count as digits here; 19 digits cannot overflow a u64.
-    if big_exponent || digits == 0 || digits > 19 || m > 1 << 53 || !(-22..=22).contains(&e) {
+    if big_exponent || digits == 0 {
         return (i, None);
     }
-    let v = m as f64;
-    let v = if e >= 0 { v * EXACT_POW10[e as usize] } else { v / EXACT_POW10[(-e) as usize] };
-    (i, Some(if neg { -v } else { v }))
+    (i, exact(m, digits, e, neg))
+}
+
+/// Powers of ten up to 10^22, exact in a `u128`.
+const POW10_U128: [u128; 23] = {
+    let mut t = [1u128; 23];
+    let mut k = 1;
+    while k < 23 {
+        t[k] = t[k - 1] * 10;
+        k += 1;
+    }
+    t
+};
+
+/// The binary64 nearest to `m * 10^e` (ties to even), negated with `neg`,
+/// when it can be computed exactly with integer arithmetic; `None` when
+/// `digits` (the count of decimal digits `m` was read from, leading zeros
+/// included) is over 19 (`m` may have wrapped) or `e` is outside ±22.
+///
+/// - `m <= 2^53`: Clinger's fast path. `m` and `10^|e|` are exact in
+///   binary64, so one IEEE multiplication or division rounds correctly.
+/// - `e >= 0`: `m * 10^e` as a `u128` (when it fits), converted with one
+///   rounding (`as f64` rounds to nearest, ties to even).
+/// - `e < 0`: `m` is shifted left (`n`) so that `n / 10^-e` (the divisor
+///   below 2^74) has 54 to 61 bits: the quotient `q` fits a `u64`, and so
+///   does `2q`, with a sticky 1 when the remainder is not zero. That rounds
+///   to 53 bits exactly as `2 * n / 10^-e` does: the two lie between the
+///   same two consecutive even integers, and every rounding boundary of a
+///   number of 55 bits or more is an even integer. The scaling back by a
+///   power of two is exact (the value is at least 2^53 * 10^-22).
+fn exact(m: u64, digits: u32, e: i64, neg: bool) -> Option<f64> {
+    if digits > 19 || !(-22..=22).contains(&e) {
+        return None;
+    }
+    let v = if m <= 1 << 53 {
+        let v = m as f64;
+        if e >= 0 { v * EXACT_POW10[e as usize] } else { v / EXACT_POW10[(-e) as usize] }
+    } else {
+        exact_wide(m, e)?
+    };
+    Some(if neg { -v } else { v })
+}
+
+/// [`exact`] for `m > 2^53` (and `e` within ±22), in `u128` arithmetic.
+#[inline(never)]
+fn exact_wide(m: u64, e: i64) -> Option<f64> {
+    if e >= 0 {
+        return Some(u128::from(m).checked_mul(POW10_U128[e as usize])? as f64);
+    }
+    let d = POW10_U128[(-e) as usize];
+    // Bit lengths: m has 54 to 64 bits, d (10^1 to 10^22) 4 to 74.
+    let (bm, bd) = (64 - m.leading_zeros(), 128 - d.leading_zeros());
+    // m * 2^shift / d lies in [2^53, 2^55) (or, when no shift is needed,
+    // in [2^54, 2^61)); m * 2^shift has at most 54 + bd <= 128 bits.
+    let shift = (54 + bd).saturating_sub(bm);
+    let n = u128::from(m) << shift;
+    let (q, r) = (n / d, n % d);
+    let q2 = u64::try_from((q << 1) | u128::from(r != 0)).ok()?;
+    // 2^-(shift + 1), with shift + 1 <= 75: a normal binary64.
+    let scale = f64::from_bits(u64::from(1023 - (shift + 1)) << 52);
+    Some(q2 as f64 * scale)
 }
 
 /// An integer in `[0, 2^53-1]` from a number's text, as the conventions read
@@ -144,6 +207,40 @@ fn syntax(pos: usize, what: impl std::fmt::Display) -> Error {
 /// Parses and validates `input` ([json.utf8], [json.syntax], [json.depth],
 /// [json.duplicate-keys]).
 pub(crate) fn parse_document(input: &[u8], max_depth: u32) -> Result<Document<'_>> {
+    parse(input, max_depth, None).map(|(doc, _)| doc)
+}
+
+/// Which member [`parse_document_deferring`] defers: the member `name` of
+/// the top-level object, when its value is an array and the members before
+/// it include each of `after` (name and string value).
+pub(crate) struct Defer {
+    pub(crate) name: &'static str,
+    pub(crate) after: &'static [(&'static str, &'static str)],
+}
+
+impl Defer {
+    fn wants(&self, name: &str, before: &[Member<'_>]) -> bool {
+        name == self.name
+            && self.after.iter().all(|&(k, v)| {
+                before.iter().any(|(name, value, _)| name == k && matches!(value, Json::String(s) if s == v))
+            })
+    }
+}
+
+/// As [`parse_document`], but the member `defer` names is only located: its
+/// value comes back as an array span that nothing has validated yet, with
+/// the [`Deferred`] that validates it. When the text has a fault after that
+/// member, the member is validated first, so that the earliest fault is the
+/// one reported, as [`parse_document`] reports it.
+pub(crate) fn parse_document_deferring<'a>(
+    input: &'a [u8],
+    max_depth: u32,
+    defer: &'static Defer,
+) -> Result<(Document<'a>, Option<Deferred<'a>>)> {
+    parse(input, max_depth, Some(defer))
+}
+
+fn parse<'a>(input: &'a [u8], max_depth: u32, defer: Option<&'static Defer>) -> Result<(Document<'a>, Option<Deferred<'a>>)> {
     let text = std::str::from_utf8(input).map_err(|e| {
         Error::new(
             Code::JsonSyntax,
@@ -151,26 +248,277 @@ pub(crate) fn parse_document(input: &[u8], max_depth: u32) -> Result<Document<'_
             format!("input is not UTF-8: invalid byte at {}", e.valid_up_to()),
         )
     })?;
-    let mut p = Parser { s: text, b: input, pos: 0, depth: 0, max_depth };
-    p.ws();
-    let doc = if p.peek() == Some(b'{') {
-        let members = p.object(true)?;
-        Document::Object(members.unwrap_or_default())
-    } else {
-        let v = p.value()?;
-        Document::Other(v.type_name())
-    };
-    p.ws();
-    if p.pos != p.b.len() {
-        return Err(syntax(p.pos, "unexpected text after the JSON value"));
+    let mut p = Parser { s: text, b: input, pos: 0, depth: 0, max_depth, defer, deferred: None };
+    let doc = p.document();
+    let deferred = p.deferred.map(|(start, end)| Deferred { text, start, end, max_depth, checked: Cell::new(false) });
+    match (doc, deferred) {
+        (Ok(doc), deferred) => Ok((doc, deferred)),
+        (Err(e), Some(d)) => {
+            d.check()?;
+            Err(e)
+        }
+        (Err(e), None) => Err(e),
     }
-    Ok(doc)
+}
+
+/// The end of the array or object that starts at `b[start]`, as a valid
+/// JSON text ends it: brackets are counted outside strings, of either kind.
+/// `None` when the text ends first. Only valid text is located exactly;
+/// for any other the span is validated later all the same, and the fault
+/// found then is the first of the text (everything before `start` is
+/// valid, and a valid value is located exactly). `None` too once the value
+/// nests deeper than `max_depth` levels, which no valid text does: the
+/// validating parser then stops there, as early as it always did.
+fn locate(b: &[u8], start: usize, max_depth: u32) -> Option<usize> {
+    let mut depth = 0u32;
+    let mut i = start;
+    loop {
+        // Past the quiet blocks, the next 32 bytes (one of which is special)
+        // are looked at one by one.
+        i += quiet_run(b.get(i..)?);
+        let block_end = i + 32;
+        while i < block_end {
+            match *b.get(i)? {
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > max_depth {
+                        return None;
+                    }
+                }
+                b']' | b'}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return Some(i + 1);
+                    }
+                }
+                b'"' => {
+                    i += 1;
+                    'string: loop {
+                        i += plain_run(b.get(i..)?);
+                        let run_end = i + 32;
+                        while i < run_end {
+                            match *b.get(i)? {
+                                b'"' => break 'string,
+                                b'\\' => i += 2,
+                                _ => i += 1,
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+}
+
+/// The length of the leading run of `b` with no bracket and no `"`, in
+/// whole blocks of 32 bytes, as [`plain_run`] counts (a numeric array's
+/// numbers are such a run). `[ ] { }` are the bytes `0x59` to `0x7f` whose
+/// bits `0x26` are free: the four and `Y _ y DEL`, which only cost a look.
+fn quiet_run(b: &[u8]) -> usize {
+    let mut n = 0;
+    for block in b.chunks_exact(32) {
+        let mut special = false;
+        for &c in block {
+            special |= (c & 0xd9 == 0x59) | (c == b'"');
+        }
+        if special {
+            break;
+        }
+        n += 32;
+    }
+    n
+}
+
+/// Powers of ten that a `u64` holds, up to 10^8.
+const POW10_U64: [u64; 9] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+
+/// The value of eight digits, one per byte (0 to 9), the first in the
+/// lowest byte (as they lie in memory): the classic SWAR conversion, as
+/// fast_float and simdjson do it. Pairs, then fours, then the eight.
+fn swar_value(x: u64) -> u64 {
+    let v = x.wrapping_mul(10).wrapping_add(x >> 8);
+    let lo = (v & 0x0000_00ff_0000_00ff).wrapping_mul(100 + (1_000_000 << 32));
+    let hi = ((v >> 16) & 0x0000_00ff_0000_00ff).wrapping_mul(1 + (10_000 << 32));
+    lo.wrapping_add(hi) >> 32
+}
+
+/// Reads the run of ASCII digits at `b[i..]` into `m` (`m * 10 + d` for each,
+/// wrapping): the index after it. Eight bytes at a time while eight are
+/// left: the run's digits among them are found and converted at once.
+#[inline(always)]
+fn digits_into(b: &[u8], mut i: usize, m: &mut u64) -> usize {
+    while let Some(chunk) = b.get(i..i.wrapping_add(8)).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+        // A digit byte becomes its value, 0 to 9.
+        let x = u64::from_le_bytes(chunk) ^ 0x3030_3030_3030_3030;
+        // The high bit of each byte that is no digit: x >= 0x80, or
+        // x + 0x76 >= 0x80 (x >= 10). A carry out of a byte goes only into
+        // bytes after a byte that is no digit, which do not count.
+        let not_digit = (x | x.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080;
+        let k = (not_digit.trailing_zeros() / 8) as usize;
+        if k == 8 {
+            *m = m.wrapping_mul(100_000_000).wrapping_add(swar_value(x));
+            i += 8;
+            continue;
+        }
+        if k > 0 {
+            // The k digits moved to the top bytes: leading zeros before them.
+            *m = m.wrapping_mul(POW10_U64[k]).wrapping_add(swar_value(x << (8 * (8 - k))));
+            i += k;
+        }
+        return i;
+    }
+    while let Some(&c @ b'0'..=b'9') = b.get(i) {
+        *m = m.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+        i += 1;
+    }
+    i
+}
+
+/// A member that [`parse_document_deferring`] located without validating.
+/// Each path that decodes the envelope either reads it with [`Deferred::reader`]
+/// to its end or calls [`Deferred::check`] before it reports anything.
+pub(crate) struct Deferred<'a> {
+    /// The whole text: positions in messages are the text's.
+    text: &'a str,
+    start: usize,
+    end: usize,
+    max_depth: u32,
+    /// Whether the span is known to be valid.
+    checked: Cell<bool>,
+}
+
+impl<'a> Deferred<'a> {
+    /// Validates the span as [`parse_document`] would have, at its depth
+    /// (inside the top-level object): its first fault, if any. Once it
+    /// passes (or a [`Reader`] has read all of it), returns at once.
+    pub(crate) fn check(&self) -> Result<()> {
+        if self.checked.get() {
+            return Ok(());
+        }
+        let mut p = self.parser();
+        p.value()?;
+        if p.pos != self.end {
+            // A valid value ends where `locate` ends it, so this is never
+            // reached; the whole text is validated again to be sure.
+            parse_document(self.text.as_bytes(), self.max_depth)?;
+        }
+        self.checked.set(true);
+        Ok(())
+    }
+
+    /// A validating reader at the start of the span.
+    pub(crate) fn reader(&self) -> Reader<'a> {
+        Reader { p: self.parser() }
+    }
+
+    /// After `r` has read one value from the start of the span: when it
+    /// ended where the span ends, the span is valid.
+    pub(crate) fn read_to_end(&self, r: &Reader<'_>) {
+        if r.p.pos == self.end {
+            self.checked.set(true);
+        }
+    }
+
+    fn parser(&self) -> Parser<'a> {
+        Parser {
+            s: self.text,
+            b: self.text.as_bytes(),
+            pos: self.start,
+            depth: 1,
+            max_depth: self.max_depth,
+            defer: None,
+            deferred: None,
+        }
+    }
+}
+
+/// A reader that validates what it reads, as [`parse_document`] does and
+/// with its messages, in one pass: the walk of a [`Deferred`] member that
+/// decodes it as it checks it. Faults come back as errors; what the caller
+/// skips it still validates ([`Reader::skip`]).
+pub(crate) struct Reader<'a> {
+    p: Parser<'a>,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over a span that [`parse_document`] validated already.
+    pub(crate) fn over(span: &'a str) -> Reader<'a> {
+        Reader {
+            p: Parser { s: span, b: span.as_bytes(), pos: 0, depth: 0, max_depth: u32::MAX, defer: None, deferred: None },
+        }
+    }
+
+    /// The next non-whitespace byte, not consumed.
+    pub(crate) fn peek(&mut self) -> Option<u8> {
+        self.p.ws();
+        self.p.peek()
+    }
+
+    /// Consumes `[` (its depth counted); the caller then calls [`Reader::next_item`].
+    pub(crate) fn open_array(&mut self) -> Result<()> {
+        self.p.ws();
+        self.p.enter()?;
+        self.p.eat(b'[')
+    }
+
+    /// Positions at the next item of the open array and returns true, or
+    /// consumes the closing `]` and returns false. `first`: no item of this
+    /// array has been read yet.
+    pub(crate) fn next_item(&mut self, first: bool) -> Result<bool> {
+        self.p.ws();
+        match self.p.peek() {
+            Some(b']') => {
+                self.p.pos += 1;
+                self.p.depth -= 1;
+                Ok(false)
+            }
+            _ if first => Ok(true),
+            Some(b',') => {
+                self.p.pos += 1;
+                Ok(true)
+            }
+            _ => Err(self.p.unexpected()),
+        }
+    }
+
+    /// When the next value is a number: its text and value (the nearest
+    /// binary64; `None` when that is beyond the finite range).
+    pub(crate) fn number(&mut self) -> Result<Option<(&'a str, Option<f64>)>> {
+        self.p.ws();
+        match self.p.peek() {
+            Some(b'-' | b'0'..=b'9') => self.p.number_and_value().map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Reads one value as a [`Cursor::scalar`] reports it (arrays and
+    /// objects validated and skipped).
+    pub(crate) fn scalar(&mut self) -> Result<Scalar<'a>> {
+        self.p.ws();
+        let first = self.p.peek();
+        Ok(match self.p.value()? {
+            Json::Null => Scalar::Null,
+            Json::Bool => Scalar::Bool(first == Some(b't')),
+            Json::Number(t) => Scalar::Number(t),
+            Json::String(_) => Scalar::String,
+            Json::Array(_) => Scalar::Array,
+            Json::Object(_) => Scalar::Object,
+        })
+    }
+
+    /// Validates and skips one value.
+    pub(crate) fn skip(&mut self) -> Result<()> {
+        self.p.value().map(drop)
+    }
 }
 
 /// The length of the leading run of `b` with no `"`, `\\` or control
 /// character (bytes below 0x20), in whole blocks of 32 bytes: the loop over
 /// a block compiles to vector compares, so that a long string (an arrow
 /// envelope's `b64`) is scanned at memory speed.
+#[inline(always)]
 fn plain_run(b: &[u8]) -> usize {
     let mut n = 0;
     for block in b.chunks_exact(32) {
@@ -192,9 +540,30 @@ struct Parser<'a> {
     pos: usize,
     depth: u32,
     max_depth: u32,
+    /// The member to defer, if any ([`parse_document_deferring`]).
+    defer: Option<&'static Defer>,
+    /// The deferred member's span, once located.
+    deferred: Option<(usize, usize)>,
 }
 
 impl<'a> Parser<'a> {
+    /// The whole text: one value and whitespace around it.
+    fn document(&mut self) -> Result<Document<'a>> {
+        self.ws();
+        let doc = if self.peek() == Some(b'{') {
+            let members = self.object(true)?;
+            Document::Object(members.unwrap_or_default())
+        } else {
+            let v = self.value()?;
+            Document::Other(v.type_name())
+        };
+        self.ws();
+        if self.pos != self.b.len() {
+            return Err(syntax(self.pos, "unexpected text after the JSON value"));
+        }
+        Ok(doc)
+    }
+
     fn peek(&self) -> Option<u8> {
         self.b.get(self.pos).copied()
     }
@@ -302,6 +671,55 @@ impl<'a> Parser<'a> {
         }
         self.pos = i;
         Ok(&self.s[start..i])
+    }
+
+    /// A number ([json.syntax]) and its value, in one scan: the hot loop of
+    /// a deferred `data` array. Any text that is not a whole number by the
+    /// grammar (a fault, or `01` whose number is `0`) is left to
+    /// [`Parser::number`], which reports it or reads it as the grammar does.
+    fn number_and_value(&mut self) -> Result<(&'a str, Option<f64>)> {
+        let b = self.b;
+        let start = self.pos;
+        let neg = b.get(start) == Some(&b'-');
+        let first = start + usize::from(neg);
+        let mut m: u64 = 0;
+        let mut i = digits_into(b, first, &mut m);
+        let int_digits = i - first;
+        let mut ok = int_digits == 1 || (int_digits > 1 && b[first] != b'0');
+        let mut frac_digits = 0;
+        if ok && b.get(i) == Some(&b'.') {
+            let from = i + 1;
+            i = digits_into(b, from, &mut m);
+            frac_digits = i - from;
+            ok = frac_digits > 0;
+        }
+        let mut e = -(frac_digits as i64);
+        let mut big_exponent = false;
+        if ok && let Some(b'e' | b'E') = b.get(i) {
+            i += 1;
+            let eneg = b.get(i) == Some(&b'-');
+            if let Some(b'+' | b'-') = b.get(i) {
+                i += 1;
+            }
+            let from = i;
+            let mut x: i64 = 0;
+            while let Some(&c @ b'0'..=b'9') = b.get(i) {
+                x = x.saturating_mul(10).saturating_add(i64::from(c - b'0'));
+                i += 1;
+            }
+            ok = i > from;
+            big_exponent = x > 1_000_000;
+            e += if eneg { -x.min(1_000_000) } else { x.min(1_000_000) };
+        }
+        if !ok {
+            let text = self.number()?;
+            return Ok((text, number_value(text)));
+        }
+        self.pos = i;
+        let text = &self.s[start..i];
+        let digits = u32::try_from(int_digits + frac_digits).unwrap_or(u32::MAX);
+        let fast = if big_exponent { None } else { exact(m, digits, e, neg) };
+        Ok((text, fast.or_else(|| text.parse::<f64>().ok().filter(|v| v.is_finite()))))
     }
 
     fn hex4(&mut self) -> Result<u32> {
@@ -465,7 +883,20 @@ impl<'a> Parser<'a> {
                 self.eat(b':')?;
                 self.ws();
                 let start = self.pos;
-                let v = self.value()?;
+                let deferred = match self.defer {
+                    Some(d) if keep && self.deferred.is_none() && self.peek() == Some(b'[') && d.wants(&name, &members) => {
+                        locate(self.b, start, self.max_depth.saturating_sub(self.depth))
+                    }
+                    _ => None,
+                };
+                let v = match deferred {
+                    Some(end) => {
+                        self.deferred = Some((start, end));
+                        self.pos = end;
+                        Json::Array(&self.s[start..end])
+                    }
+                    None => self.value()?,
+                };
                 if keep {
                     members.push((name, v, &self.s[start..self.pos]));
                 }
@@ -606,7 +1037,7 @@ impl<'a> Cursor<'a> {
         self.ws();
         // The span is valid JSON, so the validating reader cannot fail here;
         // it is reused rather than written twice.
-        let mut p = Parser { s: self.s, b: self.b(), pos: self.pos, depth: 0, max_depth: 0 };
+        let mut p = Parser { s: self.s, b: self.b(), pos: self.pos, depth: 0, max_depth: 0, defer: None, deferred: None };
         let s = p.string()?;
         self.pos = p.pos;
         Ok(s)
@@ -738,21 +1169,6 @@ impl<'a> Cursor<'a> {
             }
             _ => Scalar::Number(self.number()),
         }
-    }
-
-    /// When the next value is a number: its text and value (the nearest
-    /// binary64; `None` when that is beyond the finite range), read in one
-    /// scan when the number is short.
-    pub(crate) fn number_leaf(&mut self) -> Option<(&'a str, Option<f64>)> {
-        self.ws();
-        let b = self.b().get(self.pos..)?;
-        if !matches!(b.first(), Some(b'-' | b'0'..=b'9')) {
-            return None;
-        }
-        let (len, fast) = scan_number(b);
-        let text = &self.s[self.pos..self.pos + len];
-        self.pos += len;
-        Some((text, fast.or_else(|| text.parse::<f64>().ok().filter(|v| v.is_finite()))))
     }
 
     fn number(&mut self) -> &'a str {
@@ -903,6 +1319,244 @@ mod tests {
             assert_eq!(serde_json::from_str::<String>(&out).ok().as_deref(), Some(s), "{out}");
             assert_eq!(code(&format!("[{out}]")), None);
         }
+    }
+
+    /// A small deterministic generator for the tests below.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    #[test]
+    fn digit_runs_read_as_the_byte_loop_reads() {
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        let alphabet = b"0123456789/:.e-+ \x00\x80\x89\x8a\xb9\xff";
+        for _ in 0..300_000 {
+            let len = rng.below(30);
+            let b: Vec<u8> = (0..len)
+                .map(|_| if rng.below(5) == 0 { alphabet[rng.below(alphabet.len())] } else { b'0' + rng.below(10) as u8 })
+                .collect();
+            let from = rng.below(len + 1);
+            let start = rng.next();
+            let (mut want, mut end) = (start, from);
+            while let Some(&c @ b'0'..=b'9') = b.get(end) {
+                want = want.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+                end += 1;
+            }
+            let mut m = start;
+            assert_eq!(digits_into(&b, from, &mut m), end, "{b:?} from {from}");
+            assert_eq!(m, want, "{b:?} from {from}");
+        }
+        let mut m = 0;
+        assert_eq!(digits_into(b"1", usize::MAX, &mut m), usize::MAX);
+    }
+
+    #[test]
+    fn long_mantissas_are_computed_as_parse_computes_them() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let check = |m: u64, e: i64, neg: bool| {
+            let digits = m.to_string().len() as u32;
+            let text = format!("{}{m}e{e}", if neg { "-" } else { "" });
+            let want = text.parse::<f64>().ok().filter(|v| v.is_finite()).map(f64::to_bits);
+            let got = exact(m, digits, e, neg);
+            if let Some(v) = got {
+                assert_eq!(Some(v.to_bits()), want, "{text}");
+            }
+            got.is_some()
+        };
+        let mut exact_count = 0;
+        for _ in 0..300_000 {
+            // mantissas above 2^53 (beyond Clinger's fast path), up to 19 digits
+            let m = (1u64 << 53) + rng.next() % (10_000_000_000_000_000_000 - (1 << 53));
+            let e = rng.below(45) as i64 - 22;
+            exact_count += usize::from(check(m, e, rng.below(2) == 0));
+        }
+        assert!(exact_count > 250_000, "{exact_count}");
+        // ties, just below and just above, at the scales that 19 digits reach
+        for j in 0..=2u32 {
+            let unit = 1u64 << (j + 1); // the ties' denominator
+            for k in 0..2000u64 {
+                // x = (2^(52-j) + k/2^j) + 1/2^(j+1): a tie between two binary64 values
+                let whole = (1u64 << (52 - j)) + (k >> j);
+                let frac_num = ((k & ((1 << j) - 1)) << 1) + 1; // numerator over 2^(j+1)
+                let scale = 10u64.pow(j + 1);
+                let frac = frac_num * scale / unit; // exact: 10^(j+1) / 2^(j+1) is an integer
+                let m = whole * scale + frac;
+                for d in [0i64, -1, 1] {
+                    check(m.wrapping_add_signed(d), -(i64::from(j) + 1), false);
+                }
+            }
+        }
+        // ties of 54 bits scaled by 2^-p, written exactly as m * 10^-p with m = odd * 5^p
+        for p in 1..=4u32 {
+            for i in 0..5000u64 {
+                let m = ((1u64 << 53) + 1 + 2 * i) * 5u64.pow(p);
+                for d in [0i64, -1, 1] {
+                    check(m.wrapping_add_signed(d), -i64::from(p), i % 2 == 0);
+                }
+            }
+        }
+        for (m, e) in [(9_007_199_254_740_993u64, 0), (9_999_999_999_999_999_999, 22), (9_999_999_999_999_999_999, -22),
+                       (9_007_199_254_740_993, -22), (18_446_744_073_709_551_615 / 10, 19)] {
+            check(m, e, false);
+        }
+        assert_eq!(exact(1, 20, 0, false), None);
+        assert_eq!(exact(1, 1, 23, false), None);
+        assert_eq!(exact(1, 1, -23, false), None);
+    }
+
+    fn fused(text: &str) -> Result<(String, Option<u64>, usize)> {
+        let mut p = Parser { s: text, b: text.as_bytes(), pos: 0, depth: 0, max_depth: 8, defer: None, deferred: None };
+        let (t, v) = p.number_and_value()?;
+        Ok((t.to_string(), v.map(f64::to_bits), p.pos))
+    }
+
+    fn separate(text: &str) -> Result<(String, Option<u64>, usize)> {
+        let mut p = Parser { s: text, b: text.as_bytes(), pos: 0, depth: 0, max_depth: 8, defer: None, deferred: None };
+        let t = p.number()?;
+        Ok((t.to_string(), number_value(t).map(f64::to_bits), p.pos))
+    }
+
+    #[test]
+    fn numbers_are_read_in_one_scan_as_in_two() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let alphabet = b"0123456789012345678901234567890123456789-+.eE ,]x";
+        let mut texts: Vec<String> = ["0", "-0", "01", "-01", "1.", "1.e5", "1e", "1e+", "-", "1.5e-3", "12345678901234567890123",
+            "0.000000000000000000000000001", "1e1000000000000", "-1e-1000000000", "123456789.123456789", "00", "-.5", "1E+2x"]
+            .iter().map(|s| s.to_string()).collect();
+        for _ in 0..300_000 {
+            let n = 1 + rng.below(30);
+            let t: String = (0..n).map(|i| if i == 0 && rng.below(3) == 0 { '-' } else { alphabet[rng.below(alphabet.len())] as char }).collect();
+            texts.push(t);
+        }
+        for t in &texts {
+            assert_eq!(fused(t), separate(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn located_values_end_where_valid_text_ends_them() {
+        for v in [r#"[]"#, r#"[1,[2,[3]],{"a":"]}"}]"#, r#"["\"]","\\",{"k\"":[]}]"#, r#"[{"x":"[[[["}, "}"]"#] {
+            let long = format!("[{}{v}]", "1.25, ".repeat(40));
+            for text in [v.to_string(), long] {
+                let doc = format!("{text} , 5");
+                assert_eq!(locate(doc.as_bytes(), 0, 8), Some(text.len()), "{text}");
+                assert_eq!(locate(doc.as_bytes(), 0, 1), (text == "[]").then_some(2), "{text}: deeper than 1");
+                assert_eq!(code(&text), None);
+            }
+        }
+        assert_eq!(locate(b"[1, 2", 0, 8), None);
+        assert_eq!(locate(b"[\"]", 0, 8), None);
+        assert_eq!(locate(b"[\"\\", 0, 8), None);
+        assert_eq!(locate(b"[[1]]", 0, 2), Some(5));
+        assert_eq!(locate(b"[[1]]", 0, 1), None);
+    }
+
+    /// What [`parse_document_deferring`] and the check of its member report,
+    /// beside what [`parse_document`] reports.
+    fn both(text: &[u8], max_depth: u32) -> (Result<()>, Result<()>) {
+        let deferring = parse_document_deferring(text, max_depth, &TEST_DEFER).and_then(|(_, d)| match d {
+            Some(d) => d.check(),
+            None => Ok(()),
+        });
+        (deferring, parse_document(text, max_depth).map(drop))
+    }
+
+    const TEST_DEFER: Defer = Defer { name: "data", after: &[("m", "x")] };
+
+    #[test]
+    fn a_deferred_member_is_checked_as_the_whole_text_is() {
+        let bases = [
+            r#"{"m":"x","data":[[1,"a]\"",{"k":[2]}],[true,null,-0.5e3]],"y":[1,{"a":1,"b":2}]}"#,
+            r#"{"m":"x","y":{"p":[1,2]},"data":[{"a":[1,{"b":[]}]},"\u0041"],"z":3}"#,
+            r#"{"m":"x","data":[1,2,3]}"#,
+        ];
+        let alphabet: Vec<char> = r#"[]{},:"\ 0123456789.-eEtrunlfxa"#.chars().chain(['\u{1}', 'é']).collect();
+        let mut rng = Rng(0xdead_beef_cafe_f00d);
+        let mut deferred = 0;
+        for base in bases {
+            for round in 0..30_000 {
+                let mut t: Vec<char> = base.chars().collect();
+                for _ in 0..1 + rng.below(3) {
+                    let at = rng.below(t.len() + 1);
+                    match rng.below(4) {
+                        0 if at < t.len() => {
+                            t.remove(at);
+                        }
+                        1 if at < t.len() => t[at] = alphabet[rng.below(alphabet.len())],
+                        2 => {
+                            let end = (at + rng.below(8)).min(t.len());
+                            let piece: Vec<char> = t[at..end].to_vec();
+                            t.splice(at..at, piece);
+                        }
+                        _ => t.insert(at, alphabet[rng.below(alphabet.len())]),
+                    }
+                }
+                let text: String = t.into_iter().collect();
+                let depth = if round % 5 == 0 { 2 + rng.below(3) as u32 } else { 128 };
+                if let Ok((_, Some(_))) = parse_document_deferring(text.as_bytes(), depth, &TEST_DEFER) {
+                    deferred += 1;
+                }
+                let (a, b) = both(text.as_bytes(), depth);
+                assert_eq!(a, b, "{text} (depth {depth})");
+            }
+        }
+        assert!(deferred > 10_000, "only {deferred} texts deferred their member");
+        // a fault in the member wins over a later one, and over none
+        for (text, at) in [(r#"{"m":"x","data":[1,x],"y":}"#, 19), (r#"{"m":"x","data":[1,{"a":1,"a":2}]}"#, 26),
+                           (r#"{"m":"x","data":[[[1]]]} x"#, 18)] {
+            let (a, b) = both(text.as_bytes(), 3);
+            assert_eq!(a, b, "{text}");
+            assert!(a.is_err_and(|e| e.message().ends_with(&format!("at byte {at}"))), "{text}");
+        }
+        // not deferred: another member's name, or the marker member after it, or not an array
+        for text in [r#"{"m":"x","dat":[1]}"#, r#"{"data":[1],"m":"x"}"#, r#"{"m":"x","data":1}"#, r#"{"m":"y","data":[1]}"#] {
+            assert!(matches!(parse_document_deferring(text.as_bytes(), 8, &TEST_DEFER), Ok((_, None))), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_reader_validates_what_it_reads() {
+        let text = br#"{"m":"x","data":[[1, -2.5e1, "s"], [{"a": [true]}, null, false]]}"#;
+        let Ok((_, Some(d))) = parse_document_deferring(text, 128, &TEST_DEFER) else { panic!("not deferred") };
+        let mut r = d.reader();
+        let mut seen = Vec::new();
+        r.open_array().unwrap_or_else(|e| panic!("{e}"));
+        let mut first = true;
+        while r.next_item(first).unwrap_or_else(|e| panic!("{e}")) {
+            first = false;
+            r.open_array().unwrap_or_else(|e| panic!("{e}"));
+            let mut inner_first = true;
+            while r.next_item(inner_first).unwrap_or_else(|e| panic!("{e}")) {
+                inner_first = false;
+                match r.number().unwrap_or_else(|e| panic!("{e}")) {
+                    Some((t, v)) => seen.push(format!("{t}={v:?}")),
+                    None => seen.push(format!("{:?}", r.scalar().unwrap_or_else(|e| panic!("{e}")))),
+                }
+            }
+        }
+        assert_eq!(seen, ["1=Some(1.0)", "-2.5e1=Some(-25.0)", "String", "Object", "Null", "Bool(false)"]);
+        d.read_to_end(&r);
+        assert!(d.checked.get());
+        // a fault is reported as the whole text's parser reports it
+        let text = br#"{"m":"x","data":[1 2]}"#;
+        let Ok((_, Some(d))) = parse_document_deferring(text, 128, &TEST_DEFER) else { panic!("not deferred") };
+        let mut r = d.reader();
+        assert!(r.open_array().is_ok() && r.next_item(true).is_ok_and(|more| more));
+        assert!(r.number().is_ok());
+        let e = r.next_item(false).err();
+        assert_eq!(e.as_ref().map(Error::message), parse_document(text, 128).err().as_ref().map(Error::message));
+        assert!(!d.checked.get());
     }
 
     #[test]

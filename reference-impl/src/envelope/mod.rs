@@ -20,7 +20,7 @@ use std::cell::{Cell, RefCell};
 
 use crate::error::{Code, Error, Result};
 use crate::frame::{self, FrameView};
-use crate::json::{Document, Json, Member, number_value, object_members, parse_document};
+use crate::json::{Defer, Deferred, Document, Json, Member, number_value, object_members, parse_document_deferring};
 use crate::limits::Limits;
 use crate::value::Value;
 
@@ -235,17 +235,25 @@ impl Marker {
 /// An envelope's members, looked up by name.
 pub(crate) struct Members<'a> {
     list: Vec<Member<'a>>,
+    /// A member of the JSON text located but not yet validated ([`DEFER`]).
+    deferred: Option<Deferred<'a>>,
 }
+
+/// The member whose validation waits for its decoding, so that the text is
+/// read once: an `ndarray` json envelope's `data` (`spec/src/ndarray.md`),
+/// when the marker and the encoding come before it (as encoders write them).
+/// Whatever the envelope, [`decode_reusing`] validates it before it returns.
+const DEFER: Defer = Defer { name: "data", after: &[("__tywrap__", "ndarray"), ("encoding", "json")] };
 
 impl<'a> Members<'a> {
     /// The members of a frame's header, `buffers` taken out.
     fn of_frame(view: &FrameView<'a>) -> Members<'a> {
-        Members { list: view.members().to_vec() }
+        Members { list: view.members().to_vec(), deferred: None }
     }
 
     /// The members of an object span that the JSON layer validated.
     pub(crate) fn read(span: &'a str) -> Result<Members<'a>> {
-        Ok(Members { list: object_members(span)? })
+        Ok(Members { list: object_members(span)?, deferred: None })
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&Json<'a>> {
@@ -255,6 +263,12 @@ impl<'a> Members<'a> {
     /// The member's value and its text.
     pub(crate) fn get_with_text(&self, name: &str) -> Option<(&Json<'a>, &'a str)> {
         self.list.iter().find(|(k, _, _)| k == name).map(|(_, v, t)| (v, *t))
+    }
+
+    /// The member `name` when it is the deferred one: its value is a span
+    /// that the caller validates as it reads it ([`Deferred::reader`]).
+    pub(crate) fn deferred(&self, name: &str) -> Option<&Deferred<'a>> {
+        self.deferred.as_ref().filter(|_| name == DEFER.name)
     }
 
     /// The names, in document order.
@@ -300,13 +314,20 @@ pub fn decode_reusing(input: &[u8], limits: &Limits, buffer: Vec<u8>) -> Result<
         return decode_frame(&frame::read(input, limits)?, limits);
     }
     limits.input_bytes(input.len())?;
-    let members = match parse_document(input, limits.max_depth)? {
-        Document::Object(list) => Members { list },
-        Document::Other(what) => {
+    let members = match parse_document_deferring(input, limits.max_depth, &DEFER)? {
+        (Document::Object(list), deferred) => Members { list, deferred },
+        (Document::Other(what), _) => {
             return Err(Error::new(Code::NotEnvelope, "envelope.object", format!("the value is {what}, not an envelope object")));
         }
     };
-    decode_members(&members, limits, Place::Text(&Cell::new(buffer)))
+    let value = decode_members(&members, limits, Place::Text(&Cell::new(buffer)));
+    // A fault of the JSON text comes before every other ([json.syntax]):
+    // the deferred member is validated (unless its decoding did) before
+    // anything is reported.
+    if let Some(d) = &members.deferred {
+        d.check()?;
+    }
+    value
 }
 
 /// Decodes the envelope in a frame's header, its payload members referring

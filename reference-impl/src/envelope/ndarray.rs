@@ -11,7 +11,7 @@ use super::fields::{Unwritable, check_elements, read_leaf, read_number, read_sha
 use super::{Encoding, FrameOut, Members, Place, Version, field_type, missing};
 use crate::dtype::Dtype;
 use crate::error::{Code, Error, Result};
-use crate::json::{Cursor, Json, write_string};
+use crate::json::{Cursor, Deferred, Json, Reader, write_string};
 use crate::limits::Limits;
 use crate::payload::{arrow, base64};
 use crate::value::NdArray;
@@ -71,7 +71,7 @@ pub(crate) fn decode(
             };
             decode_arrow(payload, dtype, shape, limits, buffer)
         }
-        (Encoding::Json, _, Some(dtype), shape) => decode_json(payload_text, dtype, shape, limits),
+        (Encoding::Json, _, Some(dtype), shape) => decode_json(payload_text, m.deferred(payload_name), dtype, shape, limits),
         (Encoding::Frame, Place::Frame(buffers), Some(dtype), Some(shape)) => {
             let bytes = buffers.take("data", payload)?;
             decode_frame(bytes, dtype, shape, limits)
@@ -343,19 +343,30 @@ fn infer_shape(data: &str, limits: &Limits) -> Result<Vec<u64>> {
     Ok(shape)
 }
 
-fn decode_json(data: &str, dtype: Dtype, shape: Option<Vec<u64>>, limits: &Limits) -> Result<NdArray> {
+/// [ndarray.json.nesting], [ndarray.json.values] and [ndarray.json.elements]
+/// on `data`, the member's text. When the member is `deferred` (located but
+/// not yet validated: [`Deferred`]), the walk validates it as it reads it,
+/// in one pass; a walk that stops early (a nesting violation) leaves the
+/// rest to [`Deferred::check`], which the caller runs before it reports.
+fn decode_json(data: &str, deferred: Option<&Deferred<'_>>, dtype: Dtype, shape: Option<Vec<u64>>, limits: &Limits) -> Result<NdArray> {
     let shape = match shape {
         Some(s) => s,
-        None => infer_shape(data, limits)?,
+        None => {
+            // The v0 shape is inferred with a `Cursor`, which reads valid text only.
+            if let Some(d) = deferred {
+                d.check()?;
+            }
+            infer_shape(data, limits)?
+        }
     };
     let count = limits.shape(&shape, dtype.itemsize())? as usize;
     // One pass: the structure is checked against the shape
     // ([ndarray.json.nesting]) while the leaves are read. A nesting
     // violation anywhere wins over a value violation; among value
     // violations the first in C order wins, and after it the leaves are
-    // only skipped.
+    // only skipped (and validated).
     let mut walk = Walk {
-        c: Cursor::new(data),
+        r: deferred.map_or_else(|| Reader::over(data), Deferred::reader),
         shape: &shape,
         dtype,
         out: Vec::with_capacity(count * dtype.itemsize() as usize),
@@ -364,6 +375,9 @@ fn decode_json(data: &str, dtype: Dtype, shape: Option<Vec<u64>>, limits: &Limit
         index: Vec::with_capacity(shape.len()),
     };
     walk.level(0)?;
+    if let Some(d) = deferred {
+        d.read_to_end(&walk.r);
+    }
     if let Some(e) = walk.bad {
         return Err(e);
     }
@@ -373,7 +387,7 @@ fn decode_json(data: &str, dtype: Dtype, shape: Option<Vec<u64>>, limits: &Limit
 
 /// The single pass of [`decode_json`].
 struct Walk<'a, 's> {
-    c: Cursor<'a>,
+    r: Reader<'a>,
     shape: &'s [u64],
     dtype: Dtype,
     out: Vec<u8>,
@@ -381,64 +395,99 @@ struct Walk<'a, 's> {
     i: usize,
     /// The first value violation.
     bad: Option<Error>,
-    /// The position of the current item at each open level.
+    /// The position of the current item at each open level but the innermost.
     index: Vec<u64>,
 }
 
 impl Walk<'_, '_> {
-    fn here(&self) -> String {
-        self.index.iter().map(|i| format!("[{i}]")).collect()
+    /// `data[i][j]...`: the open levels' positions, then `last` when given.
+    fn here(&self, last: Option<u64>) -> String {
+        self.index.iter().chain(&last).map(|i| format!("[{i}]")).collect()
     }
 
-    fn leaf(&mut self) -> Result<()> {
-        if self.c.peek() == Some(b'[') {
-            return Err(nesting(format!("data{} is an array where shape {:?} puts an element", self.here(), self.shape)));
+    /// The leaf at the cursor, item `at` of its array (`None` for a 0-d array's `data`).
+    fn leaf(&mut self, at: Option<u64>) -> Result<()> {
+        if self.r.peek() == Some(b'[') {
+            return Err(nesting(format!("data{} is an array where shape {:?} puts an element", self.here(at), self.shape)));
         }
         let read = if self.bad.is_some() {
-            self.c.skip();
+            self.r.skip()?;
             Ok(())
-        } else if let Some((text, v)) = self.c.number_leaf() {
+        } else if let Some((text, v)) = self.r.number()? {
             read_number(text, v, self.dtype, &mut self.out)
         } else {
-            read_leaf(self.c.scalar(), self.dtype, &mut self.out)
+            read_leaf(self.r.scalar()?, self.dtype, &mut self.out)
         };
-        if let Err(why) = read {
+        self.judged(read);
+        Ok(())
+    }
+
+    /// Counts the leaf just read; keeps the first value violation.
+    fn judged(&mut self, read: std::result::Result<(), String>) {
+        if let Err(why) = read
+            && self.bad.is_none()
+        {
             self.bad = Some(
                 Error::new(Code::ValueDomain, "ndarray.json.values", format!("element {} (C order) {why}", self.i))
                     .at("/data"),
             );
         }
         self.i += 1;
-        Ok(())
+    }
+
+    /// The items of an innermost array, after its `[`: the count of them,
+    /// at most `want` (more is a nesting violation). Numbers, the common
+    /// leaves, are read here directly (a float64's bytes at once); any
+    /// other item goes through [`Walk::leaf`].
+    fn leaves(&mut self, want: u64) -> Result<u64> {
+        let mut n = 0u64;
+        while self.r.next_item(n == 0)? {
+            if n == want {
+                return Err(nesting(format!("data{} has more than {want} items", self.here(None))));
+            }
+            match self.r.number()? {
+                Some((_, Some(v))) if self.bad.is_none() && self.dtype == Dtype::Float64 => {
+                    self.out.extend_from_slice(&v.to_le_bytes());
+                    self.i += 1;
+                }
+                Some((text, v)) => {
+                    let read = if self.bad.is_none() { read_number(text, v, self.dtype, &mut self.out) } else { Ok(()) };
+                    self.judged(read);
+                }
+                None => self.leaf(Some(n))?,
+            }
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// [ndarray.json.nesting] at `level`: the value at the cursor against `shape[level..]`.
     fn level(&mut self, level: usize) -> Result<()> {
         if level == self.shape.len() {
-            return self.leaf();
+            return self.leaf(None);
         }
-        if self.c.peek() != Some(b'[') {
-            return Err(nesting(format!("data{} is an element where shape {:?} puts an array", self.here(), self.shape)));
+        if self.r.peek() != Some(b'[') {
+            return Err(nesting(format!("data{} is an element where shape {:?} puts an array", self.here(None), self.shape)));
         }
-        self.c.open_array();
+        self.r.open_array()?;
         let want = self.shape[level];
-        let innermost = level + 1 == self.shape.len();
-        let mut n = 0u64;
-        while self.c.next_item() {
-            if n == want {
-                return Err(nesting(format!("data{} has more than {want} items", self.here())));
-            }
-            self.index.push(n);
-            if innermost {
-                self.leaf()?;
-            } else {
+        let n = if level + 1 == self.shape.len() {
+            self.leaves(want)?
+        } else {
+            let mut n = 0u64;
+            while self.r.next_item(n == 0)? {
+                if n == want {
+                    return Err(nesting(format!("data{} has more than {want} items", self.here(None))));
+                }
+                self.index.push(n);
                 self.level(level + 1)?;
+                self.index.pop();
+                n += 1;
             }
-            self.index.pop();
-            n += 1;
-        }
+            n
+        };
         if n != want {
-            return Err(nesting(format!("data{} has {n} items; shape {:?} says {want}", self.here(), self.shape)));
+            return Err(nesting(format!("data{} has {n} items; shape {:?} says {want}", self.here(None), self.shape)));
         }
         Ok(())
     }
@@ -606,8 +655,128 @@ fn write_json_data(a: &NdArray, out: &mut String) -> Result<()> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
+    use super::super::Members;
     use super::*;
     use crate::value::Value;
+
+    /// The decoding of `text` as it was before `data` was deferred: the
+    /// whole text validated first, then the envelope read from its members.
+    fn undeferred(text: &[u8], limits: &Limits) -> Result<Value> {
+        use crate::json::{Document, parse_document};
+        limits.input_bytes(text.len())?;
+        let list = match parse_document(text, limits.max_depth)? {
+            Document::Object(list) => list,
+            Document::Other(what) => {
+                return Err(Error::new(Code::NotEnvelope, "envelope.object", format!("the value is {what}, not an envelope object")));
+            }
+        };
+        let members = Members { list, deferred: None };
+        super::super::decode_members(&members, limits, Place::Text(&std::cell::Cell::new(Vec::new())))
+    }
+
+    fn rejects(text: &str) -> (Code, &'static str) {
+        match crate::decode(text.as_bytes(), &Limits::default()) {
+            Ok(v) => panic!("{text}: accepted as {v:?}"),
+            Err(e) => (e.code(), e.clause()),
+        }
+    }
+
+    const HEAD: &str = r#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json""#;
+
+    #[test]
+    fn a_fault_of_the_text_wins_over_every_fault_of_data() {
+        let syntax = (Code::JsonSyntax, "json.syntax");
+        for rest in [
+            // a value violation, then a syntax error later in data, or after it
+            r#","dtype":"int8","shape":[3],"data":[1.5,2,x]}"#,
+            r#","dtype":"int8","shape":[2],"data":[1.5,2]} x"#,
+            r#","dtype":"int8","shape":[2],"data":[1.5,2],"x-y":}"#,
+            // a nesting violation, then a syntax error in data or after it
+            r#","dtype":"int8","shape":[2,1],"data":[[1],[2,]]}"#,
+            r#","dtype":"int8","shape":[1],"data":[[1]],}"#,
+            r#","dtype":"int8","shape":[3],"data":[1,2,3,4,5 6]}"#,
+            // an invalid dtype, a missing shape, an unknown member, a limit: each with data broken
+            r#","dtype":"float99","shape":[2],"data":[1,2,]}"#,
+            r#","dtype":"int8","data":[1,2,]}"#,
+            r#","dtype":"int8","shape":[2],"data":[1,2,],"extra":1}"#,
+            r#","dtype":"int8","shape":[1e300],"data":[1,"a]}"#,
+            r#","dtype":"int8","shape":[2],"data":[1,2}}"#,
+            r#","dtype":"int8","shape":[2],"data":[1,2"#,
+            r#","dtype":"datetime64[ns]","shape":[2],"data":[01,2]}"#,
+        ] {
+            assert_eq!(rejects(&format!("{HEAD}{rest}")), syntax, "{rest}");
+        }
+        // dtype after data in member order, and an invalid one with data broken
+        let after = r#","data":[[1,2],[3,4]],"dtype":"int8","shape":[2,2]}"#;
+        assert!(crate::decode(format!("{HEAD}{after}").as_bytes(), &Limits::default()).is_ok());
+        assert_eq!(rejects(&format!(r#"{HEAD},"data":[1,2,],"dtype":"nope","shape":[2]}}"#)), syntax);
+        assert_eq!(rejects(&format!(r#"{HEAD},"dtype":"nope","data":[1,2,],"shape":[2]}}"#)), syntax);
+        // the depth limit and duplicate keys inside data, against a nesting violation
+        let deep = format!(r#"{HEAD},"dtype":"int8","shape":[1],"data":[{}{}]}}"#, "[".repeat(200), "]".repeat(200));
+        assert_eq!(rejects(&deep), (Code::LimitExceeded, "json.depth"));
+        let dup = format!(r#"{HEAD},"dtype":"int8","shape":[2],"data":[[1],{{"a":1,"a":2}}]}}"#);
+        assert_eq!(rejects(&dup), (Code::JsonDuplicateKey, "json.duplicate-keys"));
+        // without a fault of the text, the envelope's own order stands
+        assert_eq!(rejects(&format!(r#"{HEAD},"dtype":"int8","shape":[2,1],"data":[[1.5],[2,3]]}}"#)), (Code::ShapeMismatch, "ndarray.json.nesting"));
+        assert_eq!(rejects(&format!(r#"{HEAD},"dtype":"int8","shape":[3],"data":[1.5,[2],300]}}"#)), (Code::ShapeMismatch, "ndarray.json.nesting"));
+        assert_eq!(rejects(&format!(r#"{HEAD},"dtype":"int8","shape":[3],"data":[1,{{"a":"]"}},300]}}"#)), (Code::ValueDomain, "ndarray.json.values"));
+        assert_eq!(rejects(&format!(r#"{HEAD},"dtype":"float99","shape":[2],"data":[1,[2]]}}"#)), (Code::DtypeUnsupported, "ndarray.dtype.table"));
+    }
+
+    /// Random edits of envelopes decode exactly as they did when the whole
+    /// text was validated first: the same value, or the same error (code,
+    /// clause, message, path).
+    #[test]
+    fn deferred_data_decodes_as_validated_data_did() {
+        let bases = [
+            r#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"int8","shape":[2,3],"data":[[1,2,3],[4,5,6]]}"#,
+            r#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","data":[[1,2.5,3],[4,5,6]],"dtype":"int8","shape":[2,3]}"#,
+            r#"{"__tywrap__":"ndarray","encoding":"json","dtype":"float32","data":[[0.5,"x"],[null,[1]]]}"#,
+            r#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"float64","shape":[4],"data":[1e400,-0.0,12345678901234567890,1.5e-3]}"#,
+            r#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"bool","shape":[2,2],"data":[[true,false],[{"a":[1]},"s\"]"]]}"#,
+            r#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"uint16","shape":[],"data":7}"#,
+        ];
+        let alphabet: Vec<char> = r#"[]{},:"\ 0123456789.-eEtrunlfxa"#.chars().chain(['\u{1}', 'é']).collect();
+        let mut x = 0x0123_4567_89ab_cdefu64;
+        let mut rng = move |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        let (mut ok, mut semantic) = (0, 0);
+        for base in bases {
+            for round in 0..20_000 {
+                let mut t: Vec<char> = base.chars().collect();
+                for _ in 0..1 + rng(3) {
+                    let at = rng(t.len() + 1);
+                    match rng(4) {
+                        0 if at < t.len() => {
+                            t.remove(at);
+                        }
+                        1 if at < t.len() => t[at] = alphabet[rng(alphabet.len())],
+                        2 => {
+                            let end = (at + rng(8)).min(t.len());
+                            let piece: Vec<char> = t[at..end].to_vec();
+                            t.splice(at..at, piece);
+                        }
+                        _ => t.insert(at, alphabet[rng(alphabet.len())]),
+                    }
+                }
+                let text: String = t.into_iter().collect();
+                let limits = if round % 4 == 0 { Limits { max_depth: 2 + rng(3) as u32, ..Limits::default() } } else { Limits::default() };
+                let got = crate::decode(text.as_bytes(), &limits);
+                let want = undeferred(text.as_bytes(), &limits);
+                match &got {
+                    Ok(_) => ok += 1,
+                    Err(e) if !e.clause().starts_with("json.") => semantic += 1,
+                    Err(_) => {}
+                }
+                assert_eq!(got, want, "{text}");
+            }
+        }
+        assert!(ok > 400 && semantic > 10_000, "{ok} accepted, {semantic} semantic rejections");
+    }
 
     /// The arrow encoder writes fixed-width columns around the array's own
     /// bytes; the stream must be the one arrow-rs's writer gives.
