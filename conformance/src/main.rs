@@ -148,6 +148,10 @@ enum Command {
         /// Run every case under every mutant, not only its kills.
         #[arg(long)]
         full: bool,
+        /// Mutants run at once, each in its own harness process (default:
+        /// the number of CPUs).
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
     },
 }
 
@@ -342,55 +346,96 @@ fn fuzz_seeds(suite_root: &std::path::Path, out: &std::path::Path) -> Result<boo
     Ok(true)
 }
 
-fn mutants(suite_root: &std::path::Path, manifest: &std::path::Path, full: bool) -> Result<bool, String> {
+/// One mutant's verdict: its line in the table, whether the suite caught it,
+/// and whether it is a problem (survived, or some of its named kills pass).
+struct MutantVerdict {
+    line: String,
+    caught: bool,
+    problem: bool,
+}
+
+fn mutants(suite_root: &std::path::Path, manifest: &std::path::Path, full: bool, jobs: usize) -> Result<bool, String> {
     let suite = Suite::load(suite_root)?;
     let schemas = Schemas::load()?;
     let text = std::fs::read_to_string(manifest).map_err(|e| format!("reading {}: {e}", manifest.display()))?;
     let list: Vec<serde_json::Value> = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", manifest.display()))?;
-    let (mut killed, mut problems) = (0usize, Vec::new());
     println!("{:<36} {:>8}  verdict ({})", "mutant", "failing", if full { "every case" } else { "the cases each mutant's kills name" });
-    for m in &list {
-        let field = |k: &str| m.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
-        let (name, command) = (field("name"), field("command"));
-        let kills: Vec<String> = m
-            .get("kills")
-            .and_then(serde_json::Value::as_array)
-            .map(|a| a.iter().filter_map(|k| k.as_str().map(str::to_string)).collect())
-            .unwrap_or_default();
-        let unknown: Vec<&String> =
-            kills.iter().filter(|k| !suite.vectors.iter().any(|v| &v.id == *k) && !suite.groups.iter().any(|g| &g.id == *k)).collect();
-        if kills.is_empty() || !unknown.is_empty() {
-            println!("{name:<36} {:>8}  names no kills, or kills that are not in the suite: {unknown:?}", "-");
-            problems.push(name.clone());
-            continue;
+    // Each mutant is its own harness process, so they run `jobs` at a time;
+    // the table is printed in manifest order, each line as soon as every
+    // line before it is known.
+    let verdicts: Vec<std::sync::Mutex<Option<Result<MutantVerdict, String>>>> =
+        list.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let printed = std::sync::Mutex::new(0usize);
+    let jobs = jobs.clamp(1, list.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(m) = list.get(i) else { break };
+                    let verdict = mutant_verdict(m, &suite, &schemas, full);
+                    *verdicts[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(verdict);
+                    let mut done = printed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    while let Some(slot) = verdicts.get(*done) {
+                        match &*slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) {
+                            Some(Ok(v)) => println!("{}", v.line),
+                            Some(Err(_)) => {}
+                            None => break,
+                        }
+                        *done += 1;
+                    }
+                }
+            });
         }
-        let mut h = ProcessHarness::start(&command, ProcessOptions::default(), None).map_err(|e| format!("mutant {name}: {e}"))?;
-        let cases = if full { Vec::new() } else { kills.clone() };
-        let opts = RunOptions { require_codes: true, cases, ..RunOptions::default() };
-        let result = runner::run(&mut h, &suite, &schemas, &opts);
-        let failing: Vec<&str> =
-            result.records.iter().filter(|r| r.status != runner::Status::Pass).map(|r| r.id.as_str()).collect();
-        let missing: Vec<&String> = kills.iter().filter(|k| !failing.contains(&k.as_str())).collect();
-        let caught = !result.conforms();
-        killed += usize::from(caught);
-        let verdict = match (caught, missing.is_empty()) {
-            (true, true) => "killed".to_string(),
-            (true, false) => format!("killed, but these pass: {missing:?}"),
-            (false, _) => "SURVIVED".to_string(),
-        };
-        if !caught || !missing.is_empty() {
-            problems.push(name.clone());
-        }
-        println!("{name:<36} {:>8}  {verdict}", failing.len());
+    });
+    let (mut killed, mut problems) = (0usize, 0usize);
+    for slot in verdicts {
+        let v = slot.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).ok_or("a mutant was not run")??;
+        killed += usize::from(v.caught);
+        problems += usize::from(v.problem);
     }
     println!("kill rate: {killed}/{} ({:.0}%)", list.len(), 100.0 * killed as f64 / list.len().max(1) as f64);
-    Ok(problems.is_empty() && !list.is_empty())
+    Ok(problems == 0 && !list.is_empty())
+}
+
+fn mutant_verdict(m: &serde_json::Value, suite: &Suite, schemas: &Schemas, full: bool) -> Result<MutantVerdict, String> {
+    let field = |k: &str| m.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
+    let (name, command) = (field("name"), field("command"));
+    let kills: Vec<String> = m
+        .get("kills")
+        .and_then(serde_json::Value::as_array)
+        .map(|a| a.iter().filter_map(|k| k.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    let unknown: Vec<&String> =
+        kills.iter().filter(|k| !suite.vectors.iter().any(|v| &v.id == *k) && !suite.groups.iter().any(|g| &g.id == *k)).collect();
+    if kills.is_empty() || !unknown.is_empty() {
+        let line = format!("{name:<36} {:>8}  names no kills, or kills that are not in the suite: {unknown:?}", "-");
+        return Ok(MutantVerdict { line, caught: false, problem: true });
+    }
+    let mut h = ProcessHarness::start(&command, ProcessOptions::default(), None).map_err(|e| format!("mutant {name}: {e}"))?;
+    let cases = if full { Vec::new() } else { kills.clone() };
+    let opts = RunOptions { require_codes: true, cases, ..RunOptions::default() };
+    let result = runner::run(&mut h, suite, schemas, &opts);
+    let failing: Vec<&str> = result.records.iter().filter(|r| r.status != runner::Status::Pass).map(|r| r.id.as_str()).collect();
+    let missing: Vec<&String> = kills.iter().filter(|k| !failing.contains(&k.as_str())).collect();
+    let caught = !result.conforms();
+    let verdict = match (caught, missing.is_empty()) {
+        (true, true) => "killed".to_string(),
+        (true, false) => format!("killed, but these pass: {missing:?}"),
+        (false, _) => "SURVIVED".to_string(),
+    };
+    let line = format!("{name:<36} {:>8}  {verdict}", failing.len());
+    Ok(MutantVerdict { line, caught, problem: !caught || !missing.is_empty() })
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Run(args) => run(&args),
-        Command::Mutants { suite, manifest, full } => mutants(&suite.suite, &manifest, full),
+        Command::Mutants { suite, manifest, full, jobs } => {
+            let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+            mutants(&suite.suite, &manifest, full, jobs)
+        }
         Command::FuzzSeeds { suite, out } => fuzz_seeds(&suite.suite, &out),
         Command::Differential { suite, implementations, count, seed, out } => {
             differential(&suite.suite, &implementations, count, seed, &out)
