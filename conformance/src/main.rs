@@ -365,6 +365,11 @@ fn mutants(suite_root: &std::path::Path, manifest: &std::path::Path, full: bool,
     // line before it is known.
     let verdicts: Vec<std::sync::Mutex<Option<Result<MutantVerdict, String>>>> =
         list.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    // Longest first: a mutant that drops a limit runs until its kill's wall
+    // budget ([vector.budget]) stops it, so mutants start in the order of
+    // their largest kill budget, and the last to end is not one of those.
+    let mut order: Vec<usize> = (0..list.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(largest_budget(&list[i], &suite)));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let printed = std::sync::Mutex::new(0usize);
     let jobs = jobs.clamp(1, list.len().max(1));
@@ -372,8 +377,8 @@ fn mutants(suite_root: &std::path::Path, manifest: &std::path::Path, full: bool,
         for _ in 0..jobs {
             scope.spawn(|| {
                 loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(m) = list.get(i) else { break };
+                    let Some(&i) = order.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) else { break };
+                    let m = &list[i];
                     let verdict = mutant_verdict(m, &suite, &schemas, full);
                     *verdicts[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(verdict);
                     let mut done = printed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -397,6 +402,18 @@ fn mutants(suite_root: &std::path::Path, manifest: &std::path::Path, full: bool,
     }
     println!("kill rate: {killed}/{} ({:.0}%)", list.len(), 100.0 * killed as f64 / list.len().max(1) as f64);
     Ok(problems == 0 && !list.is_empty())
+}
+
+/// The largest wall budget, in ms, among the vectors a mutant names as its kills.
+fn largest_budget(m: &serde_json::Value, suite: &Suite) -> u64 {
+    let kills = m.get("kills").and_then(serde_json::Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    kills
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .filter_map(|k| suite.vectors.iter().find(|v| v.id == k))
+        .filter_map(|v| v.raw.get("budget")?.get("wall_ms")?.as_u64())
+        .max()
+        .unwrap_or(0)
 }
 
 fn mutant_verdict(m: &serde_json::Value, suite: &Suite, schemas: &Schemas, full: bool) -> Result<MutantVerdict, String> {
