@@ -469,6 +469,11 @@ def text_vectors(S: Suite):
        ["json.numbers"])
     tv("ndarray-text-uint8-fraction-spellings", "uint8 data 255.0 and 0e5", "uint8",
        "[255.0, 0e5]", "np.array([255, 0], dtype=np.uint8)", ["json.numbers"])
+    long_mantissas_vector(t)
+    rows = [[k % 100] for k in range(150)]
+    tv("ndarray-text-int8-150-rows", "int8 data of 150 one-item rows: more arrays than the depth limit, none deeper",
+       "int8", json.dumps(rows), "(np.arange(150) % 100).astype(np.int8).reshape(150, 1)",
+       ["json.depth", "ndarray.json.nesting"])
     tv("ndarray-text-shape-negative-zero", "shape entry -0 is the integer 0", "float64", "[]",
        "np.zeros((0,))", ["ndarray.shape.items", "json.numbers"], shape_text="[-0]",
        tags=["interpretation"])
@@ -486,6 +491,45 @@ def text_vectors(S: Suite):
                     "np.array([1.5, -2.25], dtype=np.float16)")
     S.group("eq-ndarray-float16-b64-escape", "b64 with \\/ escapes decodes like the plain text",
             ["ndarray-arrow-float16-pair", "ndarray-text-b64-solidus-escape"])
+
+
+def long_mantissa_texts() -> list:
+    """Numbers whose nearest binary64 a one-scan reader could get wrong (json.numbers):
+    mantissas above 2^53 at every exponent within ±22 (read with integer arithmetic),
+    exact ties between two binary64 values and their neighbours (written m * 10^-p, m
+    above 2^53), more than 19 significant digits with a small exponent (the mantissa
+    no longer fits 64 bits), and digit runs of every length around 8 and 16 digits."""
+    out = [f"1234567890123456789e{e}" for e in range(-22, 23)]
+    out += ["9876543210987654321e-2", "9007199254740993e-1", "18014398509481985e-1",
+            "9999999999999999999e-22", "9999999999999999999e22", "1844674407370955161e1",
+            "9007199254740993e3", "12345678901234567e-7"]
+    for p in range(1, 5):
+        for i in (0, 1, 7):
+            m = ((1 << 53) + 1 + 2 * i) * 5 ** p  # (odd 54-bit) / 2^p, a tie
+            for d in (-1, 0, 1):
+                s = str(m + d)
+                out.append(f"{s[:-p]}.{s[-p:]}")
+    out += ["123456789012345678901234", "9.9999999999999999999", "1234567890.1234567890123",
+            "-98765432109876543210e-3"]
+    for k in range(1, 20):
+        out += ["7" * k, "0." + "3" * k, "-" + "5" * k + ".25"]
+    out += ["12345678", "1234567812345678", "0.12345678", "87654321e-8", "1.5E+3", "25e-1"]
+    return out
+
+
+def long_mantissas_vector(t):
+    nums = long_mantissa_texts()
+    data = "[" + ", ".join(nums) + "]"
+    expr = f"np.array({data}, dtype=np.float64)"
+    a = run(expr)
+    # Python reads each literal as its nearest binary64, as float() reads the text
+    assert [x.hex() for x in a.tolist()] == [float(s).hex() for s in nums]
+    # data last, so that the last number ends within the text's last 8 bytes
+    text = ('{"__tywrap__": "ndarray", "codecVersion": 1, "encoding": "json", "dtype": "float64", '
+            f'"shape": [{len(nums)}], "data": {data}}}')
+    t("ndarray-text-float64-long-mantissas",
+      "float64 data: mantissas above 2^53 at exponents -22 to 22, ties, 20+ digits, digit runs of 1 to 19",
+      text, ["json.numbers", "ndarray.json.values"], value=canon(a), expr=expr)
 
 
 def add_json_id(S, vid, desc, expr, clauses=()):

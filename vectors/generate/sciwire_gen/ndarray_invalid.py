@@ -85,6 +85,15 @@ def json_text_vectors(S: Suite):
         plain.replace("[1.5, 2.5]", "[.5, 2.5]"))
     syn("ndarray-invalid-json-trailing-dot", "number written 1.", plain.replace("[1.5, 2.5]", "[1., 2.5]"))
     syn("ndarray-invalid-json-hex-number", "number written 0x10", plain.replace('[2]', '[0x2]'))
+    # malformed numbers inside data, which a one-scan number reader must refuse as the grammar does
+    for vid, desc, d in [
+            ("ndarray-invalid-json-data-lone-minus", "data item written - alone", "[1.5, -]"),
+            ("ndarray-invalid-json-data-minus-bare-fraction", "data item written -.5", "[-.5, 2.5]"),
+            ("ndarray-invalid-json-data-leading-zero", "data item written 01.5", "[01.5, 2.5]"),
+            ("ndarray-invalid-json-data-empty-exponent", "data item written 1.5e", "[1.5e, 2.5]"),
+            ("ndarray-invalid-json-data-signed-empty-exponent", "data item written 1.5e+", "[1.5, 2.5e+]"),
+    ]:
+        syn(vid, desc, plain.replace("[1.5, 2.5]", d))
     syn("ndarray-invalid-json-comment", "a /* */ comment before the value", "/* c */ " + plain)
     syn("ndarray-invalid-json-python-true", "Python literal True", tail + ', "x-flag": True}')
     syn("ndarray-invalid-json-unquoted-key", "member name without quotes", tail + ", x-a: 1}")
@@ -208,6 +217,19 @@ def json_text_vectors(S: Suite):
     S.invalid("ndarray-invalid-json-syntax-before-envelope",
               "syntax error in a text that is also no envelope", SYN + ["envelope.object"],
               T('[1, 2,]'), "E_JSON_SYNTAX", hand("a non-envelope with a trailing comma"), tags=po)
+    # a fault inside data is earlier than what follows it, even when data is read last
+    S.invalid("ndarray-invalid-json-data-syntax-before-duplicate",
+              "syntax error inside data earlier than a duplicate key after it", SYN + ["json.duplicate-keys"],
+              T(plain.replace("[1.5, 2.5]", "[1.5, x]")[:-1] + ', "shape": [2]}'), "E_JSON_SYNTAX",
+              hand(why), tags=po)
+    S.invalid("ndarray-invalid-json-nesting-then-data-syntax",
+              "data's first item an array where shape puts an element, a syntax error later in data",
+              SYN + ["ndarray.json.nesting"], T(plain.replace("[1.5, 2.5]", "[[1.5], 2.5 x]")),
+              "E_JSON_SYNTAX", hand(why), tags=po)
+    S.invalid("ndarray-invalid-json-value-then-null", "int8 data 1.5 (no integer), then null",
+              ["ndarray.json.values"],
+              T(plain.replace("[1.5, 2.5]", "[1.5, null, true]").replace('"float64"', '"int8"').replace("[2]", "[3]")),
+              "E_VALUE_DOMAIN", hand(why), tags=po)
     S.invalid("ndarray-invalid-json-codec-version-1e400", "codecVersion 1e400 has no value",
               ["envelope.codec-version", "json.numbers"],
               T(plain.replace('"codecVersion": 1,', '"codecVersion": 1e400,')), "E_CODEC_VERSION",
