@@ -75,6 +75,18 @@ def text_vectors(S: Suite):
               "E_LIMIT_EXCEEDED", hand(why + ", one data item nested deeply"), tags=["boundary"])
     S.invalid("sparse-invalid-json-trailing-comma-indices", "trailing comma inside indices",
               ["json.syntax"], T(plain.replace("[1, 0, 2]", "[1, 0, 2,]")), "E_JSON_SYNTAX", hand(why))
+    # A member named data outside the ndarray json envelope is validated with the
+    # rest of the text, even when it comes after the marker and the encoding, and
+    # even when other members hold the strings "ndarray" and "json".
+    assert plain.index('"encoding"') < plain.index('"data"') and '"data": [1.5, 2.0, -1.0]' in plain, plain
+    S.invalid("sparse-invalid-json-data-bare-t", "sparse data with a bare t among its numbers",
+              ["json.syntax", "sparse.values"], T(plain.replace("[1.5, 2.0, -1.0]", "[1.5, t]")),
+              "E_JSON_SYNTAX", hand(why))
+    S.invalid("sparse-invalid-json-data-bare-t-ndarray-strings",
+              "sparse data with a bare t, after x- members holding \"ndarray\" and \"json\"",
+              ["json.syntax", "sparse.values", "envelope.extension-members"],
+              T(plain.replace('"data": [1.5, 2.0, -1.0]', '"x-a": "ndarray", "x-b": "json", "data": [1.5, t]')),
+              "E_JSON_SYNTAX", hand(why))
 
 
 def envelope_vectors(S: Suite):
