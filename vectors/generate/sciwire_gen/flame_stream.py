@@ -327,6 +327,17 @@ def flamepy_value(data: bytes):
         return "unconvertible", f"{type(e).__name__}: {e}"
 
 
+def flamepy_reads(data: bytes) -> bool:
+    """Whether flamepy's reader returns an object for `data` (what it returns is not converted:
+    a hostile limit vector holds millions of cells, and the verdict is all that is wanted)."""
+    assert data[:3] == ft.PREFIX and data[3] in TAG_NAME, "never unpickled here"
+    try:
+        _deserialize_object_data(data)
+    except Exception:  # noqa: BLE001 - flamepy's verdict, whatever it raises
+        return False
+    return True
+
+
 def sanity_decode(vid, data: bytes, value):
     got = decode(data)
     assert got == value, f"{vid}: the generator's reader gives {str(got)[:300]}, not {str(value)[:300]}"

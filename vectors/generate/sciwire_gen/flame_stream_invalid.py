@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from .arrowbytes import Msg, i64, messages, patch, schema_message_int64
 from .common import HOSTILE_BUDGET, hand
-from .flame_stream import flamepy_value, run, src, written
+from .flame_stream import flamepy_reads, run, src, written
 
 EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"
 PO = ["processing-order"]
@@ -60,8 +60,8 @@ def stream_invalid_vectors(add):
         return run(written(expr))
 
     def a(vid, desc, clauses, data, code, source, **kw):
-        verdict, _ = flamepy_value(data)
-        if verdict in ("value", "unconvertible") and "flamepy" not in desc:
+        # "value" and "unconvertible" alike: flamepy returned something
+        if flamepy_reads(data) and "flamepy" not in desc:
             note = " (flamepy reads it)"
             if len(desc) + len(note) < 120:
                 desc += note
