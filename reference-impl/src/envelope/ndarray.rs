@@ -13,6 +13,7 @@ use crate::dtype::Dtype;
 use crate::error::{Code, Error, Result};
 use crate::json::{Cursor, Deferred, Json, Reader, write_string};
 use crate::limits::Limits;
+use crate::payload::arrow::Column;
 use crate::payload::{arrow, base64};
 use crate::value::NdArray;
 
@@ -131,12 +132,21 @@ fn decode_arrow(
     // or the caller's (`decode_reusing`).
     bytes.clear();
     base64::decode_into(text, limits, clause, &mut bytes).map_err(|e| e.at("/b64"))?;
-    let whole = Buffer::from_vec(bytes);
-    let (dtype, shape, data) = decode_stream(&whole, dtype, shape, limits)?;
+    // A dtype stored as it is (the one a v1 envelope names) has its values
+    // taken from the decoded bytes where they lie, without arrow-rs: no
+    // `Buffer` to view them through. Otherwise arrow-rs's columns view it.
+    let (dtype, shape, data, bytes) = if dtype.is_some_and(stored_as_is) {
+        let (dtype, shape, data) = decode_stream(&bytes, None, dtype, shape, limits)?;
+        (dtype, shape, data, Ok(bytes))
+    } else {
+        let whole = Buffer::from_vec(bytes);
+        let (dtype, shape, data) = decode_stream(whole.as_slice(), Some(&whole), dtype, shape, limits)?;
+        (dtype, shape, data, whole.into_vec::<u8>())
+    };
     let data = match data {
         Data::Owned(v) => v,
         // The stream's other bytes are dropped; the elements moved to the front.
-        Data::At(at, len) => match whole.into_vec::<u8>() {
+        Data::At(at, len) => match bytes {
             Ok(mut v) => {
                 v.copy_within(at..at + len, 0);
                 v.truncate(len);
@@ -154,11 +164,13 @@ enum Data {
     At(usize, usize),
 }
 
-fn decode_stream(whole: &Buffer, dtype: Option<Dtype>, shape: Option<Vec<u64>>, limits: &Limits) -> Result<(Dtype, Vec<u64>, Data)> {
-    let stream = arrow::read(whole.as_slice())?;
+/// Decodes the stream `bytes`; `whole`, when given, holds them, and
+/// arrow-rs's columns are views of it.
+fn decode_stream(bytes: &[u8], whole: Option<&Buffer>, dtype: Option<Dtype>, shape: Option<Vec<u64>>, limits: &Limits) -> Result<(Dtype, Vec<u64>, Data)> {
+    let stream = arrow::read(bytes)?;
 
-    let names = &stream.field_names;
-    if names.len() != 1 || names[0] != "value" || stream.dictionary_fields {
+    if !stream.one_field_named("value") || stream.dictionary_fields {
+        let names = stream.field_names();
         let why = if stream.dictionary_fields { " (dictionary-encoded)".to_string() } else { String::new() };
         return Err(Error::new(
             Code::ArrowSchema,
@@ -166,14 +178,15 @@ fn decode_stream(whole: &Buffer, dtype: Option<Dtype>, shape: Option<Vec<u64>>, 
             format!("the schema has fields {names:?}{why}; exactly one plain field named \"value\" is required"),
         ));
     }
-    let Some(schema) = &stream.schema else {
+    let Some(field_type) = stream.first_type() else {
         return Err(Error::new(Code::ArrowPayload, "ndarray.arrow.stream", "the schema cannot be read"));
     };
     // The Arrow format reads an empty timezone as no timezone.
-    let arrow_type = &match schema.fields()[0].data_type() {
-        arrow_schema::DataType::Timestamp(u, Some(tz)) if tz.is_empty() => arrow_schema::DataType::Timestamp(*u, None),
-        t => t.clone(),
+    let empty_tz = match field_type {
+        arrow_schema::DataType::Timestamp(u, Some(tz)) if tz.is_empty() => Some(arrow_schema::DataType::Timestamp(*u, None)),
+        _ => None,
     };
+    let arrow_type = empty_tz.as_ref().unwrap_or(field_type);
     let dtype = match dtype {
         Some(d) if d.arrow_type() == *arrow_type => d,
         Some(d) => {
@@ -187,8 +200,16 @@ fn decode_stream(whole: &Buffer, dtype: Option<Dtype>, shape: Option<Vec<u64>>, 
             missing("ndarray.legacy-v0", "dtype", &format!(" for an Arrow column of type {arrow_type}"))
         })?,
     };
-    let column = stream.decode_batch_in(Some(whole))?.map(|b| b.column(0).clone());
-    let len = column.as_ref().map_or(0, |c| c.len()) as u64;
+    // A dtype stored as it is has its values taken from the body as they lie
+    // there (no arrow-rs column), after the same checks.
+    let fixed_width = stored_as_is(dtype).then(|| dtype.itemsize() as usize);
+    let column = stream.decode_column_in(whole, fixed_width)?;
+    let (len, nulls) = match &column {
+        None => (0, 0),
+        Some(Column::Values { len, nulls, .. }) => (*len, *nulls),
+        Some(Column::Array(col)) => (col.len(), col.null_count()),
+    };
+    let len = len as u64;
     let shape = match shape {
         Some(shape) => {
             let count = limits.shape(&shape, dtype.itemsize())?;
@@ -206,21 +227,19 @@ fn decode_stream(whole: &Buffer, dtype: Option<Dtype>, shape: Option<Vec<u64>>, 
             vec![len]
         }
     };
+    if nulls > 0 {
+        return Err(Error::new(Code::ArrowNulls, "ndarray.arrow.nulls", format!("the Arrow column has {nulls} null elements")));
+    }
     let data = match column {
         None => Data::Owned(Vec::new()),
-        Some(col) => {
-            if col.null_count() > 0 {
-                return Err(Error::new(
-                    Code::ArrowNulls,
-                    "ndarray.arrow.nulls",
-                    format!("the Arrow column has {} null elements", col.null_count()),
-                ));
-            }
-            match stored(&col, dtype, whole)? {
-                Some(data) => data,
-                None => Data::Owned(column_bytes(&col, dtype)?),
-            }
-        }
+        Some(Column::Values { bytes: values, .. }) => match arrow::within(bytes, values) {
+            Some(at) => Data::At(at, values.len()),
+            None => Data::Owned(values.to_vec()),
+        },
+        Some(Column::Array(col)) => match stored(&col, dtype, bytes)? {
+            Some(data) => data,
+            None => Data::Owned(column_bytes(&col, dtype)?),
+        },
     };
     Ok((dtype, shape, data))
 }
@@ -233,9 +252,10 @@ fn stored_as_is(dtype: Dtype) -> bool {
 
 /// The element bytes of a column whose dtype is stored as it is
 /// (fixed-width, little-endian: every dtype but bool, date and the strings)
-/// as they lie in `whole`, or copied when arrow-rs moved them; `None` for
+/// as they lie in `whole` (the stream's bytes), or copied when arrow-rs
+/// moved them (or read a copy of them); `None` for
 /// the other dtypes.
-fn stored(col: &ArrayRef, dtype: Dtype, whole: &Buffer) -> Result<Option<Data>> {
+fn stored(col: &ArrayRef, dtype: Dtype, whole: &[u8]) -> Result<Option<Data>> {
     if !stored_as_is(dtype) {
         return Ok(None);
     }
@@ -245,7 +265,7 @@ fn stored(col: &ArrayRef, dtype: Dtype, whole: &Buffer) -> Result<Option<Data>> 
     let bytes = buf.get(data.offset() * w..(data.offset() + n) * w).ok_or_else(|| {
         Error::new(Code::ArrowPayload, "ndarray.arrow.stream", "the column's value buffer is too short")
     })?;
-    Ok(Some(match arrow::within(whole.as_slice(), bytes) {
+    Ok(Some(match arrow::within(whole, bytes) {
         Some(at) => Data::At(at, bytes.len()),
         None => Data::Owned(bytes.to_vec()),
     }))

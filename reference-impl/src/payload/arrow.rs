@@ -3,7 +3,12 @@
 //! The framing (continuation markers, lengths, message order, buffer bounds,
 //! end-of-stream, trailing bytes) is checked here against the bytes present
 //! before anything reaches arrow-rs, whose reader can panic on malformed
-//! input; what arrow-rs does after that runs under `catch_unwind`.
+//! input; what arrow-rs does after that runs under `catch_unwind`. A schema
+//! of one plain field of a type from the dtype table is read from the
+//! flatbuffer without arrow-rs (`simple_type`), and a fixed-width column's
+//! values are taken from the body where they lie (`fixed_values`), after the
+//! checks arrow-rs would make, in its order; a batch those checks refuse
+//! goes to arrow-rs, which words the rejection as before.
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -14,7 +19,7 @@ use arrow_buffer::Buffer;
 use arrow_ipc::reader::read_record_batch;
 use arrow_ipc::writer::StreamWriter;
 use arrow_ipc::{Endianness, MessageHeader, MetadataVersion, root_as_message};
-use arrow_schema::{Field, Schema};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
 
 use crate::error::{Code, Error, Result};
 
@@ -29,16 +34,29 @@ fn bad(why: impl Into<String>) -> Error {
 }
 
 /// A stream whose framing is sound: its schema, and its one record batch
-/// still undecoded (see [`Stream::decode_batch_in`]).
+/// still undecoded (see [`Stream::decode_column_in`]).
 pub(crate) struct Stream<'a> {
-    /// The schema, as arrow-rs reads it; `None` only when a field is
-    /// dictionary-encoded in a way arrow-rs cannot read.
-    pub schema: Option<Arc<Schema>>,
-    /// The top-level field names.
-    pub field_names: Vec<&'a str>,
+    fb_schema: arrow_ipc::Schema<'a>,
+    /// The one field's type, read from the flatbuffer, when the schema is
+    /// one plain field of a type whose reading by arrow-rs's
+    /// `try_fb_to_schema` cannot fail ([`simple_type`]); arrow-rs's schema
+    /// is then not built.
+    simple: Option<DataType>,
+    /// The schema, as arrow-rs reads it, when it is not `simple`; `None`
+    /// too when a field is dictionary-encoded in a way arrow-rs cannot read.
+    schema: Option<Arc<Schema>>,
     /// Whether any top-level field is dictionary-encoded.
     pub dictionary_fields: bool,
     batch: Option<(arrow_ipc::RecordBatch<'a>, &'a [u8], usize)>,
+}
+
+/// The column of a stream's record batch ([`Stream::decode_column_in`]).
+pub(crate) enum Column<'a> {
+    /// A column of a fixed-width type: its length, its null count (its
+    /// bitmap agrees), and its `len` elements' bytes as they lie in the body.
+    Values { len: usize, nulls: usize, bytes: &'a [u8] },
+    /// A column arrow-rs decoded.
+    Array(ArrayRef),
 }
 
 pub(crate) struct Message<'a> {
@@ -189,29 +207,33 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Stream<'_>> {
     fn count_fields(fs: Option<flatbuffers::Vector<'_, flatbuffers::ForwardsUOffset<arrow_ipc::Field<'_>>>>, depth: usize) -> usize {
         fs.iter().flatten().map(|f| 1 + if depth < 64 { count_fields(f.children(), depth + 1) } else { 0 }).sum()
     }
-    let fb_fields = count_fields(fb_schema.fields(), 0);
-    let dictionary_fields = fb_schema.fields().is_some_and(|fs| fs.iter().any(|f| f.dictionary().is_some()));
-    let field_names: Vec<&str> = fb_schema.fields().iter().flatten().map(|f| f.name().unwrap_or_default()).collect();
-    // arrow-rs refuses a dictionary encoding without indexType, which the
-    // Arrow format allows (int32 indices). Such a field fails
-    // [ndarray.arrow.schema] anyway, so that one refusal is deferred to it.
-    // Likewise a schema without its fields vector, which the format reads as
-    // no fields.
-    let valid_dictionary_without_index = fb_schema.fields().is_none()
-        || fb_schema
-            .fields()
-            .is_some_and(|fs| fs.iter().any(|f| f.dictionary().is_some_and(|d| d.indexType().is_none())));
+    let fields = fb_schema.fields();
+    let fb_fields = count_fields(fields, 0);
+    let dictionary_fields = fields.is_some_and(|fs| fs.iter().any(|f| f.dictionary().is_some()));
     // [ndarray.arrow.stream] item 1, "Type parameters": a Decimal precision its width holds.
     if let Some(why) = super::ipc::decimal_precision_fault(&fb_schema) {
         return Err(bad(why));
     }
-    let schema = match contain(|| arrow_ipc::convert::try_fb_to_schema(fb_schema))? {
-        Ok(s) => Some(Arc::new(s)),
-        Err(_) if valid_dictionary_without_index => None,
-        Err(e) => return Err(bad(format!("invalid schema: {e}"))),
+    let simple = simple_type(&fb_schema);
+    let schema = if simple.is_some() {
+        None
+    } else {
+        // arrow-rs refuses a dictionary encoding without indexType, which the
+        // Arrow format allows (int32 indices). Such a field fails
+        // [ndarray.arrow.schema] anyway, so that one refusal is deferred to it.
+        // Likewise a schema without its fields vector, which the format reads as
+        // no fields.
+        let valid_dictionary_without_index = fields.is_none()
+            || fields.is_some_and(|fs| fs.iter().any(|f| f.dictionary().is_some_and(|d| d.indexType().is_none())));
+        match contain(|| arrow_ipc::convert::try_fb_to_schema(fb_schema))? {
+            Ok(s) => Some(Arc::new(s)),
+            Err(_) if valid_dictionary_without_index => None,
+            Err(e) => return Err(bad(format!("invalid schema: {e}"))),
+        }
     };
 
-    let mut batches = Vec::new();
+    // The last record batch, and how many there are.
+    let (mut batch, mut batches) = (None, 0usize);
     while let Some(m) = next_message(bytes, &mut pos)? {
         match m.msg.header_type() {
             MessageHeader::RecordBatch => {}
@@ -224,11 +246,12 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Stream<'_>> {
         if rb.compression().is_some() {
             return Err(bad(format!("record batch at byte {} uses body compression", m.at)));
         }
-        let nodes = rb.nodes().map(|n| n.len()).unwrap_or(0);
+        let rb_nodes = rb.nodes();
+        let nodes = rb_nodes.map(|n| n.len()).unwrap_or(0);
         if nodes != fb_fields {
             return Err(bad(format!("record batch at byte {} has {nodes} field nodes for {fb_fields} fields", m.at)));
         }
-        for n in rb.nodes().iter().flatten() {
+        for n in rb_nodes.iter().flatten() {
             if n.length() < 0 || n.null_count() < 0 || n.null_count() > n.length() {
                 return Err(bad(format!("record batch at byte {} has an invalid field node", m.at)));
             }
@@ -259,57 +282,195 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Stream<'_>> {
                 )));
             }
         }
-        batches.push((rb, m.body, m.at));
+        batch = Some((rb, m.body, m.at));
+        batches += 1;
     }
     if pos != bytes.len() {
         return Err(bad(format!("{} bytes follow the end-of-stream marker", bytes.len() - pos)));
     }
-    if batches.len() > 1 {
-        return Err(payload(
-            "ndarray.arrow.batches",
-            format!("the stream has {} record batches; at most one is allowed", batches.len()),
-        ));
+    if batches > 1 {
+        return Err(payload("ndarray.arrow.batches", format!("the stream has {batches} record batches; at most one is allowed")));
     }
-    Ok(Stream { schema, field_names, dictionary_fields, batch: batches.pop() })
+    Ok(Stream { fb_schema, simple, schema, dictionary_fields, batch })
 }
 
-impl Stream<'_> {
-    /// Decodes the record batch (item 4 of [ndarray.arrow.stream]). Call it
-    /// only once the schema is one flat field of a type from the dtype
-    /// table: arrow-rs is then handed nothing but the layouts those types
-    /// have, with every buffer bounded and aligned, and its null counts
-    /// checked against the bitmaps here first.
+/// The type of the schema's one field, when the schema has exactly one
+/// field, not dictionary-encoded, of a type of the dtype table whose
+/// parameters arrow-rs's `try_fb_to_schema` reads (a Timestamp without a
+/// timezone): the type that function gives it, read here without building
+/// the schema, for a schema it cannot refuse. `None` for every other schema,
+/// which `try_fb_to_schema` reads.
+fn simple_type(fb: &arrow_ipc::Schema<'_>) -> Option<DataType> {
+    use arrow_ipc::{DateUnit, Precision, Type};
+    let fields = fb.fields()?;
+    if fields.len() != 1 {
+        return None;
+    }
+    let f = fields.get(0);
+    if f.dictionary().is_some() {
+        return None;
+    }
+    let unit = |u: arrow_ipc::TimeUnit| match u {
+        arrow_ipc::TimeUnit::SECOND => Some(TimeUnit::Second),
+        arrow_ipc::TimeUnit::MILLISECOND => Some(TimeUnit::Millisecond),
+        arrow_ipc::TimeUnit::MICROSECOND => Some(TimeUnit::Microsecond),
+        arrow_ipc::TimeUnit::NANOSECOND => Some(TimeUnit::Nanosecond),
+        _ => None,
+    };
+    Some(match f.type_type() {
+        Type::Bool => DataType::Boolean,
+        Type::Utf8 => DataType::Utf8,
+        Type::Binary => DataType::Binary,
+        Type::Int => match f.type_as_int().map(|i| (i.bitWidth(), i.is_signed()))? {
+            (8, true) => DataType::Int8,
+            (8, false) => DataType::UInt8,
+            (16, true) => DataType::Int16,
+            (16, false) => DataType::UInt16,
+            (32, true) => DataType::Int32,
+            (32, false) => DataType::UInt32,
+            (64, true) => DataType::Int64,
+            (64, false) => DataType::UInt64,
+            _ => return None,
+        },
+        Type::FloatingPoint => match f.type_as_floating_point()?.precision() {
+            Precision::HALF => DataType::Float16,
+            Precision::SINGLE => DataType::Float32,
+            Precision::DOUBLE => DataType::Float64,
+            _ => return None,
+        },
+        Type::Date => match f.type_as_date()?.unit() {
+            DateUnit::DAY => DataType::Date32,
+            _ => return None,
+        },
+        Type::Timestamp => {
+            let t = f.type_as_timestamp()?;
+            if t.timezone().is_some() {
+                return None;
+            }
+            DataType::Timestamp(unit(t.unit())?, None)
+        }
+        Type::Duration => DataType::Duration(unit(f.type_as_duration()?.unit())?),
+        _ => return None,
+    })
+}
+
+impl<'a> Stream<'a> {
+    /// The top-level field names.
+    pub(crate) fn field_names(&self) -> Vec<&'a str> {
+        self.fb_schema.fields().iter().flatten().map(|f| f.name().unwrap_or_default()).collect()
+    }
+
+    /// Whether the schema has exactly one top-level field, named `name`.
+    pub(crate) fn one_field_named(&self, name: &str) -> bool {
+        self.fb_schema.fields().is_some_and(|fs| fs.len() == 1 && fs.get(0).name().unwrap_or_default() == name)
+    }
+
+    /// The first field's type, as arrow-rs reads it; `None` when the schema
+    /// cannot be read or has no field.
+    pub(crate) fn first_type(&self) -> Option<&DataType> {
+        match &self.simple {
+            Some(t) => Some(t),
+            None => self.schema.as_ref()?.fields().first().map(|f| f.data_type()),
+        }
+    }
+
+    /// The record batch's one column (item 4 of [ndarray.arrow.stream]);
+    /// `None` when the stream has no batch. Call it only once the schema is
+    /// one flat field of a type from the dtype table.
     ///
-    /// When the stream was read from the bytes of `whole`, the columns are
-    /// views of `whole` (no copy of the body); otherwise of a copy of the body.
-    pub(crate) fn decode_batch_in(&self, whole: Option<&Buffer>) -> Result<Option<RecordBatch>> {
+    /// With `fixed_width`, the field's type is fixed-width, its elements of
+    /// that many bytes, stored as they are (`Column::Values`): the checks
+    /// arrow-rs's `read_record_batch` would make are made here on the
+    /// flatbuffer, after those of [`Stream::decode_batch_in`] and in its
+    /// order, and a batch they would refuse goes to arrow-rs, which words
+    /// the rejection. Otherwise arrow-rs decodes the column.
+    pub(crate) fn decode_column_in(&self, whole: Option<&Buffer>, fixed_width: Option<usize>) -> Result<Option<Column<'a>>> {
         let Some((rb, body, at)) = self.batch else { return Ok(None) };
-        let nodes = rb.nodes().map(|n| n.len()).unwrap_or(0);
+        if let Some(width) = fixed_width {
+            self.check_batch(&rb, body, at)?;
+            if let Some(values) = fixed_values(&rb, body, width) {
+                return Ok(Some(values));
+            }
+        }
+        Ok(self.decode_batch_in(whole)?.map(|b| Column::Array(b.column(0).clone())))
+    }
+
+    /// The checks of item 4 made before arrow-rs reads the batch: one field
+    /// node of the batch's length, the validity bitmap against the null
+    /// count, and whole elements in the second buffer.
+    fn check_batch(&self, rb: &arrow_ipc::RecordBatch<'_>, body: &[u8], at: usize) -> Result<()> {
+        let rb_nodes = rb.nodes();
+        let nodes = rb_nodes.map(|n| n.len()).unwrap_or(0);
         if nodes != 1 {
             return Err(bad(format!("record batch at byte {at} has {nodes} field nodes for one field")));
         }
-        if rb.nodes().iter().flatten().any(|n| n.length() != rb.length()) {
+        let length = rb.length();
+        if rb_nodes.iter().flatten().any(|n| n.length() != length) {
             return Err(bad(format!("record batch at byte {at}: the column's length differs from the batch's")));
         }
-        check_validity(&rb, body, at)?;
-        check_widths(&rb, self.schema.as_ref().map(|s| s.field(0).data_type()), at)?;
+        check_validity(rb, body, at)?;
+        check_widths(rb, self.first_type(), at)
+    }
+
+    /// Decodes the record batch (item 4 of [ndarray.arrow.stream]) with
+    /// arrow-rs. Call it only once the schema is one flat field of a type
+    /// from the dtype table: arrow-rs is then handed nothing but the layouts
+    /// those types have, with every buffer bounded and aligned, and its null
+    /// counts checked against the bitmaps here first.
+    ///
+    /// When the stream was read from the bytes of `whole`, the columns are
+    /// views of `whole` (no copy of the body); otherwise of a copy of the body.
+    fn decode_batch_in(&self, whole: Option<&Buffer>) -> Result<Option<RecordBatch>> {
+        let Some((rb, body, at)) = self.batch else { return Ok(None) };
+        self.check_batch(&rb, body, at)?;
         let buf = match whole.and_then(|w| Some(w.slice_with_length(within(w.as_slice(), body)?, body.len()))) {
             Some(view) => view,
             None => Buffer::from(body),
         };
         let dicts = HashMap::new();
-        let s = self.schema.clone().ok_or_else(|| bad("the schema cannot be read"))?;
         // The nullable flag does not matter ([ndarray.arrow.schema]): nulls are
         // judged by [ndarray.arrow.nulls], so arrow-rs reads every field as nullable.
-        let s = if s.fields().iter().all(|f| f.is_nullable()) {
-            s
-        } else {
-            Arc::new(Schema::new(s.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>()))
+        let s = match (&self.simple, &self.schema) {
+            (Some(t), _) => {
+                let name = self.fb_schema.fields().map(|fs| fs.get(0).name().unwrap_or_default()).unwrap_or_default();
+                Arc::new(Schema::new(vec![Field::new(name, t.clone(), true)]))
+            }
+            (None, Some(s)) if s.fields().iter().all(|f| f.is_nullable()) => s.clone(),
+            (None, Some(s)) => Arc::new(Schema::new(s.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>())),
+            (None, None) => return Err(bad("the schema cannot be read")),
         };
         let batch = contain(move || read_record_batch(&buf, rb, s, &dicts, None, &MetadataVersion::V5))?
             .map_err(|e| bad(format!("record batch at byte {at} is malformed: {e}")))?;
         Ok(Some(batch))
     }
+}
+
+/// The values of the batch's one column, of a fixed-width type of `width`
+/// bytes an element, when arrow-rs's `read_record_batch` would read the
+/// column, once [`Stream::check_batch`] has passed: the batch names at least
+/// two buffers (validity, values) and no variadic buffer counts, a null count
+/// above 0 comes with a bitmap (one that is there was checked long enough,
+/// and its count, by `check_validity`), and the values buffer holds the
+/// length's elements (it lies in the body: [`read`]). `None` otherwise.
+fn fixed_values<'a>(rb: &arrow_ipc::RecordBatch<'_>, body: &'a [u8], width: usize) -> Option<Column<'a>> {
+    let node = rb.nodes().filter(|n| n.len() == 1)?.get(0);
+    let buffers = rb.buffers().filter(|b| b.len() >= 2)?;
+    if rb.variadicBufferCounts().is_some_and(|v| !v.is_empty()) {
+        return None;
+    }
+    let (validity, values) = (buffers.get(0), buffers.get(1));
+    let len = usize::try_from(node.length()).ok()?;
+    let nulls = usize::try_from(node.null_count()).ok()?;
+    if nulls > 0 && validity.length() == 0 {
+        return None;
+    }
+    let need = len.checked_mul(width)?;
+    if u64::try_from(values.length()).ok()? < need as u64 {
+        return None;
+    }
+    let start = usize::try_from(values.offset()).ok()?;
+    let bytes = body.get(start..start.checked_add(need)?)?;
+    Some(Column::Values { len, nulls, bytes })
 }
 
 /// Where `part` starts within `whole`, when it is a subslice of it (by
@@ -452,4 +613,350 @@ pub(crate) fn write_fixed_parts(
     let mut tail = vec![0; body_len - values.len()];
     tail.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
     Ok((head, tail))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    /// The schema message arrow-rs's writer writes for one field of type `t`.
+    fn schema_message(t: &DataType) -> Vec<u8> {
+        let mut head = write(arrow_array::new_empty_array(t)).unwrap();
+        assert!(head.ends_with(&[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
+        head.truncate(head.len() - 8);
+        head
+    }
+
+    /// A message of `meta` and `body`, its metadata padded to 8 bytes.
+    fn message(meta: &[u8], body: &[u8]) -> Vec<u8> {
+        let padded = meta.len().div_ceil(8) * 8;
+        let mut out = CONTINUATION.to_vec();
+        out.extend_from_slice(&(padded as i32).to_le_bytes());
+        out.extend_from_slice(meta);
+        out.resize(8 + padded, 0);
+        out.extend_from_slice(body);
+        out
+    }
+
+    struct Batch<'b> {
+        length: i64,
+        nodes: &'b [(i64, i64)],
+        buffers: Option<&'b [(i64, i64)]>,
+        variadic: Option<&'b [i64]>,
+        body: &'b [u8],
+    }
+
+    fn batch_message(b: &Batch<'_>) -> Vec<u8> {
+        let mut fbb = flatbuffers::FlatBufferBuilder::new();
+        let buffers = b.buffers.map(|bs| {
+            let bs: Vec<arrow_ipc::Buffer> = bs.iter().map(|&(o, l)| arrow_ipc::Buffer::new(o, l)).collect();
+            fbb.create_vector(&bs)
+        });
+        let nodes: Vec<arrow_ipc::FieldNode> = b.nodes.iter().map(|&(l, n)| arrow_ipc::FieldNode::new(l, n)).collect();
+        let nodes = fbb.create_vector(&nodes);
+        let variadic = b.variadic.map(|v| fbb.create_vector(v));
+        let mut rb = arrow_ipc::RecordBatchBuilder::new(&mut fbb);
+        rb.add_length(b.length);
+        rb.add_nodes(nodes);
+        if let Some(bs) = buffers {
+            rb.add_buffers(bs);
+        }
+        if let Some(v) = variadic {
+            rb.add_variadicBufferCounts(v);
+        }
+        let rb = rb.finish();
+        let mut m = arrow_ipc::MessageBuilder::new(&mut fbb);
+        m.add_version(MetadataVersion::V5);
+        m.add_header_type(MessageHeader::RecordBatch);
+        m.add_bodyLength(b.body.len() as i64);
+        m.add_header(rb.as_union_value());
+        let m = m.finish();
+        fbb.finish(m, None);
+        message(fbb.finished_data(), b.body)
+    }
+
+    fn stream(t: &DataType, b: &Batch<'_>) -> Vec<u8> {
+        let mut s = schema_message(t);
+        s.extend_from_slice(&batch_message(b));
+        s.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+        s
+    }
+
+    /// A column as (length, null count, element bytes), whichever way it was read.
+    fn summary(c: Result<Option<Column<'_>>>, width: usize) -> Result<Option<(usize, usize, Vec<u8>)>> {
+        c.map(|c| {
+            c.map(|c| match c {
+                Column::Values { len, nulls, bytes } => (len, nulls, bytes.to_vec()),
+                Column::Array(a) => {
+                    let d = a.to_data();
+                    let bytes = d.buffers()[0].as_slice()[d.offset() * width..(d.offset() + a.len()) * width].to_vec();
+                    (a.len(), a.null_count(), bytes)
+                }
+            })
+        })
+    }
+
+    /// The batch of a fixed-width column is read without arrow-rs exactly as
+    /// arrow-rs reads it: the same elements, length and null count, or the
+    /// same rejection (code, clause, message: arrow-rs's words), over
+    /// batches with every field of the RecordBatch varied around its edges
+    /// (short, long and missing buffers, lying null counts, empty bitmaps,
+    /// variadic counts, lengths that disagree).
+    #[test]
+    fn fixed_width_batches_read_as_arrow_rs_reads_them() {
+        let types = [
+            (DataType::Int8, 1),
+            (DataType::UInt16, 2),
+            (DataType::Float16, 2),
+            (DataType::Int32, 4),
+            (DataType::Float64, 8),
+            (DataType::Timestamp(TimeUnit::Nanosecond, None), 8),
+            (DataType::Timestamp(TimeUnit::Second, Some("".into())), 8),
+            (DataType::Duration(TimeUnit::Millisecond), 8),
+        ];
+        let (mut fast, mut rejected, mut cases) = (0, 0, 0);
+        for (t, w) in &types {
+            let w = *w as i64;
+            for length in [0i64, 1, 3, 9] {
+                let values = |k: i64| (length + k).max(0) * w;
+                for node in [(length, 0), (length, 1), (length, 2), (length + 1, 0), (length, length)] {
+                    for bitmap in [0xffu8, 0xfe, 0x00, 0xfd] {
+                        for validity_len in [0i64, 1, 2] {
+                            for (values_off, values_len) in
+                                [(8, values(0)), (8, values(-1)), (8, values(1)), (8, values(0) + 1), (16, values(0)), (8, 0)]
+                            {
+                                for buffers in [0usize, 1, 2, 3] {
+                                    for variadic in [None, Some(&[][..]), Some(&[0i64][..])] {
+                                        let all = [(0, validity_len), (values_off, values_len), (0, 0)];
+                                        let mut body = vec![0u8; 96];
+                                        body[..2].copy_from_slice(&[bitmap, bitmap]);
+                                        for (i, b) in body[8..].iter_mut().enumerate() {
+                                            *b = i as u8 ^ 0x5a;
+                                        }
+                                        let b = Batch {
+                                            length,
+                                            nodes: &[node],
+                                            buffers: (buffers > 0).then(|| &all[..buffers.min(3)]),
+                                            variadic,
+                                            body: &body,
+                                        };
+                                        let bytes = stream(t, &b);
+                                        let Ok(s) = read(&bytes) else { continue };
+                                        cases += 1;
+                                        let w = w as usize;
+                                        let ours = summary(s.decode_column_in(None, Some(w)), w);
+                                        let theirs = summary(s.decode_column_in(None, None), w);
+                                        assert_eq!(ours, theirs, "{t:?} length {length} node {node:?} bitmap {bitmap:#x} validity {validity_len} values [{values_off}, +{values_len}) buffers {buffers} variadic {variadic:?}");
+                                        if ours.is_err() {
+                                            rejected += 1;
+                                        }
+                                        if let (Ok(Some(_)), Some((rb, body, _))) = (&ours, s.batch)
+                                            && fixed_values(&rb, body, w).is_some()
+                                        {
+                                            fast += 1;
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(cases > 20_000 && fast > 2_000 && rejected > 10_000, "{cases} cases, {fast} read without arrow-rs, {rejected} rejected");
+    }
+
+    /// The order of the faults of a fixed-width column, read without
+    /// arrow-rs, is the order of old (arrow-rs read the batch): the batch's
+    /// contents (item 4 of [ndarray.arrow.stream], arrow-rs's words where it
+    /// found the fault), then [ndarray.arrow.length], then [ndarray.arrow.nulls].
+    #[test]
+    fn faults_of_fixed_width_columns_keep_their_order() {
+        use crate::error::Code::{ArrowNulls, ArrowPayload, ShapeMismatch};
+        let body: Vec<u8> = (0..64u8).collect();
+        let decode = |nodes: &[(i64, i64)], buffers: &[(i64, i64)], variadic: Option<&[i64]>, bitmap: u8, shape: u64| {
+            let mut body = body.clone();
+            body[0] = bitmap;
+            let b = Batch { length: nodes[0].0, nodes, buffers: Some(buffers), variadic, body: &body };
+            let b64 = super::super::base64::encode(&stream(&DataType::Float64, &b));
+            let text = format!(r#"{{"__tywrap__":"ndarray","codecVersion":1,"encoding":"arrow","dtype":"float64","shape":[{shape}],"b64":"{b64}"}}"#);
+            match crate::decode(text.as_bytes(), &crate::Limits::default()) {
+                Ok(v) => panic!("accepted as {v:?}"),
+                Err(e) => (e.code(), e.clause(), e.message().to_string()),
+            }
+        };
+        let check = |got: (Code, &str, String), code: Code, clause: &str, words: &str| {
+            assert_eq!((got.0, got.1), (code, clause), "{}", got.2);
+            assert!(got.2.contains(words), "{} lacks {words:?}", got.2);
+        };
+        let stream_clause = "ndarray.arrow.stream";
+        // A values buffer too short for 3 elements, with a shape of 4.
+        let short = decode(&[(3, 0)], &[(0, 0), (8, 16)], None, 0, 4);
+        check(short, ArrowPayload, stream_clause, "is malformed: Invalid argument error: Need at least 24 bytes in buffers[0] in array of type Float64, but got 16");
+        // Nulls (element 0) and a short values buffer; and the same with a shape of 4.
+        for shape in [3, 4] {
+            let got = decode(&[(3, 1)], &[(0, 1), (8, 16)], None, 0b110, shape);
+            check(got, ArrowPayload, stream_clause, "Need at least 24 bytes");
+        }
+        // Nulls with a shape mismatch; nulls alone.
+        check(decode(&[(3, 1)], &[(0, 1), (8, 24)], None, 0b110, 4), ShapeMismatch, "ndarray.arrow.length", "has 3 elements but shape [4] has 4");
+        check(decode(&[(3, 1)], &[(0, 1), (8, 24)], None, 0b110, 3), ArrowNulls, "ndarray.arrow.nulls", "has 1 null elements");
+        // A null count without a bitmap, with a shape mismatch.
+        check(decode(&[(3, 1)], &[(0, 0), (8, 24)], None, 0, 4), ArrowPayload, stream_clause, "null_bit_buffer size too small. got 0 needed 1");
+        // A null count the bitmap contradicts, with a short buffer and a shape mismatch.
+        check(decode(&[(3, 1)], &[(0, 1), (8, 16)], None, 0b111, 4), ArrowPayload, stream_clause, "null_count is 1 but the validity bitmap has 0 nulls");
+        // A values buffer of part of an element, with nulls and a shape mismatch.
+        check(decode(&[(3, 1)], &[(0, 1), (8, 20)], None, 0b110, 4), ArrowPayload, stream_clause, "a buffer of 20 bytes does not hold whole 8-byte elements");
+        // One buffer only; variadic buffer counts for a Float64 column.
+        check(decode(&[(3, 0)], &[(0, 0)], None, 0, 4), ArrowPayload, stream_clause, "Buffer count mismatched with metadata");
+        check(decode(&[(3, 0)], &[(0, 0), (8, 24)], Some(&[0]), 0, 4), ArrowPayload, stream_clause, "declares 1 more variadic buffer count(s)");
+    }
+
+    fn fb_schema_with(build: impl FnOnce(&mut flatbuffers::FlatBufferBuilder<'static>) -> Vec<flatbuffers::WIPOffset<arrow_ipc::Field<'static>>>) -> Vec<u8> {
+        let mut fbb = flatbuffers::FlatBufferBuilder::new();
+        let fields = build(&mut fbb);
+        let fields = fbb.create_vector(&fields);
+        let mut s = arrow_ipc::SchemaBuilder::new(&mut fbb);
+        s.add_fields(fields);
+        let s = s.finish();
+        let mut m = arrow_ipc::MessageBuilder::new(&mut fbb);
+        m.add_version(MetadataVersion::V5);
+        m.add_header_type(MessageHeader::Schema);
+        m.add_header(s.as_union_value());
+        let m = m.finish();
+        fbb.finish(m, None);
+        fbb.finished_data().to_vec()
+    }
+
+    /// A field named "value" whose type is the table `ty` of tag `tag` (or no value at all).
+    fn field(
+        fbb: &mut flatbuffers::FlatBufferBuilder<'static>,
+        tag: arrow_ipc::Type,
+        ty: Option<flatbuffers::WIPOffset<flatbuffers::UnionWIPOffset>>,
+        dictionary: bool,
+    ) -> flatbuffers::WIPOffset<arrow_ipc::Field<'static>> {
+        let name = fbb.create_string("value");
+        let dict = dictionary.then(|| {
+            let mut i = arrow_ipc::IntBuilder::new(fbb);
+            i.add_bitWidth(32);
+            i.add_is_signed(true);
+            let i = i.finish();
+            let mut d = arrow_ipc::DictionaryEncodingBuilder::new(fbb);
+            d.add_id(0);
+            d.add_indexType(i);
+            d.finish()
+        });
+        let mut f = arrow_ipc::FieldBuilder::new(fbb);
+        f.add_name(name);
+        f.add_nullable(true);
+        f.add_type_type(tag);
+        if let Some(ty) = ty {
+            f.add_type_(ty);
+        }
+        if let Some(d) = dict {
+            f.add_dictionary(d);
+        }
+        f.finish()
+    }
+
+    /// The schema's type, read from the flatbuffer without arrow-rs, is the
+    /// one arrow-rs's `try_fb_to_schema` gives, for every schema it is read
+    /// for (which that function then cannot refuse).
+    #[test]
+    fn simple_types_are_the_types_arrow_rs_reads() {
+        use arrow_ipc::Type as T;
+        type Build = Box<dyn FnOnce(&mut flatbuffers::FlatBufferBuilder<'static>) -> Vec<flatbuffers::WIPOffset<arrow_ipc::Field<'static>>>>;
+        let mut schemas: Vec<(Vec<u8>, bool)> = Vec::new();
+        let mut add = |b: Build, simple: bool| schemas.push((fb_schema_with(b), simple));
+        for (width, signed) in [0, 7, 8, 16, 32, 64, 128].into_iter().flat_map(|w| [(w, false), (w, true)]) {
+            add(
+                Box::new(move |fbb| {
+                    let mut i = arrow_ipc::IntBuilder::new(fbb);
+                    i.add_bitWidth(width);
+                    i.add_is_signed(signed);
+                    let i = i.finish().as_union_value();
+                    vec![field(fbb, T::Int, Some(i), false)]
+                }),
+                [8, 16, 32, 64].contains(&width),
+            );
+        }
+        for p in 0..5 {
+            add(
+                Box::new(move |fbb| {
+                    let mut f = arrow_ipc::FloatingPointBuilder::new(fbb);
+                    f.add_precision(arrow_ipc::Precision(p));
+                    let f = f.finish().as_union_value();
+                    vec![field(fbb, T::FloatingPoint, Some(f), false)]
+                }),
+                p < 3,
+            );
+        }
+        for u in 0..5 {
+            for tz in [None, Some(""), Some("UTC")] {
+                add(
+                    Box::new(move |fbb| {
+                        let tz = tz.map(|z| fbb.create_string(z));
+                        let mut b = arrow_ipc::TimestampBuilder::new(fbb);
+                        b.add_unit(arrow_ipc::TimeUnit(u));
+                        if let Some(tz) = tz {
+                            b.add_timezone(tz);
+                        }
+                        let b = b.finish().as_union_value();
+                        vec![field(fbb, T::Timestamp, Some(b), false)]
+                    }),
+                    u < 4 && tz.is_none(),
+                );
+            }
+            add(
+                Box::new(move |fbb| {
+                    let mut b = arrow_ipc::DurationBuilder::new(fbb);
+                    b.add_unit(arrow_ipc::TimeUnit(u));
+                    let b = b.finish().as_union_value();
+                    vec![field(fbb, T::Duration, Some(b), false)]
+                }),
+                u < 4,
+            );
+            add(
+                Box::new(move |fbb| {
+                    let mut b = arrow_ipc::DateBuilder::new(fbb);
+                    b.add_unit(arrow_ipc::DateUnit(u));
+                    let b = b.finish().as_union_value();
+                    vec![field(fbb, T::Date, Some(b), false)]
+                }),
+                u == 0,
+            );
+        }
+        for tag in [T::Bool, T::Utf8, T::Binary, T::LargeUtf8, T::Null] {
+            add(
+                Box::new(move |fbb| {
+                    let b = arrow_ipc::BoolBuilder::new(fbb).finish().as_union_value();
+                    vec![field(fbb, tag, Some(b), false)]
+                }),
+                matches!(tag, T::Bool | T::Utf8 | T::Binary),
+            );
+        }
+        // Two fields; a dictionary-encoded field; no field.
+        let bool_field = |fbb: &mut flatbuffers::FlatBufferBuilder<'static>, dictionary| {
+            let b = arrow_ipc::BoolBuilder::new(fbb).finish().as_union_value();
+            field(fbb, T::Bool, Some(b), dictionary)
+        };
+        add(Box::new(move |fbb| vec![bool_field(fbb, false), bool_field(fbb, false)]), false);
+        add(Box::new(move |fbb| vec![bool_field(fbb, true)]), false);
+        add(Box::new(|_| vec![]), false);
+        // An Int tag without its table: the flatbuffers verifier refuses it.
+        let no_table = fb_schema_with(|fbb| vec![field(fbb, T::Int, None, false)]);
+        assert!(root_as_message(&no_table).is_err());
+        for (meta, simple) in schemas {
+            let m = root_as_message(&meta).unwrap();
+            let fb = m.header_as_schema().unwrap();
+            let got = simple_type(&fb);
+            assert_eq!(got.is_some(), simple, "{got:?}");
+            if let Some(t) = got {
+                let s = arrow_ipc::convert::try_fb_to_schema(fb).unwrap();
+                assert_eq!(s.fields().len(), 1);
+                assert_eq!(s.field(0).data_type(), &t);
+            }
+        }
+    }
 }
