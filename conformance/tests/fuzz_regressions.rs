@@ -100,3 +100,77 @@ fn frame_seeds_rebuild_their_frames_and_every_mutation_runs() {
     }
     assert!(seeds > 100, "only {seeds} frame seeds");
 }
+
+/// The cargo-fuzz crate (`fuzz/`, a workspace of its own, built by
+/// cargo-fuzz nightly and on pull requests) is one binary per target, each
+/// exactly one line calling the body of the same name in
+/// `sciwire_conformance::fuzz`: the bodies are compiled (and run) here, so a
+/// fresh clone's test command need not build `fuzz/` (`scripts/test` checks
+/// its lock file with `cargo metadata --locked`). A body renamed or given
+/// another signature fails to compile this table; a target file that is
+/// anything but the one line, or a `[[bin]]` or file without its body,
+/// fails the test.
+#[test]
+fn the_fuzz_crate_is_one_line_a_target() {
+    use sciwire_conformance::fuzz;
+    let bodies: [(&str, fn(&[u8])); 12] = [
+        ("decode_envelope", fuzz::decode_envelope),
+        ("decode_frame", fuzz::decode_frame),
+        ("decode_flame", fuzz::decode_flame),
+        ("decode_flame_stream", fuzz::decode_flame_stream),
+        ("decode_ndarray_fields", fuzz::decode_ndarray_fields),
+        ("decode_marker_fields", fuzz::decode_marker_fields),
+        ("arrow_payload", fuzz::arrow_payload),
+        ("arrow_table", fuzz::arrow_table),
+        ("canonical_value", fuzz::canonical_value),
+        ("harness_reply", fuzz::harness_reply),
+        ("roundtrip", fuzz::roundtrip),
+        ("schema_vs_decoder", fuzz::schema_vs_decoder),
+    ];
+    let mut names: Vec<&str> = bodies.iter().map(|(n, _)| *n).collect();
+    names.sort_unstable();
+    let mut targets = TARGETS.to_vec();
+    targets.sort_unstable();
+    assert_eq!(names, targets, "the table above and fuzz::TARGETS name the same targets");
+
+    let fuzz_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+    let manifest = std::fs::read_to_string(fuzz_dir.join("Cargo.toml")).unwrap();
+    let mut bins: Vec<(String, String)> = manifest
+        .split("[[bin]]")
+        .skip(1)
+        .map(|section| {
+            let value = |key: &str| {
+                section
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix(key)?.trim_start().strip_prefix('=').map(|v| v.trim().trim_matches('"').to_string()))
+                    .unwrap_or_else(|| panic!("fuzz/Cargo.toml: a [[bin]] without {key}"))
+            };
+            (value("name"), value("path"))
+        })
+        .collect();
+    bins.sort();
+    let bin_names: Vec<&str> = bins.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(bin_names, targets, "fuzz/Cargo.toml's [[bin]]s are the targets");
+    for (name, path) in &bins {
+        assert_eq!(path, &format!("fuzz_targets/{name}.rs"), "fuzz/Cargo.toml: [[bin]] {name}");
+        let text = std::fs::read_to_string(fuzz_dir.join(path)).unwrap();
+        let want = format!(
+            "#![no_main]\n//! See `sciwire_conformance::fuzz::{name}`.\n\
+             libfuzzer_sys::fuzz_target!(|data: &[u8]| sciwire_conformance::fuzz::{name}(data));\n"
+        );
+        assert_eq!(text, want, "fuzz/{path} is not the one line calling its body");
+    }
+    let mut files: Vec<String> = std::fs::read_dir(fuzz_dir.join("fuzz_targets"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let want_files: Vec<String> = targets.iter().map(|t| format!("{t}.rs")).collect();
+    assert_eq!(files, want_files, "fuzz/fuzz_targets/ holds exactly the targets");
+    // Each body runs (on the empty input) under the name cargo-fuzz gives it.
+    for (name, body) in bodies {
+        assert!(!panics(name, b""));
+        body(b"");
+    }
+}
