@@ -474,6 +474,15 @@ def text_vectors(S: Suite):
     tv("ndarray-text-int8-150-rows", "int8 data of 150 one-item rows: more arrays than the depth limit, none deeper",
        "int8", json.dumps(rows), "(np.arange(150) % 100).astype(np.int8).reshape(150, 1)",
        ["json.depth", "ndarray.json.nesting"])
+    # a run of 32+ bytes of whitespace between members, then a data array of many brackets:
+    # a reader that skips quiet runs to find where data ends must resume where the run ends
+    expr = "(np.arange(150) + 0.5).reshape(150, 1)"
+    a150 = run(expr)
+    t("ndarray-text-float64-150-rows-after-48-spaces",
+      "48 spaces after the marker member, then float64 data of 150 one-item rows",
+      '{"__tywrap__": "ndarray",' + " " * 48 + '"codecVersion": 1, "encoding": "json", "data": '
+      + json.dumps(a150.tolist()) + ', "shape": [150, 1], "dtype": "float64"}',
+      ["json.syntax", "ndarray.json.nesting"], value=canon(a150), expr=expr)
     tv("ndarray-text-shape-negative-zero", "shape entry -0 is the integer 0", "float64", "[]",
        "np.zeros((0,))", ["ndarray.shape.items", "json.numbers"], shape_text="[-0]",
        tags=["interpretation"])

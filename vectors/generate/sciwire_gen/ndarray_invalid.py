@@ -92,6 +92,7 @@ def json_text_vectors(S: Suite):
             ("ndarray-invalid-json-data-leading-zero", "data item written 01.5", "[01.5, 2.5]"),
             ("ndarray-invalid-json-data-empty-exponent", "data item written 1.5e", "[1.5e, 2.5]"),
             ("ndarray-invalid-json-data-signed-empty-exponent", "data item written 1.5e+", "[1.5, 2.5e+]"),
+            ("ndarray-invalid-json-data-minus-newline", "data item written - then a newline", "[-\n, 2.5]"),
     ]:
         syn(vid, desc, plain.replace("[1.5, 2.5]", d))
     syn("ndarray-invalid-json-comment", "a /* */ comment before the value", "/* c */ " + plain)
@@ -229,6 +230,19 @@ def json_text_vectors(S: Suite):
     S.invalid("ndarray-invalid-json-value-then-null", "int8 data 1.5 (no integer), then null",
               ["ndarray.json.values"],
               T(plain.replace("[1.5, 2.5]", "[1.5, null, true]").replace('"float64"', '"int8"').replace("[2]", "[3]")),
+              "E_VALUE_DOMAIN", hand(why), tags=po)
+    # strings inside data whose brackets, escaped quotes and length a reader that only finds where
+    # data ends (brackets counted outside strings) must step over as the grammar reads them
+    S.invalid("ndarray-invalid-json-data-string-escaped-quote-bracket",
+              "float64 data items the strings ] and \\\"], a long x- member after data",
+              ["ndarray.json.values", "json.syntax", "envelope.unknown-fields"],
+              T(plain.replace("[1.5, 2.5]", '["]", "\\"]"]')[:-1] + ', "x-note": "' + "a" * 200 + '"}'),
+              "E_VALUE_DOMAIN", hand(why), tags=po)
+    S.invalid("ndarray-invalid-json-data-long-string-then-bracket",
+              "float64 data ending in a 40-character string, a ] inside a later x- member's string",
+              ["ndarray.json.values", "json.syntax", "envelope.unknown-fields"],
+              T(plain.replace("[1.5, 2.5]", "[1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, \"" + "x" * 40 + "\"]")
+                .replace("[2]", "[9]")[:-1] + ', "x-note": "]"}'),
               "E_VALUE_DOMAIN", hand(why), tags=po)
     S.invalid("ndarray-invalid-json-codec-version-1e400", "codecVersion 1e400 has no value",
               ["envelope.codec-version", "json.numbers"],
