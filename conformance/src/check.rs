@@ -6,7 +6,7 @@ use serde_json::Value as JsonValue;
 use sciwire::schema::Schemas;
 use sciwire::{Limits, Value};
 
-use crate::suite::{Encoding, Expect, Group, Input, Profile, Suite, Vector};
+use crate::suite::{Bytes, Encoding, Expect, Group, Input, Profile, Suite, Vector};
 
 /// What an implementation answered for one case.
 #[derive(Clone, Debug, PartialEq)]
@@ -63,6 +63,11 @@ pub trait Implementation {
     /// point (JSON text or a frame) when `profile` is `None`, else in that
     /// profile only ([harness.profiles]).
     fn decode(&mut self, input: &[u8], profile: Option<Profile>) -> Outcome;
+    /// [`Implementation::decode`] of a vector's input, which a `concat`
+    /// input builds first; a harness process is sent it in pieces instead.
+    fn decode_input(&mut self, input: &Bytes, profile: Option<Profile>) -> Outcome {
+        self.decode(&input.get(), profile)
+    }
     /// Encodes a canonical value to an envelope (or a profile's frame, when
     /// the encoding is a profile's) or an error.
     fn encode(&mut self, value: &JsonValue, encoding: Encoding) -> Outcome;
@@ -252,7 +257,7 @@ pub fn check_vector(imp: &mut dyn Implementation, v: &Vector, schemas: &Schemas)
 /// As [`check_vector`], with what the implementation answered.
 pub fn check_vector_answer(imp: &mut dyn Implementation, v: &Vector, schemas: &Schemas) -> (Verdict, Outcome) {
     let outcome = match &v.input {
-        Input::Decode(bytes) => imp.decode(bytes, v.profile),
+        Input::Decode(bytes) => imp.decode_input(bytes, v.profile),
         Input::Encode { value, encoding } => imp.encode(value, *encoding),
     };
     let verdict = match noncanonical_answer(imp.last_answer().as_ref()) {
@@ -339,10 +344,15 @@ pub fn shown(bytes: &[u8]) -> String {
 /// An FLM frame for people (`an FLM frame, tag 01, 208 bytes`); `None` for
 /// what does not start with `FLM`.
 pub fn shown_flm(bytes: &[u8]) -> Option<String> {
-    let rest = bytes.strip_prefix(&sciwire::flame::PREFIX)?;
+    shown_flm_head(bytes, bytes.len())
+}
+
+/// [`shown_flm`] of an input of `len` bytes that starts with `head`.
+fn shown_flm_head(head: &[u8], len: usize) -> Option<String> {
+    let rest = head.strip_prefix(&sciwire::flame::PREFIX)?;
     Some(match rest.first() {
         None => "the 3 bytes FLM, no tag".to_string(),
-        Some(tag) => format!("an FLM frame, tag {tag:02x}, {} bytes", bytes.len()),
+        Some(tag) => format!("an FLM frame, tag {tag:02x}, {len} bytes"),
     })
 }
 
@@ -350,10 +360,16 @@ pub fn shown_flm(bytes: &[u8]) -> Option<String> {
 /// anything else (a pickle stream, in flamepy's reading) as its length and
 /// first bytes.
 pub fn shown_in_flame(bytes: &[u8]) -> String {
-    shown_flm(bytes).unwrap_or_else(|| {
-        let head: String = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
-        let more = if bytes.len() > 8 { " …" } else { "" };
-        format!("{} bytes without the FLM prefix: {head}{more}", bytes.len())
+    shown_in_flame_head(bytes, bytes.len())
+}
+
+/// [`shown_in_flame`] of an input of `len` bytes that starts with `head`
+/// (its first 8 bytes are enough).
+pub fn shown_in_flame_head(head: &[u8], len: usize) -> String {
+    shown_flm_head(head, len).unwrap_or_else(|| {
+        let first: String = head.iter().take(8).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
+        let more = if len > 8 { " …" } else { "" };
+        format!("{len} bytes without the FLM prefix: {first}{more}")
     })
 }
 
@@ -416,7 +432,7 @@ pub fn check_group(imp: &mut dyn Implementation, g: &Group, suite: &Suite) -> Ve
         let Input::Decode(bytes) = &v.input else {
             return Verdict::Errored(format!("member {id} is not a decode vector"));
         };
-        let outcome = imp.decode(bytes, v.profile);
+        let outcome = imp.decode_input(bytes, v.profile);
         if let Some(actual) = noncanonical_answer(imp.last_answer().as_ref()) {
             return Verdict::Noncanonical { expected: format!("{id} decodes to a value"), actual: format!("{id}: {actual}") };
         }

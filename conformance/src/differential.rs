@@ -324,7 +324,7 @@ pub fn run(a: &mut dyn Implementation, b: &mut dyn Implementation, suite: &Suite
         .iter()
         .filter(|v| v.profile.is_none_or(both))
         .filter_map(|v| match &v.input {
-            Input::Decode(bytes) if bytes.len() <= 64 << 10 => Some((v.id.clone(), bytes.clone(), v.profile)),
+            Input::Decode(bytes) if bytes.len() <= 64 << 10 => Some((v.id.clone(), bytes.get().into_owned(), v.profile)),
             _ => None,
         })
         .collect();

@@ -76,7 +76,7 @@ pub fn lint(suite: &Suite, schemas: &Schemas, clauses: &[Clause], root: &Path) -
         // frame-header.schema.json; an invalid frame that declares
         // schemaValid has a readable header exactly that schema-valid.
         let frame = match (&v.input, &v.expect) {
-            (Input::Decode(bytes), _) if v.profile.is_none() => frame_header(bytes).map(|h| (h, &v.expect)),
+            (Input::Decode(bytes), _) if v.profile.is_none() => frame_header(&bytes.get()).map(|h| (h, &v.expect)),
             (Input::Encode { .. }, Expect::Roundtrip { bytes: Some(bytes) }) => frame_header(bytes).map(|h| (h, &v.expect)),
             _ => None,
         };

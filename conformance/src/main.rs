@@ -290,6 +290,7 @@ fn fuzz_seeds(suite_root: &std::path::Path, out: &std::path::Path) -> Result<boo
             // The decode targets read by the default entry point; a
             // profile's inputs (FLM frames) would stop at its first byte.
             Input::Decode(bytes) if bytes.len() <= 1 << 20 && v.profile.is_none() => {
+                let bytes = &*bytes.get();
                 put("decode_envelope", &v.id, bytes)?;
                 put("schema_vs_decoder", &v.id, bytes)?;
                 put("decode_ndarray_fields", &v.id, bytes)?;
@@ -314,6 +315,7 @@ fn fuzz_seeds(suite_root: &std::path::Path, out: &std::path::Path) -> Result<boo
             // decode_flame reads its input as it is after a zero first byte;
             // decode_flame_stream a stream tag's stream after its selector.
             Input::Decode(bytes) if bytes.len() <= 1 << 20 => {
+                let bytes = &*bytes.get();
                 put("decode_flame", &v.id, &[[0u8].as_slice(), bytes].concat())?;
                 if let Some(seed) = sciwire_conformance::fuzz::decode_flame_stream_seed(bytes) {
                     put("decode_flame_stream", &v.id, &seed)?;

@@ -15,7 +15,7 @@ use serde_json::{Value as JsonValue, json};
 use sciwire::schema::Schemas;
 
 use crate::check::{CaseStats, Implementation, Outcome};
-use crate::suite::{Encoding, Profile};
+use crate::suite::{Bytes, Encoding, Profile};
 
 /// How the runner treats a process harness.
 #[derive(Clone, Debug)]
@@ -61,6 +61,14 @@ impl Trace {
             since.subsec_millis()
         ));
         Ok(t)
+    }
+
+    /// The trace, locked, with a line in direction `dir` begun: what is
+    /// written to it up to its newline is that line.
+    fn begin_line(&self, dir: char) -> Option<std::sync::MutexGuard<'_, std::io::BufWriter<std::fs::File>>> {
+        let mut out = self.out.lock().ok()?;
+        let _ = write!(out, "{:.6} {dir} ", self.started.elapsed().as_secs_f64());
+        Some(out)
     }
 
     /// Writes one line in direction `dir`.
@@ -159,46 +167,48 @@ fn read_lines(out: impl Read, max: usize, tx: std::sync::mpsc::Sender<Line>, tra
     }
 }
 
-/// A request as one line. A decode request's `input` is base64, which
-/// needs no escaping, so it is written around rather than through the
-/// serialiser: inputs reach hundreds of megabytes.
-fn request_line(request: &mut JsonValue) -> Result<Vec<u8>, String> {
-    let mut line = match request.as_object_mut().and_then(|m| m.remove("input")) {
-        Some(JsonValue::String(input)) => {
-            let text = serde_json::to_vec(&*request).map_err(|e| e.to_string());
-            let line = text.map(|mut text| {
-                text.pop(); // the closing brace
-                text.reserve(input.len() + 16);
-                if text.len() > 1 {
-                    text.push(b',');
-                }
-                text.extend_from_slice(b"\"input\":\"");
-                text.extend_from_slice(input.as_bytes());
-                text.extend_from_slice(b"\"}");
-                text
-            });
-            // Put it back: the request stays whole for whoever reads it next.
-            if let Some(m) = request.as_object_mut() {
-                m.insert("input".into(), JsonValue::String(input));
-            }
-            line?
-        }
-        other => {
-            if let (Some(m), Some(i)) = (request.as_object_mut(), other) {
-                m.insert("input".into(), i);
-            }
-            serde_json::to_vec(&*request).map_err(|e| e.to_string())?
-        }
-    };
-    line.push(b'\n');
-    Ok(line)
+/// A decode request's bytes: a slice, or a vector's input, which a
+/// `concat` input builds a piece at a time.
+#[derive(Clone, Copy)]
+enum Payload<'a> {
+    Slice(&'a [u8]),
+    Input(&'a Bytes),
 }
 
-/// A decode request (without its id and case). `profile` is a member only
-/// in a profile ([harness.profiles]): a harness that knows no profile never
-/// sees it.
-pub fn decode_request(input: &[u8], profile: Option<Profile>) -> JsonValue {
-    let mut request = json!({"cmd": "decode", "input": base64_simd::STANDARD.encode_to_string(input)});
+/// Bytes of input base64-encoded at a time into the request: a multiple of
+/// 3, so that only the last piece can end in padding.
+const REQUEST_CHUNK: usize = 3 << 16;
+
+/// Writes a request as one line: its members, then a decode request's
+/// `input` as base64, encoded a piece at a time straight into `out`
+/// (base64 needs no escaping). Inputs reach 256 MiB: neither their bytes
+/// nor their base64 are held whole.
+fn write_request(out: &mut dyn Write, request: &JsonValue, input: Option<Payload<'_>>) -> std::io::Result<()> {
+    let mut head = serde_json::to_vec(request)?;
+    let Some(input) = input else {
+        head.push(b'\n');
+        return out.write_all(&head);
+    };
+    head.pop(); // the closing brace
+    if head.len() > 1 {
+        head.push(b',');
+    }
+    head.extend_from_slice(b"\"input\":\"");
+    out.write_all(&head)?;
+    let mut text = vec![0; base64_simd::STANDARD.encoded_length(REQUEST_CHUNK)];
+    let mut piece = |chunk: &[u8]| out.write_all(base64_simd::STANDARD.encode(chunk, base64_simd::Out::from_slice(&mut text)));
+    match input {
+        Payload::Slice(bytes) => bytes.chunks(REQUEST_CHUNK).try_for_each(piece)?,
+        Payload::Input(bytes) => bytes.for_each_chunk(REQUEST_CHUNK, &mut piece)?,
+    }
+    out.write_all(b"\"}\n")
+}
+
+/// A decode request (without its id, case and input, which is written
+/// after the rest). `profile` is a member only in a profile
+/// ([harness.profiles]): a harness that knows no profile never sees it.
+pub fn decode_request(profile: Option<Profile>) -> JsonValue {
+    let mut request = json!({"cmd": "decode"});
     if let Some(p) = profile {
         request["profile"] = json!(p.as_str());
     }
@@ -297,9 +307,9 @@ impl ProcessHarness {
         });
         self.running = Some(Running { child, stdin, lines: rx });
         let id = self.fresh_id();
-        let mut request = json!({"cmd": "start", "id": id, "protocol": 1});
+        let request = json!({"cmd": "start", "id": id, "protocol": 1});
         let reply = self
-            .exchange(&mut request, self.options.start_timeout)
+            .exchange(&request, None, self.options.start_timeout)
             .map_err(|e| format!("the harness did not start: {e}\n{}", self.stderr_tail()))?;
         self.check_message("harness/start", "#/$defs/response", &reply)
             .map_err(|e| format!("bad start response: {e}"))?;
@@ -336,13 +346,17 @@ impl ProcessHarness {
     }
 
     /// Sends one request and waits for its response.
-    fn exchange(&mut self, request: &mut JsonValue, timeout: Duration) -> Result<JsonValue, String> {
+    fn exchange(&mut self, request: &JsonValue, input: Option<Payload<'_>>, timeout: Duration) -> Result<JsonValue, String> {
         let r = self.running.as_mut().ok_or("the harness is not running")?;
-        let line = request_line(request)?;
-        if let Some(t) = &self.options.trace {
-            t.line('>', &line);
+        // Into the trace first, whole: the harness's standard error is
+        // traced by another thread, which must not wait on the trace while
+        // a long request waits on the harness.
+        if let Some(mut t) = self.options.trace.as_ref().and_then(|t| t.begin_line('>')) {
+            let _ = write_request(&mut *t, request, input).and_then(|()| t.flush());
         }
-        r.stdin.write_all(&line).and_then(|()| r.stdin.flush()).map_err(|e| format!("writing the request: {e}"))?;
+        write_request(&mut r.stdin, request, input)
+            .and_then(|()| r.stdin.flush())
+            .map_err(|e| format!("writing the request: {e}"))?;
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -361,7 +375,7 @@ impl ProcessHarness {
 
     /// One case: a request, its reply as an outcome, and the harness
     /// restarted if it misbehaved.
-    fn case(&mut self, mut request: JsonValue, command: &str) -> Outcome {
+    fn case(&mut self, mut request: JsonValue, input: Option<Payload<'_>>, command: &str) -> Outcome {
         if self.running.is_none()
             && let Err(e) = self.spawn() {
                 return Outcome::Errored(format!("cannot restart the harness: {e}"));
@@ -376,7 +390,7 @@ impl ProcessHarness {
             peak_rss_kib(p)
         });
         let started = Instant::now();
-        let reply = self.exchange(&mut request, self.timeout);
+        let reply = self.exchange(&request, input, self.timeout);
         let elapsed = started.elapsed();
         let after = pid.and_then(peak_rss_kib);
         self.stats = Some(CaseStats {
@@ -508,10 +522,13 @@ impl Implementation for ProcessHarness {
         self.answer.clone()
     }
     fn decode(&mut self, input: &[u8], profile: Option<Profile>) -> Outcome {
-        self.case(decode_request(input, profile), "decode")
+        self.case(decode_request(profile), Some(Payload::Slice(input)), "decode")
+    }
+    fn decode_input(&mut self, input: &Bytes, profile: Option<Profile>) -> Outcome {
+        self.case(decode_request(profile), Some(Payload::Input(input)), "decode")
     }
     fn encode(&mut self, value: &JsonValue, encoding: Encoding) -> Outcome {
-        self.case(encode_request(value, encoding), "encode")
+        self.case(encode_request(value, encoding), None, "encode")
     }
 }
 
@@ -520,27 +537,47 @@ impl Implementation for ProcessHarness {
 mod tests {
     use super::*;
 
+    fn line_of(request: &JsonValue, input: Option<Payload<'_>>) -> Vec<u8> {
+        let mut line = Vec::new();
+        write_request(&mut line, request, input).unwrap();
+        line
+    }
+
     #[test]
     fn request_lines_are_the_json_of_the_request() {
-        for req in [
-            json!({"cmd": "decode", "id": 3, "case": "a\"b", "input": "AAAA"}),
-            json!({"cmd": "encode", "id": 4, "value": {"hex": ""}, "encoding": "json"}),
-            json!({"cmd": "decode", "id": 5, "case": "f", "profile": "flame", "input": "RkxNAQ=="}),
+        let long: Vec<u8> = (0..REQUEST_CHUNK * 2 + 7).map(|i| (i * 7 % 251) as u8).collect();
+        let concat = Bytes::concat(vec![(b"FLM\x01".to_vec(), 1), (b"ab\xffc".to_vec(), REQUEST_CHUNK / 2 + 1)]).unwrap();
+        for (req, input) in [
+            (json!({"cmd": "decode", "id": 3, "case": "a\"b"}), Some(&b""[..])),
+            (json!({"cmd": "decode", "id": 3, "case": "a\"b"}), Some(&b"{}"[..])),
+            (json!({"cmd": "decode", "id": 5, "case": "f", "profile": "flame"}), Some(&long[..])),
+            (json!({"cmd": "encode", "id": 4, "value": {"hex": ""}, "encoding": "json"}), None),
+            (json!({}), Some(&b"\x00\x01\x02\x03"[..])),
         ] {
-            let mut req = req;
-            let line = request_line(&mut req).unwrap();
+            let line = line_of(&req, input.map(Payload::Slice));
+            assert_eq!(line.iter().filter(|&&b| b == b'\n').count(), 1);
             assert_eq!(line.last(), Some(&b'\n'));
+            let mut want = req.clone();
+            if let Some(i) = input {
+                want["input"] = json!(STANDARD.encode(i));
+            }
             let back: JsonValue = serde_json::from_slice(&line).unwrap();
-            assert_eq!(back, req);
+            assert_eq!(back, want);
+            if let Some(i) = input {
+                // A slice and the same bytes as a vector's input are one line.
+                assert_eq!(line_of(&req, Some(Payload::Input(&Bytes::from(i.to_vec())))), line);
+            }
         }
+        let req = json!({"cmd": "decode", "id": 9});
+        let line = line_of(&req, Some(Payload::Input(&concat)));
+        let back: JsonValue = serde_json::from_slice(&line).unwrap();
+        assert_eq!(back, json!({"cmd": "decode", "id": 9, "input": STANDARD.encode(concat.get())}));
     }
 
     #[test]
     fn only_profile_requests_carry_a_profile() {
-        let plain = decode_request(b"{}", None);
-        assert_eq!(plain, json!({"cmd": "decode", "input": "e30="}));
-        let flame = decode_request(b"FLM\x01", Some(Profile::Flame));
-        assert_eq!(flame, json!({"cmd": "decode", "input": "RkxNAQ==", "profile": "flame"}));
+        assert_eq!(decode_request(None), json!({"cmd": "decode"}));
+        assert_eq!(decode_request(Some(Profile::Flame)), json!({"cmd": "decode", "profile": "flame"}));
         let value = json!({"kind": "ndarray", "dtype": "int8", "shape": [1], "hex": "07"});
         let json_req = encode_request(&value, sciwire::Encoding::Json.into());
         assert_eq!(json_req.get("profile"), None);

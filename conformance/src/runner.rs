@@ -239,9 +239,9 @@ pub fn features(v: &Vector) -> BTreeSet<&'static str> {
         Input::Decode(bytes) => {
             if bytes.len() > LARGE_INPUT_BYTES {
                 out.insert("large-inputs");
-            } else if let Some(h) = frame_header(bytes) {
+            } else if let Some(h) = frame_header(&bytes.get()) {
                 walk_features(&JsonValue::Object(h), &mut out);
-            } else if let Ok(j) = serde_json::from_slice::<JsonValue>(bytes) {
+            } else if let Ok(j) = serde_json::from_slice::<JsonValue>(&bytes.get()) {
                 walk_features(&j, &mut out);
             }
         }
@@ -360,7 +360,7 @@ fn profile_covered(profile: Profile, input: &Input, caps: &JsonValue) -> Result<
         Input::Decode(bytes) => {
             need(&cap["directions"], "decode", "direction")?;
             match profile {
-                Profile::Flame => flame_tag_encoding(bytes)
+                Profile::Flame => flame_tag_encoding(&bytes.head(sciwire::flame::PREFIX.len() + 1))
                     .map_or(Ok(()), |e| need(&JsonValue::from(encodings_for(cap, "decode")), e, "encoding")),
             }
         }
@@ -376,8 +376,8 @@ fn capability_of<'a>(v: &Vector, caps: &'a JsonValue) -> Option<&'a JsonValue> {
     }
     let folder = v.path.split('/').next().unwrap_or_default();
     let marker = match &v.input {
-        Input::Decode(bytes) if sciwire::frame::is_frame(bytes) => {
-            let named = frame_header(bytes).and_then(|m| m.get("__tywrap__").and_then(JsonValue::as_str).map(str::to_string));
+        Input::Decode(bytes) if sciwire::frame::is_frame(&bytes.head(1)) => {
+            let named = frame_header(&bytes.get()).and_then(|m| m.get("__tywrap__").and_then(JsonValue::as_str).map(str::to_string));
             named.filter(|m| MARKERS.contains(&m.as_str())).unwrap_or_else(|| folder.to_string())
         }
         _ => folder.to_string(),
@@ -401,9 +401,9 @@ fn covered_but_features(v: &Vector, caps: &JsonValue) -> Result<(), String> {
     }
     let envelope = v.path.split('/').next().unwrap_or_default();
     if let Input::Decode(bytes) = &v.input
-        && sciwire::frame::is_frame(bytes)
+        && sciwire::frame::is_frame(&bytes.head(1))
     {
-        return frame_covered(envelope, bytes, caps);
+        return frame_covered(envelope, &bytes.get(), caps);
     }
     let Some(cap) = caps.get(envelope) else {
         return Err(format!("envelope {envelope} not supported"));
@@ -428,7 +428,7 @@ fn covered_but_features(v: &Vector, caps: &JsonValue) -> Result<(), String> {
                 return Ok(());
             }
             // Classify by the input's own members when it parses at all.
-            let Some(top) = Members::read(bytes) else { return Ok(()) };
+            let Some(top) = Members::read(&bytes.get()) else { return Ok(()) };
             // The encoding that counts: a tensor's nested envelope's; json
             // for the envelopes that have only json (harness.capabilities).
             let encoding = match envelope {
@@ -538,23 +538,41 @@ impl Members {
 fn input_for_people(v: &Vector) -> String {
     match (&v.input, v.profile) {
         (Input::Decode(bytes), Some(Profile::Flame)) => {
-            return format!("{}; see {}", crate::check::shown_in_flame(bytes), v.path);
+            return format!("{}; see {}", crate::check::shown_in_flame_head(&bytes.head(8), bytes.len()), v.path);
         }
         (Input::Encode { value, encoding }, Some(p)) => return format!("encode in the {} profile as {}: {value}", p.as_str(), encoding.as_str()),
         _ => {}
     }
     match &v.input {
         Input::Encode { value, encoding } => format!("encode as {}: {value}", encoding.as_str()),
-        Input::Decode(bytes) if sciwire::frame::is_frame(bytes) => {
-            let header = frame_header(bytes).map_or_else(|| "unreadable".to_string(), |m| JsonValue::Object(m).to_string());
+        Input::Decode(bytes) if sciwire::frame::is_frame(&bytes.head(1)) => {
+            let header = frame_header(&bytes.get()).map_or_else(|| "unreadable".to_string(), |m| JsonValue::Object(m).to_string());
             let header = if header.len() > 600 { format!("{}…", header.chars().take(300).collect::<String>()) } else { header };
             format!("a frame of {} bytes, header {header}; see {}", bytes.len(), v.path)
         }
-        Input::Decode(bytes) => match std::str::from_utf8(bytes) {
-            Ok(t) if t.len() <= 600 => t.to_string(),
-            Ok(t) => format!("{}… ({} bytes; see {})", t.chars().take(300).collect::<String>(), bytes.len(), v.path),
-            Err(_) => format!("{} bytes, not UTF-8; see {}", bytes.len(), v.path),
+        // A `concat` input is UTF-8 (its pieces are JSON strings): only
+        // the text shown is built.
+        Input::Decode(bytes) => match bytes.as_whole() {
+            Some(whole) => shown_text(std::str::from_utf8(whole), bytes.len(), &v.path),
+            None => shown_text(Ok(utf8_head(&bytes.head(1200))), bytes.len(), &v.path),
         },
+    }
+}
+
+/// A decode input's text (or its start, for a long one) for people.
+fn shown_text(text: Result<&str, std::str::Utf8Error>, len: usize, path: &str) -> String {
+    match text {
+        Ok(t) if len <= 600 => t.to_string(),
+        Ok(t) => format!("{}… ({len} bytes; see {path})", t.chars().take(300).collect::<String>()),
+        Err(_) => format!("{len} bytes, not UTF-8; see {path}"),
+    }
+}
+
+/// The longest whole-character prefix of UTF-8 text cut anywhere.
+fn utf8_head(bytes: &[u8]) -> &str {
+    match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
     }
 }
 

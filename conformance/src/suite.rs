@@ -1,5 +1,6 @@
 //! Loading the vector suite (`vectors/v1/`, format in `spec/src/vectors.md`).
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -88,7 +89,7 @@ impl From<sciwire::flame::FlameEncoding> for Encoding {
 pub enum Input {
     /// Bytes to decode: JSON text or a frame; in the flame profile, an FLM
     /// frame (or whatever the vector holds instead).
-    Decode(Vec<u8>),
+    Decode(Bytes),
     /// A canonical value to encode, and the encoding asked for.
     Encode {
         /// The canonical value.
@@ -203,24 +204,20 @@ impl Vector {
         let input = field(&raw, "input", path)?;
         let input = match direction {
             "decode" => Input::Decode(if let Some(v) = input.get("json") {
-                serde_json::to_vec(v).map_err(|e| format!("{path}: {e}"))?
+                serde_json::to_vec(v).map_err(|e| format!("{path}: {e}"))?.into()
             } else if let Some(t) = input.get("text").and_then(JsonValue::as_str) {
-                t.as_bytes().to_vec()
+                t.as_bytes().to_vec().into()
             } else if let Some(b) = input.get("base64").and_then(JsonValue::as_str) {
-                base64::engine::general_purpose::STANDARD.decode(b).map_err(|e| format!("{path}: input.base64: {e}"))?
+                base64::engine::general_purpose::STANDARD.decode(b).map_err(|e| format!("{path}: input.base64: {e}"))?.into()
             } else if let Some(pieces) = input.get("concat").and_then(JsonValue::as_array) {
-                let pieces: Vec<(&str, usize)> = pieces
+                let pieces = pieces
                     .iter()
                     .map(|p| {
                         let text = p.get("text").and_then(JsonValue::as_str).unwrap_or_default();
-                        (text, p.get("repeat").and_then(JsonValue::as_u64).unwrap_or(1) as usize)
+                        (text.as_bytes().to_vec(), p.get("repeat").and_then(JsonValue::as_u64).unwrap_or(1) as usize)
                     })
                     .collect();
-                let total = pieces
-                    .iter()
-                    .try_fold(0usize, |sum, (t, n)| t.len().checked_mul(*n).and_then(|b| sum.checked_add(b)))
-                    .ok_or_else(|| format!("{path}: input.concat is larger than memory"))?;
-                concat(&pieces, total)
+                Bytes::concat(pieces).ok_or_else(|| format!("{path}: input.concat is larger than memory"))?
             } else {
                 return Err(format!("{path}: input has none of json, text, base64, concat"));
             }),
@@ -289,39 +286,178 @@ impl Suite {
     }
 }
 
-/// The `concat` input form ([vector.input]): each text repeated its number
-/// of times, in order, in one allocation of `total` bytes, with a few
-/// doubling copies per piece rather than one copy per repeat (these inputs
-/// reach hundreds of MiB, and the test profile has debug assertions).
-fn concat(pieces: &[(&str, usize)], total: usize) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(total);
-    for &(text, n) in pieces {
-        if n == 0 {
-            continue;
-        }
-        let start = bytes.len();
-        bytes.extend_from_slice(text.as_bytes());
-        let mut have = 1;
-        while have < n {
-            let more = have.min(n - have);
-            bytes.extend_from_within(start..start + more * text.len());
-            have += more;
+/// A decode input's bytes. A `concat` input ([vector.input]) is kept as its
+/// pieces and built only when asked: the longest inputs are 256 MiB, most
+/// uses need only their length or their first bytes, and a harness process
+/// is sent them a piece at a time ([`Bytes::for_each_chunk`]).
+#[derive(Clone, Debug)]
+pub struct Bytes(Repr);
+
+#[derive(Clone, Debug)]
+enum Repr {
+    Whole(Vec<u8>),
+    /// Each text repeated its number of times, in order; `len` bytes in all.
+    Concat { pieces: Vec<(Vec<u8>, usize)>, len: usize },
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(bytes: Vec<u8>) -> Bytes {
+        Bytes(Repr::Whole(bytes))
+    }
+}
+
+impl Bytes {
+    /// The `concat` form: each text repeated its number of times; `None`
+    /// when the total length overflows `usize`.
+    pub fn concat(pieces: Vec<(Vec<u8>, usize)>) -> Option<Bytes> {
+        let len = pieces.iter().try_fold(0usize, |sum, (t, n)| t.len().checked_mul(*n).and_then(|b| sum.checked_add(b)))?;
+        Some(Bytes(Repr::Concat { pieces, len }))
+    }
+
+    /// The number of bytes.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Repr::Whole(b) => b.len(),
+            Repr::Concat { len, .. } => *len,
         }
     }
-    bytes
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes when they are held whole (not a `concat` input).
+    pub fn as_whole(&self) -> Option<&[u8]> {
+        match &self.0 {
+            Repr::Whole(b) => Some(b),
+            Repr::Concat { .. } => None,
+        }
+    }
+
+    /// The bytes, built when they are a `concat` input's.
+    pub fn get(&self) -> Cow<'_, [u8]> {
+        match &self.0 {
+            Repr::Whole(b) => Cow::Borrowed(b),
+            Repr::Concat { .. } => Cow::Owned(self.built(usize::MAX)),
+        }
+    }
+
+    /// The first `n` bytes (all of them when there are fewer), without
+    /// building the rest.
+    pub fn head(&self, n: usize) -> Cow<'_, [u8]> {
+        match &self.0 {
+            Repr::Whole(b) => Cow::Borrowed(&b[..n.min(b.len())]),
+            Repr::Concat { .. } => Cow::Owned(self.built(n)),
+        }
+    }
+
+    /// Calls `f` with the bytes in order, `chunk` bytes at a time (the last
+    /// call may have fewer; no call when there are no bytes), holding at
+    /// most `chunk` bytes of a `concat` input at once; stops at `f`'s first
+    /// error.
+    pub fn for_each_chunk<E>(&self, chunk: usize, mut f: impl FnMut(&[u8]) -> Result<(), E>) -> Result<(), E> {
+        let chunk = chunk.max(1);
+        let Repr::Concat { pieces, .. } = &self.0 else {
+            return self.get().chunks(chunk).try_for_each(f);
+        };
+        let mut buf = Vec::with_capacity(chunk.min(self.len()));
+        for (text, n) in pieces {
+            let mut left = text.len() * n;
+            let mut phase = 0;
+            while left > 0 {
+                let take = (chunk - buf.len()).min(left);
+                repeat_into(&mut buf, text, phase, take);
+                phase = (phase + take) % text.len();
+                left -= take;
+                if buf.len() == chunk {
+                    f(&buf)?;
+                    buf.clear();
+                }
+            }
+        }
+        if buf.is_empty() { Ok(()) } else { f(&buf) }
+    }
+
+    /// At most the first `max` bytes of a `concat` input, built.
+    fn built(&self, max: usize) -> Vec<u8> {
+        let Repr::Concat { pieces, len } = &self.0 else { return Vec::new() };
+        let mut out = Vec::with_capacity(max.min(*len));
+        for (text, n) in pieces {
+            let take = (text.len() * n).min(max - out.len());
+            repeat_into(&mut out, text, 0, take);
+        }
+        out
+    }
+}
+
+/// Appends `take` bytes of `text` repeated, from `phase` bytes into it,
+/// with a few doubling copies rather than one copy per repeat (the pieces
+/// are repeated up to 2^28 times, and the test profile has debug
+/// assertions).
+fn repeat_into(out: &mut Vec<u8>, text: &[u8], phase: usize, take: usize) {
+    if take == 0 {
+        return;
+    }
+    let start = out.len();
+    // One period from `phase` (or less, when that is all it takes) ...
+    let first = (text.len() - phase).min(take);
+    out.extend_from_slice(&text[phase..phase + first]);
+    out.extend_from_slice(&text[..phase.min(take - first)]);
+    // ... then copies of what is there, a whole number of periods each
+    // time but the last.
+    while out.len() - start < take {
+        let have = out.len() - start;
+        out.extend_from_within(start..start + have.min(take - have));
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn pieces(p: &[(&str, usize)]) -> Bytes {
+        Bytes::concat(p.iter().map(|(t, n)| (t.as_bytes().to_vec(), *n)).collect()).unwrap()
+    }
+
     #[test]
     fn concat_repeats_each_piece_in_order() {
-        let pieces = [("ab", 3), ("", 5), ("c", 0), ("xyz", 1), ("-", 7)];
-        let total = 2 * 3 + 3 + 7;
-        let got = concat(&pieces, total);
-        assert_eq!(got, b"abababxyz-------");
-        assert_eq!(got.capacity(), total);
-        assert_eq!(concat(&[("q", 1 << 20)], 1 << 20), vec![b'q'; 1 << 20]);
+        let b = pieces(&[("ab", 3), ("", 5), ("c", 0), ("xyz", 1), ("-", 7)]);
+        assert_eq!(b.len(), 2 * 3 + 3 + 7);
+        assert_eq!(&*b.get(), b"abababxyz-------");
+        assert_eq!(&*pieces(&[("q", 1 << 20)]).get(), vec![b'q'; 1 << 20]);
+        assert!(b.as_whole().is_none());
+        assert!(Bytes::concat(vec![(b"ab".to_vec(), usize::MAX / 2), (b"abc".to_vec(), 1)]).is_none());
+    }
+
+    #[test]
+    fn heads_and_chunks_are_the_bytes() {
+        let b = pieces(&[("{\"a\": [", 1), ("0,", 1000), ("xyz", 7), ("", 3), ("0]}", 1)]);
+        let whole = b.get().into_owned();
+        assert_eq!(whole.len(), 7 + 2000 + 21 + 3);
+        let plain = Bytes::from(whole.clone());
+        assert_eq!(plain.as_whole(), Some(whole.as_slice()));
+        for n in [0, 1, 5, 6, 7, 8, 1999, 2006, 2007, 2030, 5000] {
+            assert_eq!(&*b.head(n), &whole[..n.min(whole.len())], "head({n})");
+            assert_eq!(&*plain.head(n), &whole[..n.min(whole.len())]);
+        }
+        for chunk in [1, 2, 3, 5, 7, 64, 2001, 2029, 2030, 2031, 1 << 20] {
+            for src in [&b, &plain] {
+                let (mut got, mut sizes) = (Vec::new(), Vec::new());
+                src.for_each_chunk(chunk, |c| {
+                    sizes.push(c.len());
+                    got.extend_from_slice(c);
+                    Ok::<(), ()>(())
+                })
+                .unwrap();
+                assert_eq!(got, whole, "chunk {chunk}");
+                assert!(sizes[..sizes.len() - 1].iter().all(|&s| s == chunk), "chunk {chunk}: {sizes:?}");
+            }
+        }
+        let mut calls = 0;
+        pieces(&[("x", 0)]).for_each_chunk(3, |_| Ok::<(), ()>(calls += 1)).unwrap();
+        assert_eq!(calls, 0);
+        let first_error = pieces(&[("ab", 3)]).for_each_chunk(2, |c| if c == b"ab" { Err(c.len()) } else { Ok(()) });
+        assert_eq!(first_error, Err(2));
     }
 }

@@ -31,7 +31,7 @@ fn is_frame_case(v: &Vector) -> bool {
         return false;
     }
     match &v.input {
-        Input::Decode(bytes) => sciwire::frame::is_frame(bytes),
+        Input::Decode(bytes) => sciwire::frame::is_frame(&bytes.head(1)),
         Input::Encode { encoding, .. } => *encoding == Encoding::Frame.into(),
     }
 }

@@ -34,7 +34,7 @@ fn seeds(profile: Option<Profile>, keep: impl Fn(&[u8]) -> bool) -> Vec<Vec<u8>>
         .iter()
         .filter(|v| v.profile == profile)
         .filter_map(|v| match &v.input {
-            Input::Decode(b) if b.len() < 1 << 16 && keep(b) => Some(b.clone()),
+            Input::Decode(b) if b.len() < 1 << 16 && keep(&b.get()) => Some(b.get().into_owned()),
             _ => None,
         })
         .collect()

@@ -104,7 +104,7 @@ fn a_vector_names_its_profile_and_its_encoding_belongs_to_it() {
     let suite = Suite::load(&root).unwrap();
     let by_id = |id: &str| suite.vector(id).unwrap();
     assert_eq!(by_id("flame-i32").profile, Some(Profile::Flame));
-    assert!(matches!(&by_id("flame-i32").input, Input::Decode(b) if *b == flm_i32()));
+    assert!(matches!(&by_id("flame-i32").input, Input::Decode(b) if *b.get() == flm_i32()));
     let flame = by_id("flame-encode-i32");
     assert_eq!(flame.profile, Some(Profile::Flame));
     let Input::Encode { encoding, .. } = &flame.input else { panic!("not an encode vector") };
