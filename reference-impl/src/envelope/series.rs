@@ -104,13 +104,7 @@ fn decode_json(payload: &Json<'_>, limits: &Limits) -> Result<Column> {
     let Json::Array(span) = payload else {
         return Err(field_type(clause, "data", "an array", payload));
     };
-    let mut n: u64 = 0;
-    let mut c = Cursor::new(span);
-    c.open_array();
-    while c.next_item() {
-        c.skip();
-        n += 1;
-    }
+    let n = crate::json::count_items(span, u64::MAX);
     // Before any value is stored: 8 bytes a value against max_decoded_bytes.
     let bytes = n.saturating_mul(8);
     if bytes > limits.max_decoded_bytes {

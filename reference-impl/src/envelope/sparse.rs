@@ -272,20 +272,14 @@ fn frame_indices(bytes: &[u8], name: &str) -> Result<Vec<u64>> {
 /// The number of items of an array span, counting no further than one past
 /// `max_elements` ([sparse.limits]).
 fn count_items(span: &str, name: &str, limits: &Limits) -> Result<u64> {
-    let mut c = Cursor::new(span);
-    let mut n = 0u64;
-    c.open_array();
-    while c.next_item() {
-        if n == limits.max_elements {
-            return Err(Error::new(
-                Code::LimitExceeded,
-                "sparse.limits",
-                format!("{name} has more than {} items", limits.max_elements),
-            )
-            .at(format!("/{name}")));
-        }
-        c.skip();
-        n += 1;
+    let n = crate::json::count_items(span, limits.max_elements);
+    if n > limits.max_elements {
+        return Err(Error::new(
+            Code::LimitExceeded,
+            "sparse.limits",
+            format!("{name} has more than {} items", limits.max_elements),
+        )
+        .at(format!("/{name}")));
     }
     Ok(n)
 }

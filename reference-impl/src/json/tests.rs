@@ -396,3 +396,76 @@ fn cursor_walks_a_validated_span() {
     assert_eq!(leaves, ["Number(\"1\")", "String", "Object", "Number(\"-3.5e1\")"]);
     assert_eq!(c.peek(), None);
 }
+
+/// A random valid JSON value for [`items_are_counted_as_the_cursor_counts_them`]:
+/// long runs of numbers (quiet blocks), strings holding commas, brackets and
+/// escapes, nesting, and whitespace.
+fn random_value(r: &mut Rng, depth: u32, out: &mut String) {
+    let ws = |r: &mut Rng, out: &mut String| out.push_str(["", "", " ", "\n  ", "\t", &" ".repeat(40)][r.below(6)]);
+    match if depth > 3 { r.below(3) } else { r.below(6) } {
+        0 => out.push_str(["0", "-1.5e3", "123456789012", "7", "1E+2", "true", "null"][r.below(7)]),
+        1 => out.push_str(["12345678901234567890.5e-3", "0.000000000000000000000000000000000001", "-0"][r.below(3)]),
+        2 => out.push_str(["\"a,b\"", "\"]}\"", "\"\\\"],\\\\\"", "\"\\u005d,[\"", "\"plain text of some length, with commas, ]]]\""][r.below(5)]),
+        3 | 4 => {
+            out.push('[');
+            ws(r, out);
+            let n = if depth == 0 { [0, 1, 2, 3, 40, 100][r.below(6)] } else { [0, 1, 2, 3, 9][r.below(5)] };
+            for k in 0..n {
+                if k > 0 {
+                    out.push(',');
+                    ws(r, out);
+                }
+                random_value(r, depth + 1, out);
+                ws(r, out);
+            }
+            out.push(']');
+        }
+        _ => {
+            out.push('{');
+            for k in 0..r.below(3) {
+                if k > 0 {
+                    out.push(',');
+                }
+                out.push_str(&format!("\"k{k},]\": "));
+                random_value(r, depth + 1, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+#[test]
+fn items_are_counted_as_the_cursor_counts_them() {
+    let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut arrays = vec!["[]".to_string(), "[ \n ]".to_string(), "[0]".to_string(), format!("[{}0]", "0,".repeat(1000))];
+    while arrays.len() < 2000 {
+        let mut v = String::new();
+        random_value(&mut r, 0, &mut v);
+        if v.starts_with('[') {
+            arrays.push(v);
+        }
+    }
+    let mut checked = 0;
+    for text in &arrays {
+        let doc = format!("{{\"d\": {text}}}");
+        let Ok(Document::Object(m)) = parse_document(doc.as_bytes(), 128) else { panic!("{text} is not valid") };
+        let Json::Array(span) = m[0].1 else { panic!("not an array") };
+        let mut c = Cursor::new(span);
+        let mut n = 0u64;
+        c.open_array();
+        while c.next_item() {
+            c.skip();
+            n += 1;
+        }
+        assert_eq!(count_items(span, u64::MAX), n, "{text}");
+        for max in [0, 1, n.saturating_sub(1), n, n + 1, n / 2] {
+            let got = count_items(span, max);
+            assert_eq!(got > max, n > max, "{text}: max {max}, got {got}, n {n}");
+            if n <= max {
+                assert_eq!(got, n);
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 2000);
+}
