@@ -271,6 +271,41 @@ fn the_harness_honours_the_flame_profile() {
     }
 }
 
+/// A request's base64 is decoded where it lies in the line, or unescaped
+/// first when the runner's JSON escapes it (any JSON string is a string);
+/// each request in a line of its own, whatever the one before held.
+#[test]
+fn the_harness_reads_input_escaped_or_not() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let envelope = r#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"int8","shape":[2],"data":[1,-2]}"#;
+    let plain = b64.encode(envelope);
+    let escaped: String = plain.chars().map(|c| if c == 'e' { "\\u0065".to_string() } else { c.to_string() }).collect();
+    assert_ne!(escaped, plain);
+    let long = b64.encode(format!("{envelope}{}", " ".repeat(100_000)));
+    let input = [
+        format!(r#"{{"cmd":"decode","id":1,"input":"{long}"}}"#),
+        format!(r#"{{"cmd":"decode","id":2,"input":"{plain}"}}"#),
+        format!(r#"{{"cmd":"decode","id":3,"input":"{escaped}"}}"#),
+        format!(r#"{{"cmd":"decode","id":4,"input":"{}"}}"#, &plain[1..]),
+        r#"{"cmd":"decode","id":5,"input":["e30="]}"#.to_string(),
+        r#"{"cmd":"decode","id":6}"#.to_string(),
+        r#"{"cmd":"stop","id":7}"#.to_string(),
+    ]
+    .join("\n");
+    let (rc, out, _) = run(&["harness"], &input);
+    assert_eq!(rc, 0);
+    let replies: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(replies.len(), 6);
+    let value = serde_json::json!({"kind": "ndarray", "dtype": "int8", "shape": [2], "hex": "01fe"});
+    for r in &replies[..3] {
+        assert_eq!(r["value"], value, "{r}");
+    }
+    for r in &replies[3..] {
+        assert_eq!(r["errored"], true, "{r}");
+    }
+}
+
 #[test]
 fn encode_profile_flame_writes_the_stream_encodings() {
     let df = r#"{"kind": "dataframe", "rows": 2, "columns": [{"name": "a", "type": {"id": "int64"}, "values": ["1", "2"]}],
