@@ -1100,31 +1100,13 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// Skips one value.
+    /// Skips one value. An array or object ends where [`locate`] ends it,
+    /// 32 bytes at a time where it holds no bracket and no string (the span
+    /// is valid, which `locate` reads exactly).
     pub(crate) fn skip(&mut self) {
         self.ws();
         match self.b().get(self.pos) {
-            Some(b'[' | b'{') => {
-                let mut depth = 0usize;
-                while let Some(&c) = self.b().get(self.pos) {
-                    match c {
-                        b'"' => {
-                            self.skip_string();
-                            continue;
-                        }
-                        b'[' | b'{' => depth += 1,
-                        b']' | b'}' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                self.pos += 1;
-                                return;
-                            }
-                        }
-                        _ => {}
-                    }
-                    self.pos += 1;
-                }
-            }
+            Some(b'[' | b'{') => self.pos = locate(self.b(), self.pos, u32::MAX).unwrap_or(self.s.len()),
             _ => {
                 self.scalar();
             }
