@@ -379,6 +379,24 @@ def value_vectors(S: Suite):
         env2 = with_(env, data=[env["data"][0], bad])
         S.invalid(f"sparse-invalid-values-{vid}", f"{dtype} sparse data item {json.dumps(bad)}", VA, J(env2),
                   "E_VALUE_DOMAIN", src(expr, f"data item 2 -> {json.dumps(bad)}"), schema_valid=sv)
+    # Items are counted before any is read ([sparse.limits]), 32 bytes at a time where a block
+    # holds no bracket and no string: a long data array whose 41st item holds commas, brackets
+    # and escapes inside a string, a nested array or an object has 50 items, as row and col do,
+    # so the fault is that item's ([sparse.values]), not the lengths ([sparse.lengths]).
+    lexpr = "sp.coo_array(np.arange(1, 51, dtype=np.float64).reshape(1, 50))"
+    lenv = sparse_env(run(lexpr))
+    assert lenv["data"] == [float(k) for k in range(1, 51)] and lenv["col"] == list(range(50)), lenv
+    for vid, desc, bad in [
+            ("long-string-commas", "a string of commas, brackets and escapes",
+             "a, b], [c \" d \\ e, " + ",".join(["f"] * 30) + ", g"),
+            ("long-nested-array", "an array of 30 numbers", [float(k) + 0.5 for k in range(30)]),
+            ("long-object", "an object holding an array and a string with commas",
+             {"a": [1, 2, 3], "b": "x, y], {z", "c": list(range(20))})]:
+        data = lenv["data"][:40] + [bad] + lenv["data"][41:]
+        S.invalid(f"sparse-invalid-values-float64-{vid}",
+                  f"float64 coo data of 50 items, the 41st {desc}: counted as one item",
+                  VA + ["sparse.limits", "sparse.lengths"], J(with_(lenv, data=data)), "E_VALUE_DOMAIN",
+                  src(lexpr, f"data item 41 -> {desc}"), schema_valid=False)
     texpr = "sp.csr_matrix(np.array([[2**53 + 1, 0]], dtype=np.int64))"
     tenv = env_raw("csr", [1, 2], "int64", [2**53 + 1], [0], [0, 1])
     S.invalid("sparse-invalid-values-int64-tywrap-unsafe", "int64 data 9007199254740993 as tywrap 0.10 writes it",
