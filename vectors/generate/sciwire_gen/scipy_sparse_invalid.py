@@ -397,6 +397,10 @@ def value_vectors(S: Suite):
                   f"float64 coo data of 50 items, the 41st {desc}: counted as one item",
                   VA + ["sparse.limits", "sparse.lengths"], J(with_(lenv, data=data)), "E_VALUE_DOMAIN",
                   src(lexpr, f"data item 41 -> {desc}"), schema_valid=False)
+    S.invalid("sparse-invalid-values-float64-first-item-nested-array",
+              "float64 coo data of 50 items, the first an array of two numbers: counted as one item",
+              VA + ["sparse.limits", "sparse.lengths"], J(with_(lenv, data=[[0.5, 1.5]] + lenv["data"][1:])),
+              "E_VALUE_DOMAIN", src(lexpr, "data item 1 -> [0.5, 1.5]"), schema_valid=False)
     texpr = "sp.csr_matrix(np.array([[2**53 + 1, 0]], dtype=np.int64))"
     tenv = env_raw("csr", [1, 2], "int64", [2**53 + 1], [0], [0, 1])
     S.invalid("sparse-invalid-values-int64-tywrap-unsafe", "int64 data 9007199254740993 as tywrap 0.10 writes it",
