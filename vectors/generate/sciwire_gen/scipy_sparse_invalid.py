@@ -28,6 +28,7 @@ BIG_BUDGET = {"wall_ms": 20000, "rss_mb": 1024}
 
 def invalid_vectors(S: Suite):
     text_vectors(S)
+    long_list_vectors(S)
     envelope_vectors(S)
     format_member_vectors(S)
     dtype_shape_vectors(S)
@@ -87,6 +88,37 @@ def text_vectors(S: Suite):
               ["json.syntax", "sparse.values", "envelope.extension-members"],
               T(plain.replace('"data": [1.5, 2.0, -1.0]', '"x-a": "ndarray", "x-b": "json", "data": [1.5, t]')),
               "E_JSON_SYNTAX", hand(why))
+
+
+def long_list_vectors(S: Suite):
+    """A fault inside a long list of plain integers, as Python's json writes an index array
+    (`0, 0, 0`): a decoder that reads such lists many bytes at a time still finds it
+    ([json.syntax]); the row array of a 1x50 coo matrix, 20 items before the fault."""
+    expr = "sp.coo_array(np.arange(1, 51, dtype=np.float64).reshape(1, 50))"
+    plain = dumps_env(sparse_env(run(expr)))
+    row = "[" + ", ".join(["0"] * 50) + "]"
+    assert '"row": ' + row in plain, plain
+    head, tail = ", ".join(["0"] * 20), ", ".join(["0"] * 29)
+    for vid, desc, fault in [("leading-zero", "an item 00", "00"),
+                             ("empty-item", "two commas with a space between", "0, ,"),
+                             ("double-comma", "two commas", "0,,"),
+                             ("space-between-digits", "an item 0 0", "0 0"),
+                             ("letter-in-item", "an item 0x1", "0x1"),
+                             ("colon-in-item", "an item 1:1 (':' follows '9' in ASCII)", "1:1")]:
+        bad = "[" + head + ", " + fault + ", " + tail + "]"
+        S.invalid(f"sparse-invalid-json-row-long-{vid}",
+                  f"a coo row of 50 zeros written as json.dumps writes it, the 21st {desc}",
+                  ["json.syntax", "sparse.index-values"], T(plain.replace('"row": ' + row, '"row": ' + bad)),
+                  "E_JSON_SYNTAX", hand(f"hand-edited JSON text of the producer's envelope for {expr}"))
+    # Written without spaces, as JSON.stringify writes it.
+    head, tail = ",".join(["0"] * 20), ",".join(["0"] * 29)
+    for vid, desc, fault in [("letter-in-item", "an item 0x1", "0x1"),
+                             ("space-between-digits", "an item 0 0", "0 0")]:
+        bad = "[" + head + "," + fault + "," + tail + "]"
+        S.invalid(f"sparse-invalid-json-row-long-compact-{vid}",
+                  f"a coo row of 50 zeros written without spaces (0,0,0), the 21st {desc}",
+                  ["json.syntax", "sparse.index-values"], T(plain.replace('"row": ' + row, '"row": ' + bad)),
+                  "E_JSON_SYNTAX", hand(f"hand-edited JSON text of the producer's envelope for {expr}"))
 
 
 def envelope_vectors(S: Suite):
