@@ -258,8 +258,8 @@ function recordBatch(r) {
     if (method !== 0) payload(`compression method ${method} is not one Message.fbs defines`);
     compressed = true;
   }
-  r.vec(4, 8, 8);
-  return { length, nodes, buffers, compressed };
+  const variadic = r.vec(4, 8, 8);
+  return { length, nodes, buffers, compressed, variadicCounts: variadic ? variadic[1] : 0 };
 }
 
 /** Verify one message's metadata flatbuffer; return its header. */
@@ -338,7 +338,7 @@ export function readStream(bytes) {
       if (b.offset % 8n !== 0n) payload(`buffer ${j} offset ${b.offset} is not a multiple of 8`);
       return body.subarray(Number(b.offset), Number(b.offset + b.length));
     });
-    batches.push({ length: rb.length, nodes: rb.nodes, buffers: bufs });
+    batches.push({ length: rb.length, nodes: rb.nodes, buffers: bufs, variadicCounts: rb.variadicCounts });
     if (batches.length > 1) fail('E_ARROW_PAYLOAD', 'ndarray.arrow.batches', 'the stream holds more than one record batch');
   }
   if (schemaHeader === null) payload('the stream has no Schema message');

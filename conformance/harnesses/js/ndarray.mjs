@@ -377,6 +377,8 @@ function popcountUnset(bitmap, len) {
 /** [ndarray.arrow.stream] item 4 for a column of a table type. */
 function checkContents(batch, type, dtype, length) {
   const bad = (msg) => fail('E_ARROW_PAYLOAD', 'ndarray.arrow.stream', msg);
+  // only the view types read variadicBufferCounts, and no table type is one
+  if (batch.variadicCounts > 0) bad(`the record batch declares ${batch.variadicCounts} variadic buffer count(s)`);
   const node = batch.nodes[0];
   if (node.length !== batch.length) bad(`field node length ${node.length} is not the batch length ${batch.length}`);
   const varLen = type.tag === T.Utf8 || type.tag === T.Binary;

@@ -821,6 +821,11 @@ def json_payload_vectors(S: Suite):
         S.invalid(f"ndarray-invalid-json-value-{vid}", desc, VA,
                   J(env_json_raw(data, shape, dtype)), "E_VALUE_DOMAIN", hand(why),
                   schema_valid=sv)
+    # The violation's place in C order, past the first element of a dtype other than float64
+    # (whose leaves are all counted the same way): element 3, not 0.
+    S.invalid("ndarray-invalid-json-value-int8-128-fourth", "int8 data [[1, 2], [3, 128]]: element 3 out of range",
+              VA, J(env_json_raw([[1, 2], [3, 128]], [2, 2], "int8")), "E_VALUE_DOMAIN", hand(why),
+              schema_valid=False)
     base = '{"__tywrap__": "ndarray", "codecVersion": 1, "encoding": "json", "data": [%s], ' \
            '"shape": [1], "dtype": "%s"}'
     for vid, desc, num, dtype in [

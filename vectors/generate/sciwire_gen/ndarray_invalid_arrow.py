@@ -740,6 +740,14 @@ def flatbuffer_vectors(S: Suite):
         "RecordBatch.variadicBufferCounts [0] added with its int64 elements at 4 mod 8",
         note="; Arrow C++ reads it, sciwire does not")
 
+    # item 4: variadicBufferCounts, which only the view types read, on a float64 column
+    for n in (0, 5):
+        bad(f"ndarray-invalid-arrow-variadic-count-{n}",
+            f"RecordBatch.variadicBufferCounts [{n}] beside a float64 column, which has no view type",
+            F.build(batch=F.batch(rb_extra={4: FbStructs(struct.pack("<q", n), 1, align=8)})),
+            f"RecordBatch.variadicBufferCounts [{n}] added, its int64 elements aligned",
+            note="; Arrow C++ reads it and ignores the count, arrow-rs refuses it: sciwire refuses it")
+
     def nested_list(k):
         f = FbT({0: FbStr("item"), 1: ("B", 1), 2: ("B", TYPE_TAG["Int"]), 3: FbT({0: ("i", 64), 1: ("B", 1)}),
                  5: FbVec([])})

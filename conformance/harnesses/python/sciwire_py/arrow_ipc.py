@@ -707,6 +707,10 @@ def validate_contents(stream: Stream) -> None:
     schema = stream.schema
     for rb in stream.batches:
         body = rb.body
+        if rb.variadic:
+            # Only the view types read them, and no table type is one.
+            _bad(f"the record batch declares variadic buffer counts {list(rb.variadic)}, "
+                 "which only a view type reads")
         variadic = list(rb.variadic)
         counts = []
         for f in schema.fields:

@@ -507,6 +507,9 @@ def _validate_field(f: arrow_ipc.ArrowField, node, bufs, body, length: int) -> N
 
 
 def _validate_batch(fields, rb, what: str) -> None:
+    if rb.variadic:
+        # Only the view types read them, and no column type is one.
+        arrow_ipc._bad(f"{what} declares variadic buffer counts {list(rb.variadic)}, which only a view type reads")
     counts = [arrow_ipc._buffer_count(f, []) for f in fields]
     if sum(counts) > len(rb.buffers):
         arrow_ipc._bad(f"{what} has {len(rb.buffers)} buffers, its fields need {sum(counts)}")
