@@ -23,6 +23,18 @@ fn payload(clause: &'static str, why: String) -> Error {
     Error::new(Code::ArrowPayload, clause, why)
 }
 
+/// Item 4 of [ndarray.arrow.stream]: no variadic buffer counts, which only
+/// the view types read, and no column type is one.
+fn no_variadic_counts(b: &Batch<'_>, what: &str, clause: &'static str) -> Result<()> {
+    match b.rb.variadicBufferCounts() {
+        Some(v) if !v.is_empty() => Err(payload(
+            clause,
+            format!("the {what} at byte {} declares {} variadic buffer count(s), which only a view type reads", b.at, v.len()),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A record batch (or a dictionary batch's data) and its body.
 #[derive(Clone, Copy)]
 pub(crate) struct Batch<'a> {
@@ -763,6 +775,7 @@ impl<'a> Table<'a> {
     /// the limits have passed (the "Processing order" of [dataframe.arrow.file]).
     pub(crate) fn check_contents(&self, types: &[ColumnType]) -> Result<()> {
         for b in &self.batches {
+            no_variadic_counts(b, "record batch", self.clause)?;
             let mut buffer = 0;
             for (k, (f, t)) in self.fields.iter().zip(types).enumerate() {
                 buffer = slot(b, k, buffer, layout(f, t), self.clause)?.1;
@@ -770,6 +783,7 @@ impl<'a> Table<'a> {
         }
         for (k, (f, t)) in self.fields.iter().zip(types).enumerate() {
             if let (Some(d), ColumnType::Dictionary { .. }) = (self.dictionary(k), t) {
+                no_variadic_counts(d, "dictionary batch", self.clause)?;
                 slot(d, 0, 0, values_layout(f, t), self.clause)?;
             }
         }

@@ -127,6 +127,25 @@ def rb_body(buf):
     return m.body, m.body_len
 
 
+def with_variadic_counts(buf: bytes, counts) -> bytes:
+    """`buf` (pyarrow's messages) with its first RecordBatch message written again by the writer
+    below: the same length, field nodes, buffers and body, and a variadicBufferCounts vector
+    `counts` (int64s, aligned), which pyarrow's own writer gives only view types."""
+    m = first(buf, "recordbatch")
+    rb = m.header
+    lp = rb.field_pos(0)
+    length = i64(buf, lp) if lp is not None else 0
+    nodes = [(i64(buf, a), i64(buf, b)) for a, b in rb_field_nodes(buf)]
+    bufs = [(o, ln) for _, _, o, ln in rb_buffers(buf)]
+    r = {0: ("q", length),
+         1: FbStructs(b"".join(struct.pack("<qq", *n) for n in nodes), len(nodes)),
+         2: FbStructs(b"".join(struct.pack("<qq", *b) for b in bufs), len(bufs)),
+         4: FbStructs(b"".join(struct.pack("<q", c) for c in counts), len(counts))}
+    body = buf[m.body:m.end]
+    msg = FbT({0: ("h", 4), 1: ("B", 3), 2: FbT(r), 3: ("q", len(body))})
+    return buf[:m.pos] + encapsulate(fb_serialize(msg), body) + buf[m.end:]
+
+
 # ----------------------------------------------------------------------------------------------
 # Minimal flatbuffer writer, for Arrow metadata pyarrow cannot be made to write (big-endian schema)
 # ----------------------------------------------------------------------------------------------

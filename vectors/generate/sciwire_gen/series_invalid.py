@@ -12,7 +12,7 @@ import struct
 
 import pyarrow as pa
 
-from .arrowbytes import Msg, messages, rb_buffers
+from .arrowbytes import Msg, messages, rb_buffers, with_variadic_counts
 from .common import HOSTILE_BUDGET, B, J, T, Suite, hand, with_, without
 from .dataframe_producer import (Unsupported, canon_stream_series, file_bytes, run, series_arrow_bytes,
                                  series_arrow_env, series_json_env, src, stream_bytes)
@@ -208,6 +208,15 @@ def stream_vectors(S: Suite):
         except (pa.ArrowException, ValueError, OSError):
             pass
         S.invalid(f"series-invalid-{name}", desc, ST, J(s_env(d)), "E_ARROW_PAYLOAD", src(EX, mut), schema_valid=True)
+    # item 4: variadicBufferCounts beside a float64 column, which has no view type; pyarrow reads past them
+    for n in (0, 5):
+        d = _join([p[0], with_variadic_counts(p[1], [n]), EOS])
+        assert pa.ipc.open_stream(pa.py_buffer(d)).read_all().column(0).to_pylist() == [1.5, None, -2.0]
+        S.invalid(f"series-invalid-variadic-count-{n}",
+                  f"series record batch with variadicBufferCounts [{n}] beside its float64 column",
+                  ST, J(s_env(d)), "E_ARROW_PAYLOAD",
+                  src(EX, f"record batch written again with variadicBufferCounts [{n}] (pyarrow reads it)"),
+                  schema_valid=True)
     # limits
     e = "pa.nulls(2**28 + 1)"
     d = stream_bytes(pa.Table.from_arrays([run(e)], names=["value"]))
