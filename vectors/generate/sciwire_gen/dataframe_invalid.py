@@ -16,7 +16,7 @@ import struct
 
 import pyarrow as pa
 
-from .arrowbytes import Msg, i64, messages, rb_buffers, rb_field_nodes
+from .arrowbytes import Msg, i64, messages, rb_buffers, rb_field_nodes, with_variadic_counts
 from .common import HOSTILE_BUDGET, J, T, B, Suite, b64, dumps_env, hand, with_, without
 from .dataframe_producer import (Unsupported, canon_file, df_arrow_bytes, df_env, df_json_env, feather_bytes,
                                  file_bytes, run, src, stream_bytes)
@@ -333,6 +333,18 @@ def buffer_vectors(S: Suite):
         assert _pyarrow_rejects(data) or name == "null-count", f"{name}: pyarrow accepts"
         S.invalid(f"dataframe-invalid-{name}", desc, AF, J(df_env(data)), "E_ARROW_PAYLOAD", src(EX, mut),
                   schema_valid=True)
+    # item 4: variadicBufferCounts beside columns of no view type, which pyarrow reads past; the
+    # record batch is written again, and the footer's block gets its new metaDataLength
+    (slot, at, _off, _meta, _blen), = [b for b in footer_blocks(footer) if b[0] == 3]
+    for n in (0, 5):
+        new = with_variadic_counts(rb, [n])
+        data = join([pieces[0], Piece(new, "recordbatch")], _pq(footer, at + 8, "<i", len(new) - m.body_len))
+        assert pa.ipc.open_file(pa.py_buffer(data)).read_all().equals(pa.ipc.open_file(pa.py_buffer(ex)).read_all())
+        S.invalid(f"dataframe-invalid-variadic-count-{n}",
+                  f"record batch with variadicBufferCounts [{n}] beside its int64 and large_string columns",
+                  AF, J(df_env(data)), "E_ARROW_PAYLOAD",
+                  src(EX, f"record batch written again with variadicBufferCounts [{n}], its footer block's "
+                          "metaDataLength to match (pyarrow reads it)"), schema_valid=True)
 
 
 # ----------------------------------------------------------------------------------------------
