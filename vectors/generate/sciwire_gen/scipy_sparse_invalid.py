@@ -113,7 +113,8 @@ def long_list_vectors(S: Suite):
     # Written without spaces, as JSON.stringify writes it.
     head, tail = ",".join(["0"] * 20), ",".join(["0"] * 29)
     for vid, desc, fault in [("letter-in-item", "an item 0x1", "0x1"),
-                             ("space-between-digits", "an item 0 0", "0 0")]:
+                             ("space-between-digits", "an item 0 0", "0 0"),
+                             ("leading-zero", "an item 00", "00")]:
         bad = "[" + head + "," + fault + "," + tail + "]"
         S.invalid(f"sparse-invalid-json-row-long-compact-{vid}",
                   f"a coo row of 50 zeros written without spaces (0,0,0), the 21st {desc}",
