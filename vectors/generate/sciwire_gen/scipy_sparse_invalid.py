@@ -430,6 +430,13 @@ def value_vectors(S: Suite):
                   f"float64 coo data of 50 items, the 41st {desc}: counted as one item",
                   VA + ["sparse.limits", "sparse.lengths"], J(with_(lenv, data=data)), "E_VALUE_DOMAIN",
                   src(lexpr, f"data item 41 -> {desc}"), schema_valid=False)
+    wexpr, wenv = _dtype_env("float64", ("1.5", "2.5"))
+    wplain = dumps_env(wenv)
+    assert '"data": [1.5, 2.5]' in wplain, wplain
+    S.invalid("sparse-invalid-values-float64-string-after-whitespace",
+              "float64 data [ 1.5, \"x\"] (a space after its bracket): two items, the second a string",
+              VA + ["sparse.limits", "sparse.lengths"], T(wplain.replace('"data": [1.5, 2.5]', '"data": [ 1.5, "x"]')),
+              "E_VALUE_DOMAIN", hand(f"hand-edited JSON text of the producer's envelope for {wexpr}"))
     S.invalid("sparse-invalid-values-float64-first-item-nested-array",
               "float64 coo data of 50 items, the first an array of two numbers: counted as one item",
               VA + ["sparse.limits", "sparse.lengths"], J(with_(lenv, data=[[0.5, 1.5]] + lenv["data"][1:])),
