@@ -208,7 +208,14 @@ def stream_vectors(S: Suite):
         except (pa.ArrowException, ValueError, OSError):
             pass
         S.invalid(f"series-invalid-{name}", desc, ST, J(s_env(d)), "E_ARROW_PAYLOAD", src(EX, mut), schema_valid=True)
-    # item 4: variadicBufferCounts beside a float64 column, which has no view type; pyarrow reads past them
+    # item 4: variadicBufferCounts beside a float64 column, which has no view type; pyarrow reads past them.
+    # An empty vector is no count at all: that stream is read like pyarrow's own.
+    d = _join([p[0], with_variadic_counts(p[1], []), EOS])
+    S.valid("series-arrow-variadic-counts-empty",
+            "series record batch with an empty variadicBufferCounts vector beside its float64 column",
+            ST, J(s_env(d)), canon_stream_series(d, "price"),
+            src(EX, "record batch written again with an empty variadicBufferCounts vector (pyarrow reads it)"),
+            tags=["accept"])
     for n in (0, 5):
         d = _join([p[0], with_variadic_counts(p[1], [n]), EOS])
         assert pa.ipc.open_stream(pa.py_buffer(d)).read_all().column(0).to_pylist() == [1.5, None, -2.0]
