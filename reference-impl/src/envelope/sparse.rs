@@ -227,7 +227,8 @@ fn whole_items(bytes: &[u8], name: &str, width: u64) -> Result<()> {
     Ok(())
 }
 
-/// [sparse.limits] on a frame buffer's number of items.
+/// [sparse.limits] on an array's number of items (a frame buffer's, or a
+/// json array's as [`count_items`] counts them).
 fn limit_items(n: u64, name: &str, limits: &Limits) -> Result<u64> {
     if n > limits.max_elements {
         return Err(Error::new(
@@ -272,16 +273,7 @@ fn frame_indices(bytes: &[u8], name: &str) -> Result<Vec<u64>> {
 /// The number of items of an array span, counting no further than one past
 /// `max_elements` ([sparse.limits]).
 fn count_items(span: &str, name: &str, limits: &Limits) -> Result<u64> {
-    let n = crate::json::count_items(span, limits.max_elements);
-    if n > limits.max_elements {
-        return Err(Error::new(
-            Code::LimitExceeded,
-            "sparse.limits",
-            format!("{name} has more than {} items", limits.max_elements),
-        )
-        .at(format!("/{name}")));
-    }
-    Ok(n)
+    limit_items(crate::json::count_items(span, limits.max_elements), name, limits)
 }
 
 /// [sparse.values] and [sparse.elements]: `nnz` items, already counted and limited.

@@ -98,28 +98,25 @@ def long_list_vectors(S: Suite):
     plain = dumps_env(sparse_env(run(expr)))
     row = "[" + ", ".join(["0"] * 50) + "]"
     assert '"row": ' + row in plain, plain
-    head, tail = ", ".join(["0"] * 20), ", ".join(["0"] * 29)
-    for vid, desc, fault in [("leading-zero", "an item 00", "00"),
-                             ("empty-item", "two commas with a space between", "0, ,"),
-                             ("double-comma", "two commas", "0,,"),
-                             ("space-between-digits", "an item 0 0", "0 0"),
-                             ("letter-in-item", "an item 0x1", "0x1"),
-                             ("colon-in-item", "an item 1:1 (':' follows '9' in ASCII)", "1:1")]:
-        bad = "[" + head + ", " + fault + ", " + tail + "]"
-        S.invalid(f"sparse-invalid-json-row-long-{vid}",
-                  f"a coo row of 50 zeros written as json.dumps writes it, the 21st {desc}",
-                  ["json.syntax", "sparse.index-values"], T(plain.replace('"row": ' + row, '"row": ' + bad)),
-                  "E_JSON_SYNTAX", hand(f"hand-edited JSON text of the producer's envelope for {expr}"))
-    # Written without spaces, as JSON.stringify writes it.
-    head, tail = ",".join(["0"] * 20), ",".join(["0"] * 29)
-    for vid, desc, fault in [("letter-in-item", "an item 0x1", "0x1"),
-                             ("space-between-digits", "an item 0 0", "0 0"),
-                             ("leading-zero", "an item 00", "00")]:
-        bad = "[" + head + "," + fault + "," + tail + "]"
-        S.invalid(f"sparse-invalid-json-row-long-compact-{vid}",
-                  f"a coo row of 50 zeros written without spaces (0,0,0), the 21st {desc}",
-                  ["json.syntax", "sparse.index-values"], T(plain.replace('"row": ' + row, '"row": ' + bad)),
-                  "E_JSON_SYNTAX", hand(f"hand-edited JSON text of the producer's envelope for {expr}"))
+    # As json.dumps writes a list (", "), then without spaces, as JSON.stringify writes it.
+    for sep, kind, how, faults in [
+            (", ", "", "written as json.dumps writes it",
+             [("leading-zero", "an item 00", "00"),
+              ("empty-item", "two commas with a space between", "0, ,"),
+              ("double-comma", "two commas", "0,,"),
+              ("space-between-digits", "an item 0 0", "0 0"),
+              ("letter-in-item", "an item 0x1", "0x1"),
+              ("colon-in-item", "an item 1:1 (':' follows '9' in ASCII)", "1:1")]),
+            (",", "compact-", "written without spaces (0,0,0)",
+             [("letter-in-item", "an item 0x1", "0x1"),
+              ("space-between-digits", "an item 0 0", "0 0"),
+              ("leading-zero", "an item 00", "00")])]:
+        for vid, desc, fault in faults:
+            bad = "[" + sep.join(["0"] * 20) + sep + fault + sep + sep.join(["0"] * 29) + "]"
+            S.invalid(f"sparse-invalid-json-row-long-{kind}{vid}",
+                      f"a coo row of 50 zeros {how}, the 21st {desc}",
+                      ["json.syntax", "sparse.index-values"], T(plain.replace('"row": ' + row, '"row": ' + bad)),
+                      "E_JSON_SYNTAX", hand(f"hand-edited JSON text of the producer's envelope for {expr}"))
 
 
 def envelope_vectors(S: Suite):
