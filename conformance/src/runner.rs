@@ -239,10 +239,13 @@ pub fn features(v: &Vector) -> BTreeSet<&'static str> {
         Input::Decode(bytes) => {
             if bytes.len() > LARGE_INPUT_BYTES {
                 out.insert("large-inputs");
-            } else if let Some(h) = frame_header(&bytes.get()) {
-                walk_features(&JsonValue::Object(h), &mut out);
-            } else if let Ok(j) = serde_json::from_slice::<JsonValue>(&bytes.get()) {
-                walk_features(&j, &mut out);
+            } else {
+                let bytes = bytes.get();
+                if let Some(h) = frame_header(&bytes) {
+                    walk_features(&JsonValue::Object(h), &mut out);
+                } else if let Ok(j) = serde_json::from_slice::<JsonValue>(&bytes) {
+                    walk_features(&j, &mut out);
+                }
             }
         }
         Input::Encode { value, .. } => walk_features(value, &mut out),
