@@ -212,17 +212,17 @@ pub(crate) fn parse_document(input: &[u8], max_depth: u32) -> Result<Document<'_
 
 /// Which member [`parse_document_deferring`] defers: the member `name` of
 /// the top-level object, when its value is an array and the members before
-/// it include each of `after` (name and string value).
+/// it include each of `after` (a name and the string values it may have).
 pub(crate) struct Defer {
     pub(crate) name: &'static str,
-    pub(crate) after: &'static [(&'static str, &'static str)],
+    pub(crate) after: &'static [(&'static str, &'static [&'static str])],
 }
 
 impl Defer {
     fn wants(&self, name: &str, before: &[Member<'_>]) -> bool {
         name == self.name
-            && self.after.iter().all(|&(k, v)| {
-                before.iter().any(|(name, value, _)| name == k && matches!(value, Json::String(s) if s == v))
+            && self.after.iter().all(|&(k, vs)| {
+                before.iter().any(|(name, value, _)| name == k && matches!(value, Json::String(s) if vs.contains(&s.as_ref())))
             })
     }
 }
@@ -511,6 +511,12 @@ impl<'a> Reader<'a> {
     /// Validates and skips one value.
     pub(crate) fn skip(&mut self) -> Result<()> {
         self.p.value().map(drop)
+    }
+
+    /// Reads one value whose first byte is `"`: the string.
+    pub(crate) fn string(&mut self) -> Result<Cow<'a, str>> {
+        self.p.ws();
+        self.p.string()
     }
 }
 
@@ -1065,6 +1071,19 @@ impl<'a> Cursor<'a> {
         Ok(s)
     }
 
+    /// When the next value is a number: its text and value, as
+    /// [`Reader::number`] gives them (one scan of the digits).
+    pub(crate) fn number_and_value(&mut self) -> Result<Option<(&'a str, Option<f64>)>> {
+        self.ws();
+        if !matches!(self.b().get(self.pos), Some(b'-' | b'0'..=b'9')) {
+            return Ok(None);
+        }
+        let mut p = Parser { s: self.s, b: self.b(), pos: self.pos, depth: 0, max_depth: 0, defer: None, deferred: None };
+        let v = p.number_and_value()?;
+        self.pos = p.pos;
+        Ok(Some(v))
+    }
+
     /// Reads one value shallowly, as [`parse_document`] returns members:
     /// arrays and objects are skipped and returned as spans.
     pub(crate) fn value(&mut self) -> Result<Json<'a>> {
@@ -1189,7 +1208,8 @@ impl<'a> Cursor<'a> {
 /// strings and nested values, plus one unless the array is empty. A
 /// numeric array's numbers are read 32 bytes at a time, as [`quiet_run`]
 /// reads them (a `[0,0,…]` of 64 MiB is counted in milliseconds, where
-/// walking its items takes a third of a second).
+/// walking its items takes a third of a second). Given any other text, it
+/// returns a number no larger than the span's length.
 pub(crate) fn count_items(span: &str, max: u64) -> u64 {
     let b = span.as_bytes();
     let open = b.iter().position(|&c| c == b'[').unwrap_or(b.len());

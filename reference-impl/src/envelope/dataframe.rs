@@ -253,14 +253,27 @@ fn read_pandas(text: &str, fields: &[&str], rows: u64, limits: &Limits) -> Resul
 
 // ---------------------------------------------------------------- json
 
+/// [dataframe.json.rows] to [dataframe.json.values], in that order, in one
+/// walk of `data` (which the JSON layer validated). The walk reads each row
+/// as it counts it: the first row that is not an object ends it; a
+/// [dataframe.json.columns] fault is kept, and reported only when no row
+/// fault follows and the limit holds; and no cell is stored once the rows so
+/// far, at the first row's member count, pass [dataframe.json.limits], which
+/// is decided on all the rows (cells stored never outnumber rows × first
+/// row's members: a row with more members is a columns fault).
 fn decode_json(payload: &Json<'_>, limits: &Limits) -> Result<DataFrame> {
     let Json::Array(span) = payload else {
         return Err(field_type("dataframe.json.rows", "data", "an array of objects", payload));
     };
-    // [dataframe.json.rows], counting the rows and the first row's members
-    // for [dataframe.json.limits].
+    // The first row's members, and the rows.
     let mut first: u64 = 0;
     let mut rows: u64 = 0;
+    let mut names: Vec<Cow<'_, str>> = Vec::new();
+    let mut raw: Vec<Vec<Raw<'_>>> = Vec::new();
+    // The first [dataframe.json.columns] fault; after it, or once the limit
+    // is passed, rows are only counted.
+    let mut columns_fault: Option<Error> = None;
+    let mut over_limit = false;
     let mut c = Cursor::new(span);
     c.open_array();
     while c.next_item() {
@@ -275,19 +288,61 @@ fn decode_json(payload: &Json<'_>, limits: &Limits) -> Result<DataFrame> {
             return Err(Error::new(Code::FieldType, "dataframe.json.rows", format!("row {rows} is {what}, not an object"))
                 .at(format!("/data/{rows}")));
         }
-        if rows == 0 {
-            c.open_object();
+        let r = rows;
+        rows += 1;
+        over_limit = over_limit || rows.saturating_mul(first).saturating_mul(8) > limits.max_decoded_bytes;
+        if columns_fault.is_some() || over_limit {
+            c.skip();
+            continue;
+        }
+        c.open_object();
+        let mut k = 0;
+        while let Some(name) = c.next_member()? {
+            if r == 0 {
+                first += 1;
+                if first.saturating_mul(8) > limits.max_decoded_bytes {
+                    // The limit fails whatever follows: the members are only counted.
+                    over_limit = true;
+                    c.skip();
+                    continue;
+                }
+                names.push(name);
+                raw.push(Vec::new());
+            } else if names.get(k) != Some(&name) {
+                let want = names.get(k).map_or_else(|| "no more members".to_string(), |n| format!("{n:?}"));
+                columns_fault = Some(
+                    Error::new(
+                        Code::ShapeMismatch,
+                        "dataframe.json.columns",
+                        format!("row {r} has member {name:?} where the first row has {want}"),
+                    )
+                    .at(format!("/data/{r}")),
+                );
+                break;
+            }
+            raw[k].push(read_raw(&mut c)?);
+            k += 1;
+        }
+        if columns_fault.is_some() {
+            // The rest of the row: the value of the member just named, and the members after it.
+            c.skip();
             while c.next_member()?.is_some() {
                 c.skip();
-                first += 1;
             }
-        } else {
-            c.skip();
+            continue;
         }
-        rows += 1;
+        if k != names.len() {
+            columns_fault = Some(
+                Error::new(
+                    Code::ShapeMismatch,
+                    "dataframe.json.columns",
+                    format!("row {r} has {k} members; the first row has {}", names.len()),
+                )
+                .at(format!("/data/{r}")),
+            );
+        }
     }
-    // [dataframe.json.limits]: rows × first row's members × 8 bytes, before
-    // any cell is stored and before the rows' members are compared.
+    // [dataframe.json.limits]: rows × first row's members × 8 bytes.
     let bytes = rows.saturating_mul(first).saturating_mul(8);
     if bytes > limits.max_decoded_bytes {
         return Err(Error::new(
@@ -300,40 +355,8 @@ fn decode_json(payload: &Json<'_>, limits: &Limits) -> Result<DataFrame> {
         )
         .at("/data"));
     }
-    // [dataframe.json.columns]
-    let mut names: Vec<Cow<'_, str>> = Vec::new();
-    let mut raw: Vec<Vec<Raw<'_>>> = Vec::new();
-    let mut c = Cursor::new(span);
-    c.open_array();
-    let mut r = 0u64;
-    while c.next_item() {
-        c.open_object();
-        let mut k = 0;
-        while let Some(name) = c.next_member()? {
-            if r == 0 {
-                names.push(name);
-                raw.push(Vec::with_capacity(rows as usize));
-            } else if names.get(k) != Some(&name) {
-                let want = names.get(k).map_or_else(|| "no more members".to_string(), |n| format!("{n:?}"));
-                return Err(Error::new(
-                    Code::ShapeMismatch,
-                    "dataframe.json.columns",
-                    format!("row {r} has member {name:?} where the first row has {want}"),
-                )
-                .at(format!("/data/{r}")));
-            }
-            raw[k].push(read_raw(&mut c)?);
-            k += 1;
-        }
-        if k != names.len() {
-            return Err(Error::new(
-                Code::ShapeMismatch,
-                "dataframe.json.columns",
-                format!("row {r} has {k} members; the first row has {}", names.len()),
-            )
-            .at(format!("/data/{r}")));
-        }
-        r += 1;
+    if let Some(e) = columns_fault {
+        return Err(e);
     }
     // [dataframe.json.types], then [dataframe.json.values].
     let mut types = Vec::with_capacity(raw.len());
@@ -502,4 +525,170 @@ pub(crate) fn arrow_batch(d: &DataFrame, clause: &'static str) -> Result<(Arc<Sc
     let batch_options = RecordBatchOptions::new().with_row_count(Some(d.rows as usize));
     let batch = RecordBatch::try_new_with_options(schema.clone(), arrays, &batch_options).map_err(err)?;
     Ok((schema, batch))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    /// [`decode_json`] as it was before its walk was one: the rows counted
+    /// first (each skipped), the limit checked, then the rows read.
+    fn two_passes(payload: &Json<'_>, limits: &Limits) -> Result<DataFrame> {
+        let Json::Array(span) = payload else {
+            return Err(field_type("dataframe.json.rows", "data", "an array of objects", payload));
+        };
+        // [dataframe.json.rows], counting the rows and the first row's members
+        // for [dataframe.json.limits].
+        let mut first: u64 = 0;
+        let mut rows: u64 = 0;
+        let mut c = Cursor::new(span);
+        c.open_array();
+        while c.next_item() {
+            if c.peek() != Some(b'{') {
+                let what = match c.scalar() {
+                    crate::json::Scalar::Array => "an array".to_string(),
+                    crate::json::Scalar::String => "a string".to_string(),
+                    crate::json::Scalar::Null => "null".to_string(),
+                    crate::json::Scalar::Bool(_) => "a boolean".to_string(),
+                    _ => "a number".to_string(),
+                };
+                return Err(Error::new(Code::FieldType, "dataframe.json.rows", format!("row {rows} is {what}, not an object"))
+                    .at(format!("/data/{rows}")));
+            }
+            if rows == 0 {
+                c.open_object();
+                while c.next_member()?.is_some() {
+                    c.skip();
+                    first += 1;
+                }
+            } else {
+                c.skip();
+            }
+            rows += 1;
+        }
+        // [dataframe.json.limits]: rows × first row's members × 8 bytes, before
+        // any cell is stored and before the rows' members are compared.
+        let bytes = rows.saturating_mul(first).saturating_mul(8);
+        if bytes > limits.max_decoded_bytes {
+            return Err(Error::new(
+                Code::LimitExceeded,
+                "dataframe.json.limits",
+                format!(
+                    "{rows} rows of {first} cells take {bytes} bytes as 8-byte cells; the limit is {}",
+                    limits.max_decoded_bytes
+                ),
+            )
+            .at("/data"));
+        }
+        // [dataframe.json.columns]
+        let mut names: Vec<Cow<'_, str>> = Vec::new();
+        let mut raw: Vec<Vec<Raw<'_>>> = Vec::new();
+        let mut c = Cursor::new(span);
+        c.open_array();
+        let mut r = 0u64;
+        while c.next_item() {
+            c.open_object();
+            let mut k = 0;
+            while let Some(name) = c.next_member()? {
+                if r == 0 {
+                    names.push(name);
+                    raw.push(Vec::with_capacity(rows as usize));
+                } else if names.get(k) != Some(&name) {
+                    let want = names.get(k).map_or_else(|| "no more members".to_string(), |n| format!("{n:?}"));
+                    return Err(Error::new(
+                        Code::ShapeMismatch,
+                        "dataframe.json.columns",
+                        format!("row {r} has member {name:?} where the first row has {want}"),
+                    )
+                    .at(format!("/data/{r}")));
+                }
+                raw[k].push(read_raw(&mut c)?);
+                k += 1;
+            }
+            if k != names.len() {
+                return Err(Error::new(
+                    Code::ShapeMismatch,
+                    "dataframe.json.columns",
+                    format!("row {r} has {k} members; the first row has {}", names.len()),
+                )
+                .at(format!("/data/{r}")));
+            }
+            r += 1;
+        }
+        // [dataframe.json.types], then [dataframe.json.values].
+        let mut types = Vec::with_capacity(raw.len());
+        for (k, col) in raw.iter().enumerate() {
+            types.push(infer_type(col).map_err(|(i, why)| {
+                Error::new(Code::ColumnType, "dataframe.json.types", format!("row {i} of column {:?} {why}", names[k]))
+                    .at(format!("/data/{i}/{}", pointer_token(&names[k])))
+            })?);
+        }
+        let mut columns = Vec::with_capacity(raw.len());
+        for (k, (col, ty)) in raw.into_iter().zip(types).enumerate() {
+            let cells = json_cells(col, &ty).map_err(|(i, why)| {
+                Error::new(Code::ValueDomain, "dataframe.json.values", format!("row {i} of column {:?} {why}", names[k]))
+                    .at(format!("/data/{i}/{}", pointer_token(&names[k])))
+            })?;
+            columns.push(Column { name: Some(names[k].to_string()), ty, cells, dictionary: None });
+        }
+        Ok(DataFrame { rows, columns, index: Index::default_for(rows) })
+    }
+
+    /// Random rows (objects of some of three members in any order, or now
+    /// and then not an object) under random limits decode exactly as they
+    /// did with two passes: the same frame, or the same error (code, clause,
+    /// message, path).
+    #[test]
+    fn one_walk_decodes_as_two_passes_did() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rng = move |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        let cells = ["1", "2.5", "-0", "1e400", "9007199254740993", "\"s\"", "null", "true", "[1]", "{\"a\":1}"];
+        let (mut ok, mut seen) = (0, std::collections::HashSet::new());
+        for _ in 0..40_000 {
+            // Each member's usual cell, and now and then any of `cells`.
+            let usual: Vec<&str> = (0..3).map(|_| cells[rng(3) + 5 * rng(2)]).collect();
+            let rows: Vec<String> = (0..rng(6))
+                .map(|_| {
+                    if rng(12) == 0 {
+                        return ["1", "[]", "null", "\"r\""][rng(4)].to_string();
+                    }
+                    let mut names = ["a", "b", "c"];
+                    if rng(3) == 0 {
+                        names.swap(rng(3), rng(3));
+                    }
+                    let n = if rng(3) == 0 { rng(4) } else { 2 };
+                    let members: Vec<String> = names[..n]
+                        .iter()
+                        .map(|k| {
+                            let cell = if rng(8) == 0 { cells[rng(cells.len())] } else { usual[usize::from(k.as_bytes()[0] - b'a')] };
+                            format!("\"{k}\":{cell}")
+                        })
+                        .collect();
+                    format!("{{{}}}", members.join(","))
+                })
+                .collect();
+            let text = format!("[{}]", rows.join(", "));
+            let limits = Limits { max_decoded_bytes: [0, 8, 16, 24, 40, 64, u64::MAX][rng(7)], ..Limits::default() };
+            let payload = Json::Array(&text);
+            let got = decode_json(&payload, &limits);
+            let want = two_passes(&payload, &limits);
+            match &got {
+                Ok(_) => ok += 1,
+                Err(e) => {
+                    seen.insert(e.clause());
+                }
+            }
+            assert_eq!(got, want, "{text} under {}", limits.max_decoded_bytes);
+        }
+        let mut seen: Vec<_> = seen.into_iter().collect();
+        seen.sort_unstable();
+        assert!(ok > 2_000, "{ok} accepted");
+        assert_eq!(seen, ["dataframe.json.columns", "dataframe.json.limits", "dataframe.json.rows", "dataframe.json.types", "dataframe.json.values"]);
+    }
 }

@@ -240,10 +240,11 @@ pub(crate) struct Members<'a> {
 }
 
 /// The member whose validation waits for its decoding, so that the text is
-/// read once: an `ndarray` json envelope's `data` (`spec/src/ndarray.md`),
-/// when the marker and the encoding come before it (as encoders write them).
-/// Whatever the envelope, [`decode_reusing`] validates it before it returns.
-const DEFER: Defer = Defer { name: "data", after: &[("__tywrap__", "ndarray"), ("encoding", "json")] };
+/// read once: the `data` of an `ndarray` or a `series` json envelope
+/// (`spec/src/ndarray.md`, `spec/src/series.md`), when the marker and the
+/// encoding come before it (as encoders write them). Whatever the envelope,
+/// [`decode_reusing`] validates it before it returns.
+const DEFER: Defer = Defer { name: "data", after: &[("__tywrap__", &["ndarray", "series"]), ("encoding", &["json"])] };
 
 impl<'a> Members<'a> {
     /// The members of a frame's header, `buffers` taken out.

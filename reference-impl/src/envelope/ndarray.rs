@@ -755,6 +755,11 @@ mod tests {
             r#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"float64","shape":[4],"data":[1e400,-0.0,12345678901234567890,1.5e-3]}"#,
             r#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"bool","shape":[2,2],"data":[[true,false],[{"a":[1]},"s\"]"]]}"#,
             r#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"uint16","shape":[],"data":7}"#,
+            // A series' data is deferred too.
+            r#"{"__tywrap__":"series","codecVersion":1,"encoding":"json","name":"s","data":[1.5,null,-2e3,1e400]}"#,
+            r#"{"__tywrap__":"series","codecVersion":1,"encoding":"json","name":null,"data":["a\"]",null,"\u00e9"]}"#,
+            r#"{"__tywrap__":"series","encoding":"json","data":[true,false,null,[1],{"a":2}],"name":1}"#,
+            r#"{"__tywrap__":"series","codecVersion":1,"encoding":"json","name":"n","data":[1,9007199254740993,-0,12]}"#,
         ];
         let alphabet: Vec<char> = r#"[]{},:"\ 0123456789.-eEtrunlfxa"#.chars().chain(['\u{1}', 'é']).collect();
         let mut x = 0x0123_4567_89ab_cdefu64;
@@ -784,7 +789,11 @@ mod tests {
                     }
                 }
                 let text: String = t.into_iter().collect();
-                let limits = if round % 4 == 0 { Limits { max_depth: 2 + rng(3) as u32, ..Limits::default() } } else { Limits::default() };
+                let limits = match round % 4 {
+                    0 => Limits { max_depth: 2 + rng(3) as u32, ..Limits::default() },
+                    1 => Limits { max_decoded_bytes: 8 * rng(5) as u64, ..Limits::default() },
+                    _ => Limits::default(),
+                };
                 let got = crate::decode(text.as_bytes(), &limits);
                 let want = undeferred(text.as_bytes(), &limits);
                 match &got {

@@ -9,10 +9,10 @@ use arrow_ipc::writer::StreamWriter;
 use arrow_schema::Schema;
 
 use super::fields::write_f64;
-use super::table::{Raw, arrow_array, arrow_columns, arrow_field, infer_type, json_cells, json_writable, read_raw, write_cell};
+use super::table::{Raw, arrow_array, arrow_columns, arrow_field, infer_type, json_cells, json_writable, read_raw_checked, write_cell};
 use super::{Encoding, FrameOut, Members, Place, Version, field_type, missing};
 use crate::error::{Code, Error, Result};
-use crate::json::{Cursor, Json, number_value, write_string};
+use crate::json::{Deferred, Json, Reader, number_value, write_string};
 use crate::limits::{Limits, MAX_SAFE_INTEGER};
 use crate::payload::{base64, ipc};
 use crate::value::{Column, Series, TypedJson, check_name};
@@ -44,7 +44,7 @@ pub(crate) fn decode(m: &Members<'_>, version: Version, encoding: &str, limits: 
             decode_stream(&bytes, limits)?
         }
         ("frame", Place::Frame(buffers)) => decode_stream(buffers.take("data", payload)?, limits)?,
-        _ => decode_json(payload, limits)?,
+        _ => decode_json(payload, m.deferred(payload_name), limits)?,
     };
     Ok(Series { name, column })
 }
@@ -99,11 +99,17 @@ fn decode_stream(bytes: &[u8], limits: &Limits) -> Result<Column> {
     Ok(Column { name: None, ..column })
 }
 
-fn decode_json(payload: &Json<'_>, limits: &Limits) -> Result<Column> {
+/// [series.json.data] and [series.json.values]. When `data` is `deferred`
+/// (located but not yet validated: [`Deferred`]), it is validated as it is
+/// read, in one pass; a fault found before the read (the limit) is
+/// reported only after [`Deferred::check`], which the caller runs.
+fn decode_json(payload: &Json<'_>, deferred: Option<&Deferred<'_>>, limits: &Limits) -> Result<Column> {
     let clause = "series.json.data";
     let Json::Array(span) = payload else {
         return Err(field_type(clause, "data", "an array", payload));
     };
+    // Exact for valid text. Of a deferred span not yet validated, only a
+    // number no larger than its length: its limit error waits for the check.
     let n = crate::json::count_items(span, u64::MAX);
     // Before any value is stored: 8 bytes a value against max_decoded_bytes.
     let bytes = n.saturating_mul(8);
@@ -116,10 +122,13 @@ fn decode_json(payload: &Json<'_>, limits: &Limits) -> Result<Column> {
         .at("/data"));
     }
     let mut raw: Vec<Raw<'_>> = Vec::with_capacity(n as usize);
-    let mut c = Cursor::new(span);
-    c.open_array();
-    while c.next_item() {
-        raw.push(read_raw(&mut c)?);
+    let mut r = deferred.map_or_else(|| Reader::over(span), Deferred::reader);
+    r.open_array()?;
+    while r.next_item(raw.is_empty())? {
+        raw.push(read_raw_checked(&mut r)?);
+    }
+    if let Some(d) = deferred {
+        d.read_to_end(&r);
     }
     let clause = "series.json.values";
     let ty = infer_type(&raw)

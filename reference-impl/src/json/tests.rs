@@ -291,7 +291,7 @@ fn both(text: &[u8], max_depth: u32) -> (Result<()>, Result<()>) {
     (deferring, parse_document(text, max_depth).map(drop))
 }
 
-const TEST_DEFER: Defer = Defer { name: "data", after: &[("m", "x")] };
+const TEST_DEFER: Defer = Defer { name: "data", after: &[("m", &["x"])] };
 
 #[test]
 fn a_deferred_member_is_checked_as_the_whole_text_is() {
