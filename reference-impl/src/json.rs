@@ -20,6 +20,7 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
+use std::rc::Rc;
 use std::collections::HashSet;
 
 use crate::error::{Code, Error, Result};
@@ -207,15 +208,20 @@ fn syntax(pos: usize, what: impl std::fmt::Display) -> Error {
 /// Parses and validates `input` ([json.utf8], [json.syntax], [json.depth],
 /// [json.duplicate-keys]).
 pub(crate) fn parse_document(input: &[u8], max_depth: u32) -> Result<Document<'_>> {
-    parse(input, max_depth, None).map(|(doc, _)| doc)
+    parse(input, max_depth, &[]).map(|(doc, _)| doc)
 }
 
 /// Which member [`parse_document_deferring`] defers: the member `name` of
 /// the top-level object, when its value is an array and the members before
-/// it include each of `after` (a name and the string values it may have).
+/// it include each of `after` (a name and the string values it may have);
+/// or, by `within`, a member of an object one level down.
 pub(crate) struct Defer {
     pub(crate) name: &'static str,
     pub(crate) after: &'static [(&'static str, &'static [&'static str])],
+    /// The member of the top-level object (`name`, when its value is an
+    /// object and the members before it include each of `after`) whose
+    /// object is searched instead, by `within`'s own rule.
+    pub(crate) within: Option<&'static Defer>,
 }
 
 impl Defer {
@@ -235,12 +241,12 @@ impl Defer {
 pub(crate) fn parse_document_deferring<'a>(
     input: &'a [u8],
     max_depth: u32,
-    defer: &'static Defer,
+    defer: &'static [Defer],
 ) -> Result<(Document<'a>, Option<Deferred<'a>>)> {
-    parse(input, max_depth, Some(defer))
+    parse(input, max_depth, defer)
 }
 
-fn parse<'a>(input: &'a [u8], max_depth: u32, defer: Option<&'static Defer>) -> Result<(Document<'a>, Option<Deferred<'a>>)> {
+fn parse<'a>(input: &'a [u8], max_depth: u32, defer: &'static [Defer]) -> Result<(Document<'a>, Option<Deferred<'a>>)> {
     let text = std::str::from_utf8(input).map_err(|e| {
         Error::new(
             Code::JsonSyntax,
@@ -250,7 +256,7 @@ fn parse<'a>(input: &'a [u8], max_depth: u32, defer: Option<&'static Defer>) -> 
     })?;
     let mut p = Parser { s: text, b: input, pos: 0, depth: 0, max_depth, defer, deferred: None };
     let doc = p.document();
-    let deferred = p.deferred.map(|(start, end)| Deferred { text, start, end, max_depth, checked: Cell::new(false) });
+    let deferred = p.deferred.map(|(start, end, depth)| Deferred { text, start, end, depth, max_depth, checked: Rc::new(Cell::new(false)) });
     match (doc, deferred) {
         (Ok(doc), deferred) => Ok((doc, deferred)),
         (Err(e), Some(d)) => {
@@ -379,19 +385,24 @@ fn digits_into(b: &[u8], mut i: usize, m: &mut u64) -> usize {
 /// A member that [`parse_document_deferring`] located without validating.
 /// Each path that decodes the envelope either reads it with [`Deferred::reader`]
 /// to its end or calls [`Deferred::check`] before it reports anything.
+/// Clones share what they learn: once one has read or checked the span, so
+/// has every other.
+#[derive(Clone)]
 pub(crate) struct Deferred<'a> {
     /// The whole text: positions in messages are the text's.
     text: &'a str,
     start: usize,
     end: usize,
+    /// The containers open around the span (1: the top-level object).
+    depth: u32,
     max_depth: u32,
     /// Whether the span is known to be valid.
-    checked: Cell<bool>,
+    checked: Rc<Cell<bool>>,
 }
 
 impl<'a> Deferred<'a> {
-    /// Validates the span as [`parse_document`] would have, at its depth
-    /// (inside the top-level object): its first fault, if any. Once it
+    /// Validates the span as [`parse_document`] would have, at its depth:
+    /// its first fault, if any. Once it
     /// passes (or a [`Reader`] has read all of it), returns at once.
     pub(crate) fn check(&self) -> Result<()> {
         if self.checked.get() {
@@ -406,6 +417,11 @@ impl<'a> Deferred<'a> {
         }
         self.checked.set(true);
         Ok(())
+    }
+
+    /// Whether `span` is this member's value (the same bytes of the text).
+    pub(crate) fn is(&self, span: &str) -> bool {
+        std::ptr::eq(span.as_ptr(), self.text[self.start..].as_ptr()) && span.len() == self.end - self.start
     }
 
     /// A validating reader at the start of the span.
@@ -426,9 +442,9 @@ impl<'a> Deferred<'a> {
             s: self.text,
             b: self.text.as_bytes(),
             pos: self.start,
-            depth: 1,
+            depth: self.depth,
             max_depth: self.max_depth,
-            defer: None,
+            defer: &[],
             deferred: None,
         }
     }
@@ -446,7 +462,7 @@ impl<'a> Reader<'a> {
     /// A reader over a span that [`parse_document`] validated already.
     pub(crate) fn over(span: &'a str) -> Reader<'a> {
         Reader {
-            p: Parser { s: span, b: span.as_bytes(), pos: 0, depth: 0, max_depth: u32::MAX, defer: None, deferred: None },
+            p: Parser { s: span, b: span.as_bytes(), pos: 0, depth: 0, max_depth: u32::MAX, defer: &[], deferred: None },
         }
     }
 
@@ -546,10 +562,10 @@ struct Parser<'a> {
     pos: usize,
     depth: u32,
     max_depth: u32,
-    /// The member to defer, if any ([`parse_document_deferring`]).
-    defer: Option<&'static Defer>,
-    /// The deferred member's span, once located.
-    deferred: Option<(usize, usize)>,
+    /// The rules of the member to defer, if any ([`parse_document_deferring`]).
+    defer: &'static [Defer],
+    /// The deferred member's span and depth, once located.
+    deferred: Option<(usize, usize, u32)>,
 }
 
 impl<'a> Parser<'a> {
@@ -863,6 +879,34 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    /// The value of the member `name` (after `before`), read by the rule of
+    /// [`Parser::defer`] that wants it: an array only located, or an object
+    /// whose own members the rule's `within` is applied to. `None` when no
+    /// rule applies (only the members of a kept object are deferred, and only
+    /// one), and the value is to be read as any other.
+    fn deferring(&mut self, keep: bool, name: &str, before: &[Member<'a>]) -> Result<Option<Json<'a>>> {
+        if !keep || self.deferred.is_some() {
+            return Ok(None);
+        }
+        let start = self.pos;
+        let Some(rule) = self.defer.iter().find(|d| d.wants(name, before)) else { return Ok(None) };
+        Ok(match (rule.within, self.peek()) {
+            (None, Some(b'[')) => locate(self.b, start, self.max_depth.saturating_sub(self.depth)).map(|end| {
+                self.deferred = Some((start, end, self.depth));
+                self.pos = end;
+                Json::Array(&self.s[start..end])
+            }),
+            (Some(inner), Some(b'{')) => {
+                let outer = std::mem::replace(&mut self.defer, std::slice::from_ref(inner));
+                let nested = self.object(true);
+                self.defer = outer;
+                nested?;
+                Some(Json::Object(&self.s[start..self.pos]))
+            }
+            _ => None,
+        })
+    }
+
     /// An object. With `keep`, returns its members (values as from [`Parser::value`]).
     fn object(&mut self, keep: bool) -> Result<Option<Vec<Member<'a>>>> {
         self.enter()?;
@@ -911,18 +955,8 @@ impl<'a> Parser<'a> {
                 self.eat(b':')?;
                 self.ws();
                 let start = self.pos;
-                let deferred = match self.defer {
-                    Some(d) if keep && self.deferred.is_none() && self.peek() == Some(b'[') && d.wants(&name, &members) => {
-                        locate(self.b, start, self.max_depth.saturating_sub(self.depth))
-                    }
-                    _ => None,
-                };
-                let v = match deferred {
-                    Some(end) => {
-                        self.deferred = Some((start, end));
-                        self.pos = end;
-                        Json::Array(&self.s[start..end])
-                    }
+                let v = match self.deferring(keep, &name, &members)? {
+                    Some(v) => v,
                     None => self.value()?,
                 };
                 if keep {
@@ -1065,7 +1099,7 @@ impl<'a> Cursor<'a> {
         self.ws();
         // The span is valid JSON, so the validating reader cannot fail here;
         // it is reused rather than written twice.
-        let mut p = Parser { s: self.s, b: self.b(), pos: self.pos, depth: 0, max_depth: 0, defer: None, deferred: None };
+        let mut p = Parser { s: self.s, b: self.b(), pos: self.pos, depth: 0, max_depth: 0, defer: &[], deferred: None };
         let s = p.string()?;
         self.pos = p.pos;
         Ok(s)
@@ -1078,7 +1112,7 @@ impl<'a> Cursor<'a> {
         if !matches!(self.b().get(self.pos), Some(b'-' | b'0'..=b'9')) {
             return Ok(None);
         }
-        let mut p = Parser { s: self.s, b: self.b(), pos: self.pos, depth: 0, max_depth: 0, defer: None, deferred: None };
+        let mut p = Parser { s: self.s, b: self.b(), pos: self.pos, depth: 0, max_depth: 0, defer: &[], deferred: None };
         let v = p.number_and_value()?;
         self.pos = p.pos;
         Ok(Some(v))

@@ -241,10 +241,17 @@ pub(crate) struct Members<'a> {
 
 /// The member whose validation waits for its decoding, so that the text is
 /// read once: the `data` of an `ndarray` or a `series` json envelope
-/// (`spec/src/ndarray.md`, `spec/src/series.md`), when the marker and the
+/// (`spec/src/ndarray.md`, `spec/src/series.md`), or of the json ndarray
+/// envelope a `torch.tensor` holds in `value`, when the marker and the
 /// encoding come before it (as encoders write them). Whatever the envelope,
 /// [`decode_reusing`] validates it before it returns.
-const DEFER: Defer = Defer { name: "data", after: &[("__tywrap__", &["ndarray", "series"]), ("encoding", &["json"])] };
+const DEFER: &[Defer] = &[
+    Defer { name: "data", after: &[("__tywrap__", &["ndarray", "series"]), ("encoding", &["json"])], within: None },
+    Defer { name: "value", after: &[("__tywrap__", &["torch.tensor"])], within: Some(&NESTED_DATA) },
+];
+
+/// A `torch.tensor`'s nested json ndarray envelope's `data` ([`DEFER`]).
+const NESTED_DATA: Defer = Defer { name: "data", after: &[("__tywrap__", &["ndarray"]), ("encoding", &["json"])], within: None };
 
 impl<'a> Members<'a> {
     /// The members of a frame's header, `buffers` taken out.
@@ -252,9 +259,10 @@ impl<'a> Members<'a> {
         Members { list: view.members().to_vec(), deferred: None }
     }
 
-    /// The members of an object span that the JSON layer validated.
-    pub(crate) fn read(span: &'a str) -> Result<Members<'a>> {
-        Ok(Members { list: object_members(span)?, deferred: None })
+    /// The members of an object span that the JSON layer validated, but
+    /// for the member it deferred, if that is one of them.
+    pub(crate) fn nested(&self, span: &'a str) -> Result<Members<'a>> {
+        Ok(Members { list: object_members(span)?, deferred: self.deferred.clone() })
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&Json<'a>> {
@@ -269,7 +277,8 @@ impl<'a> Members<'a> {
     /// The member `name` when it is the deferred one: its value is a span
     /// that the caller validates as it reads it ([`Deferred::reader`]).
     pub(crate) fn deferred(&self, name: &str) -> Option<&Deferred<'a>> {
-        self.deferred.as_ref().filter(|_| name == DEFER.name)
+        let d = self.deferred.as_ref()?;
+        matches!(self.get(name), Some(Json::Array(span)) if d.is(span)).then_some(d)
     }
 
     /// The names, in document order.
@@ -315,7 +324,7 @@ pub fn decode_reusing(input: &[u8], limits: &Limits, buffer: Vec<u8>) -> Result<
         return decode_frame(&frame::read(input, limits)?, limits);
     }
     limits.input_bytes(input.len())?;
-    let members = match parse_document_deferring(input, limits.max_depth, &DEFER)? {
+    let members = match parse_document_deferring(input, limits.max_depth, DEFER)? {
         (Document::Object(list), deferred) => Members { list, deferred },
         (Document::Other(what), _) => {
             return Err(Error::new(Code::NotEnvelope, "envelope.object", format!("the value is {what}, not an envelope object")));

@@ -755,7 +755,10 @@ mod tests {
             r#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"float64","shape":[4],"data":[1e400,-0.0,12345678901234567890,1.5e-3]}"#,
             r#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"bool","shape":[2,2],"data":[[true,false],[{"a":[1]},"s\"]"]]}"#,
             r#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"uint16","shape":[],"data":7}"#,
-            // A series' data is deferred too.
+            // A tensor's nested array's data is deferred, and a series' data.
+            r#"{"__tywrap__":"torch.tensor","codecVersion":1,"encoding":"ndarray","value":{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"float32","shape":[2,2],"data":[[1.5,-2],[3e38,0.1]]},"shape":[2,2],"dtype":"torch.float32","device":"cpu"}"#,
+            r#"{"__tywrap__":"torch.tensor","encoding":"ndarray","value":{"__tywrap__":"ndarray","encoding":"json","dtype":"int8","data":[[1,2],[3,"x"]]},"dtype":"torch.int8"}"#,
+            r#"{"__tywrap__":"torch.tensor","codecVersion":1,"encoding":"ndarray","value":{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"uint8","shape":[3],"data":[1,256,[2]]},"shape":[3],"dtype":"torch.uint8","device":"cuda"}"#,
             r#"{"__tywrap__":"series","codecVersion":1,"encoding":"json","name":"s","data":[1.5,null,-2e3,1e400]}"#,
             r#"{"__tywrap__":"series","codecVersion":1,"encoding":"json","name":null,"data":["a\"]",null,"\u00e9"]}"#,
             r#"{"__tywrap__":"series","encoding":"json","data":[true,false,null,[1],{"a":2}],"name":1}"#,

@@ -78,7 +78,7 @@ pub(crate) fn decode(m: &Members<'_>, version: Version, limits: &Limits, place: 
     let Json::Object(span) = value else {
         return Err(field_type("torch.value", "value", "an ndarray envelope object", value));
     };
-    let nested = Members::read(span)?;
+    let nested = m.nested(span)?;
     match nested.get("__tywrap__") {
         Some(Json::String(marker)) if marker == "ndarray" => {}
         other => {

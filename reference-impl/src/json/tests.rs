@@ -235,13 +235,13 @@ fn long_mantissas_are_computed_as_parse_computes_them() {
 }
 
 fn fused(text: &str) -> Result<(String, Option<u64>, usize)> {
-    let mut p = Parser { s: text, b: text.as_bytes(), pos: 0, depth: 0, max_depth: 8, defer: None, deferred: None };
+    let mut p = Parser { s: text, b: text.as_bytes(), pos: 0, depth: 0, max_depth: 8, defer: &[], deferred: None };
     let (t, v) = p.number_and_value()?;
     Ok((t.to_string(), v.map(f64::to_bits), p.pos))
 }
 
 fn separate(text: &str) -> Result<(String, Option<u64>, usize)> {
-    let mut p = Parser { s: text, b: text.as_bytes(), pos: 0, depth: 0, max_depth: 8, defer: None, deferred: None };
+    let mut p = Parser { s: text, b: text.as_bytes(), pos: 0, depth: 0, max_depth: 8, defer: &[], deferred: None };
     let t = p.number()?;
     Ok((t.to_string(), number_value(t).map(f64::to_bits), p.pos))
 }
@@ -284,14 +284,14 @@ fn located_values_end_where_valid_text_ends_them() {
 /// What [`parse_document_deferring`] and the check of its member report,
 /// beside what [`parse_document`] reports.
 fn both(text: &[u8], max_depth: u32) -> (Result<()>, Result<()>) {
-    let deferring = parse_document_deferring(text, max_depth, &TEST_DEFER).and_then(|(_, d)| match d {
+    let deferring = parse_document_deferring(text, max_depth, TEST_DEFER).and_then(|(_, d)| match d {
         Some(d) => d.check(),
         None => Ok(()),
     });
     (deferring, parse_document(text, max_depth).map(drop))
 }
 
-const TEST_DEFER: Defer = Defer { name: "data", after: &[("m", &["x"])] };
+const TEST_DEFER: &[Defer] = &[Defer { name: "data", after: &[("m", &["x"])], within: None }];
 
 #[test]
 fn a_deferred_member_is_checked_as_the_whole_text_is() {
@@ -323,7 +323,7 @@ fn a_deferred_member_is_checked_as_the_whole_text_is() {
             }
             let text: String = t.into_iter().collect();
             let depth = if round % 5 == 0 { 2 + rng.below(3) as u32 } else { 128 };
-            if let Ok((_, Some(_))) = parse_document_deferring(text.as_bytes(), depth, &TEST_DEFER) {
+            if let Ok((_, Some(_))) = parse_document_deferring(text.as_bytes(), depth, TEST_DEFER) {
                 deferred += 1;
             }
             let (a, b) = both(text.as_bytes(), depth);
@@ -340,14 +340,14 @@ fn a_deferred_member_is_checked_as_the_whole_text_is() {
     }
     // not deferred: another member's name, or the marker member after it, or not an array
     for text in [r#"{"m":"x","dat":[1]}"#, r#"{"data":[1],"m":"x"}"#, r#"{"m":"x","data":1}"#, r#"{"m":"y","data":[1]}"#] {
-        assert!(matches!(parse_document_deferring(text.as_bytes(), 8, &TEST_DEFER), Ok((_, None))), "{text}");
+        assert!(matches!(parse_document_deferring(text.as_bytes(), 8, TEST_DEFER), Ok((_, None))), "{text}");
     }
 }
 
 #[test]
 fn a_reader_validates_what_it_reads() {
     let text = br#"{"m":"x","data":[[1, -2.5e1, "s"], [{"a": [true]}, null, false]]}"#;
-    let Ok((_, Some(d))) = parse_document_deferring(text, 128, &TEST_DEFER) else { panic!("not deferred") };
+    let Ok((_, Some(d))) = parse_document_deferring(text, 128, TEST_DEFER) else { panic!("not deferred") };
     let mut r = d.reader();
     let mut seen = Vec::new();
     r.open_array().unwrap_or_else(|e| panic!("{e}"));
@@ -369,7 +369,7 @@ fn a_reader_validates_what_it_reads() {
     assert!(d.checked.get());
     // a fault is reported as the whole text's parser reports it
     let text = br#"{"m":"x","data":[1 2]}"#;
-    let Ok((_, Some(d))) = parse_document_deferring(text, 128, &TEST_DEFER) else { panic!("not deferred") };
+    let Ok((_, Some(d))) = parse_document_deferring(text, 128, TEST_DEFER) else { panic!("not deferred") };
     let mut r = d.reader();
     assert!(r.open_array().is_ok() && r.next_item(true).is_ok_and(|more| more));
     assert!(r.number().is_ok());
