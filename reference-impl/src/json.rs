@@ -299,8 +299,8 @@ fn locate(b: &[u8], start: usize, max_depth: u32) -> Option<usize> {
                 }
                 b'"' => {
                     i += 1;
+                    // Byte by byte first (a member name is short), then by blocks.
                     'string: loop {
-                        i += plain_run(b.get(i..)?);
                         let run_end = i + 32;
                         while i < run_end {
                             match *b.get(i)? {
@@ -309,6 +309,7 @@ fn locate(b: &[u8], start: usize, max_depth: u32) -> Option<usize> {
                                 _ => i += 1,
                             }
                         }
+                        i += plain_run(b.get(i..)?);
                     }
                 }
                 _ => {}
@@ -527,6 +528,14 @@ impl<'a> Reader<'a> {
     /// Validates and skips one value.
     pub(crate) fn skip(&mut self) -> Result<()> {
         self.p.value().map(drop)
+    }
+
+    /// Reads one object, validated: its members, each with its value (as
+    /// [`parse_document`] gives a member's: arrays and objects as spans) and
+    /// the value's text.
+    pub(crate) fn members(&mut self) -> Result<Vec<Member<'a>>> {
+        self.p.ws();
+        Ok(self.p.object(true)?.unwrap_or_default())
     }
 
     /// Reads one value whose first byte is `"`: the string.
@@ -1103,19 +1112,6 @@ impl<'a> Cursor<'a> {
         let s = p.string()?;
         self.pos = p.pos;
         Ok(s)
-    }
-
-    /// When the next value is a number: its text and value, as
-    /// [`Reader::number`] gives them (one scan of the digits).
-    pub(crate) fn number_and_value(&mut self) -> Result<Option<(&'a str, Option<f64>)>> {
-        self.ws();
-        if !matches!(self.b().get(self.pos), Some(b'-' | b'0'..=b'9')) {
-            return Ok(None);
-        }
-        let mut p = Parser { s: self.s, b: self.b(), pos: self.pos, depth: 0, max_depth: 0, defer: &[], deferred: None };
-        let v = p.number_and_value()?;
-        self.pos = p.pos;
-        Ok(Some(v))
     }
 
     /// Reads one value shallowly, as [`parse_document`] returns members:

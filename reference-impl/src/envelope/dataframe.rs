@@ -10,10 +10,10 @@ use arrow_ipc::MetadataVersion;
 use arrow_ipc::writer::{FileWriter, IpcWriteOptions};
 use arrow_schema::Schema;
 
-use super::table::{Raw, arrow_array, arrow_columns, arrow_field, infer_type, json_cells, json_writable, read_raw, write_cell};
+use super::table::{Raw, arrow_array, arrow_columns, arrow_field, infer_type, json_cells, json_writable, write_cell};
 use super::{Encoding, FrameOut, Members, Place, Version, field_type, missing};
 use crate::error::{Code, Error, Result};
-use crate::json::{Cursor, Document, Json, Member, object_members, parse_document, write_string};
+use crate::json::{Cursor, Deferred, Document, Json, Member, Reader, Scalar, object_members, parse_document, write_string};
 use crate::limits::{Limits, MAX_SAFE_INTEGER};
 use crate::payload::{base64, ipc};
 use crate::value::{Column, DataFrame, Index, range_len};
@@ -40,7 +40,7 @@ pub(crate) fn decode(m: &Members<'_>, _version: Version, encoding: &str, limits:
             decode_file(&bytes, limits)
         }
         ("frame", Place::Frame(buffers)) => decode_file(buffers.take("data", payload)?, limits),
-        _ => decode_json(payload, limits),
+        _ => decode_json(payload, m.deferred(name), limits),
     }
 }
 
@@ -254,14 +254,17 @@ fn read_pandas(text: &str, fields: &[&str], rows: u64, limits: &Limits) -> Resul
 // ---------------------------------------------------------------- json
 
 /// [dataframe.json.rows] to [dataframe.json.values], in that order, in one
-/// walk of `data` (which the JSON layer validated). The walk reads each row
-/// as it counts it: the first row that is not an object ends it; a
-/// [dataframe.json.columns] fault is kept, and reported only when no row
-/// fault follows and the limit holds; and no cell is stored once the rows so
-/// far, at the first row's member count, pass [dataframe.json.limits], which
-/// is decided on all the rows (cells stored never outnumber rows × first
-/// row's members: a row with more members is a columns fault).
-fn decode_json(payload: &Json<'_>, limits: &Limits) -> Result<DataFrame> {
+/// walk of `data` that validates it as it reads it (when `data` is
+/// `deferred`: located but not yet validated, [`Deferred`]; a fault found
+/// before the walk ends is reported only after [`Deferred::check`], which
+/// the caller runs). The walk reads each row as it counts it: the first row
+/// that is not an object ends it; a [dataframe.json.columns] fault is kept,
+/// and reported only when no row fault follows and the limit holds; and no
+/// cell is stored once the rows so far, at the first row's member count,
+/// pass [dataframe.json.limits], which is decided on all the rows (cells
+/// stored never outnumber rows × first row's members: a row with more
+/// members is a columns fault).
+fn decode_json(payload: &Json<'_>, deferred: Option<&Deferred<'_>>, limits: &Limits) -> Result<DataFrame> {
     let Json::Array(span) = payload else {
         return Err(field_type("dataframe.json.rows", "data", "an array of objects", payload));
     };
@@ -274,73 +277,63 @@ fn decode_json(payload: &Json<'_>, limits: &Limits) -> Result<DataFrame> {
     // is passed, rows are only counted.
     let mut columns_fault: Option<Error> = None;
     let mut over_limit = false;
-    let mut c = Cursor::new(span);
-    c.open_array();
-    while c.next_item() {
-        if c.peek() != Some(b'{') {
-            let what = match c.scalar() {
-                crate::json::Scalar::Array => "an array".to_string(),
-                crate::json::Scalar::String => "a string".to_string(),
-                crate::json::Scalar::Null => "null".to_string(),
-                crate::json::Scalar::Bool(_) => "a boolean".to_string(),
-                _ => "a number".to_string(),
+    let mut r = deferred.map_or_else(|| Reader::over(span), Deferred::reader);
+    r.open_array()?;
+    while r.next_item(rows == 0)? {
+        if r.peek() != Some(b'{') {
+            let what = match r.scalar()? {
+                Scalar::Array => "an array",
+                Scalar::String => "a string",
+                Scalar::Null => "null",
+                Scalar::Bool(_) => "a boolean",
+                _ => "a number",
             };
             return Err(Error::new(Code::FieldType, "dataframe.json.rows", format!("row {rows} is {what}, not an object"))
                 .at(format!("/data/{rows}")));
         }
-        let r = rows;
+        let row = rows;
         rows += 1;
         over_limit = over_limit || rows.saturating_mul(first).saturating_mul(8) > limits.max_decoded_bytes;
         if columns_fault.is_some() || over_limit {
-            c.skip();
+            r.skip()?;
             continue;
         }
-        c.open_object();
-        let mut k = 0;
-        while let Some(name) = c.next_member()? {
-            if r == 0 {
-                first += 1;
-                if first.saturating_mul(8) > limits.max_decoded_bytes {
-                    // The limit fails whatever follows: the members are only counted.
-                    over_limit = true;
-                    c.skip();
-                    continue;
+        let members = r.members()?;
+        if row == 0 {
+            first = members.len() as u64;
+            if first.saturating_mul(8) > limits.max_decoded_bytes {
+                // The limit fails whatever follows: the rows are only counted.
+                over_limit = true;
+                continue;
+            }
+            raw = members.iter().map(|_| Vec::new()).collect();
+        } else if let Some(k) = (0..members.len().max(names.len())).find(|&k| names.get(k) != members.get(k).map(|m| &m.0)) {
+            let why = match (members.get(k), names.get(k)) {
+                (Some((name, _, _)), want) => {
+                    let want = want.map_or_else(|| "no more members".to_string(), |n| format!("{n:?}"));
+                    format!("row {row} has member {name:?} where the first row has {want}")
                 }
-                names.push(name);
-                raw.push(Vec::new());
-            } else if names.get(k) != Some(&name) {
-                let want = names.get(k).map_or_else(|| "no more members".to_string(), |n| format!("{n:?}"));
-                columns_fault = Some(
-                    Error::new(
-                        Code::ShapeMismatch,
-                        "dataframe.json.columns",
-                        format!("row {r} has member {name:?} where the first row has {want}"),
-                    )
-                    .at(format!("/data/{r}")),
-                );
-                break;
-            }
-            raw[k].push(read_raw(&mut c)?);
-            k += 1;
-        }
-        if columns_fault.is_some() {
-            // The rest of the row: the value of the member just named, and the members after it.
-            c.skip();
-            while c.next_member()?.is_some() {
-                c.skip();
-            }
+                (None, _) => format!("row {row} has {k} members; the first row has {}", names.len()),
+            };
+            columns_fault = Some(Error::new(Code::ShapeMismatch, "dataframe.json.columns", why).at(format!("/data/{row}")));
             continue;
         }
-        if k != names.len() {
-            columns_fault = Some(
-                Error::new(
-                    Code::ShapeMismatch,
-                    "dataframe.json.columns",
-                    format!("row {r} has {k} members; the first row has {}", names.len()),
-                )
-                .at(format!("/data/{r}")),
-            );
+        for (k, (name, value, text)) in members.into_iter().enumerate() {
+            raw[k].push(match value {
+                Json::Null => Raw::Null,
+                Json::Bool => Raw::Bool(text.starts_with('t')),
+                Json::Number(t) => Raw::Num(t),
+                Json::String(s) => Raw::Str(s),
+                Json::Array(_) => Raw::Nested("an array"),
+                Json::Object(_) => Raw::Nested("an object"),
+            });
+            if row == 0 {
+                names.push(name);
+            }
         }
+    }
+    if let Some(d) = deferred {
+        d.read_to_end(&r);
     }
     // [dataframe.json.limits]: rows × first row's members × 8 bytes.
     let bytes = rows.saturating_mul(first).saturating_mul(8);
@@ -532,8 +525,23 @@ pub(crate) fn arrow_batch(d: &DataFrame, clause: &'static str) -> Result<(Arc<Sc
 mod tests {
     use super::*;
 
-    /// [`decode_json`] as it was before its walk was one: the rows counted
-    /// first (each skipped), the limit checked, then the rows read.
+    /// A cell as the two passes read it, with a [`Cursor`].
+    fn read_raw<'a>(c: &mut Cursor<'a>) -> Result<Raw<'a>> {
+        if c.peek() == Some(b'"') {
+            return Ok(Raw::Str(c.string()?));
+        }
+        Ok(match c.scalar() {
+            Scalar::Null => Raw::Null,
+            Scalar::Bool(b) => Raw::Bool(b),
+            Scalar::Number(t) => Raw::Num(t),
+            Scalar::Array => Raw::Nested("an array"),
+            Scalar::Object | Scalar::String => Raw::Nested("an object"),
+        })
+    }
+
+    /// [`decode_json`] as it was before its walk was one: the text
+    /// validated, then the rows counted (each skipped), the limit checked,
+    /// then the rows read, with a [`Cursor`].
     fn two_passes(payload: &Json<'_>, limits: &Limits) -> Result<DataFrame> {
         let Json::Array(span) = payload else {
             return Err(field_type("dataframe.json.rows", "data", "an array of objects", payload));
@@ -676,7 +684,7 @@ mod tests {
             let text = format!("[{}]", rows.join(", "));
             let limits = Limits { max_decoded_bytes: [0, 8, 16, 24, 40, 64, u64::MAX][rng(7)], ..Limits::default() };
             let payload = Json::Array(&text);
-            let got = decode_json(&payload, &limits);
+            let got = decode_json(&payload, None, &limits);
             let want = two_passes(&payload, &limits);
             match &got {
                 Ok(_) => ok += 1,

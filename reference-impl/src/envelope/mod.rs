@@ -240,13 +240,13 @@ pub(crate) struct Members<'a> {
 }
 
 /// The member whose validation waits for its decoding, so that the text is
-/// read once: the `data` of an `ndarray` or a `series` json envelope
-/// (`spec/src/ndarray.md`, `spec/src/series.md`), or of the json ndarray
+/// read once: the `data` of an `ndarray`, a `series` or a `dataframe` json
+/// envelope (`spec/src/ndarray.md`, `series.md`, `dataframe.md`), or of the json ndarray
 /// envelope a `torch.tensor` holds in `value`, when the marker and the
 /// encoding come before it (as encoders write them). Whatever the envelope,
 /// [`decode_reusing`] validates it before it returns.
 const DEFER: &[Defer] = &[
-    Defer { name: "data", after: &[("__tywrap__", &["ndarray", "series"]), ("encoding", &["json"])], within: None },
+    Defer { name: "data", after: &[("__tywrap__", &["ndarray", "series", "dataframe"]), ("encoding", &["json"])], within: None },
     Defer { name: "value", after: &[("__tywrap__", &["torch.tensor"])], within: Some(&NESTED_DATA) },
 ];
 

@@ -755,7 +755,9 @@ mod tests {
             r#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"float64","shape":[4],"data":[1e400,-0.0,12345678901234567890,1.5e-3]}"#,
             r#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"bool","shape":[2,2],"data":[[true,false],[{"a":[1]},"s\"]"]]}"#,
             r#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"uint16","shape":[],"data":7}"#,
-            // A tensor's nested array's data is deferred, and a series' data.
+            // A tensor's nested array's data is deferred, and a series' or a dataframe's data.
+            r#"{"__tywrap__":"dataframe","codecVersion":1,"encoding":"json","data":[{"a":1,"b":"x"},{"a":2,"b":null},{"a":-3,"b":"y\"}"}]}"#,
+            r#"{"__tywrap__":"dataframe","encoding":"json","data":[{"a":1.5,"b":true},{"b":false,"a":2},[1],{"a":[2]}]}"#,
             r#"{"__tywrap__":"torch.tensor","codecVersion":1,"encoding":"ndarray","value":{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"float32","shape":[2,2],"data":[[1.5,-2],[3e38,0.1]]},"shape":[2,2],"dtype":"torch.float32","device":"cpu"}"#,
             r#"{"__tywrap__":"torch.tensor","encoding":"ndarray","value":{"__tywrap__":"ndarray","encoding":"json","dtype":"int8","data":[[1,2],[3,"x"]]},"dtype":"torch.int8"}"#,
             r#"{"__tywrap__":"torch.tensor","codecVersion":1,"encoding":"ndarray","value":{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"uint8","shape":[3],"data":[1,256,[2]]},"shape":[3],"dtype":"torch.uint8","device":"cuda"}"#,

@@ -13,7 +13,7 @@ use arrow_schema::{DataType, Field, TimeUnit as ArrowUnit};
 
 use super::fields::write_f64;
 use crate::error::{Code, Error, Result};
-use crate::json::{Cursor, Reader, Scalar, number_value, write_string};
+use crate::json::{Reader, Scalar, number_value, write_string};
 use crate::limits::MAX_SAFE_INTEGER;
 use crate::payload::ipc::{Table, column_type};
 use crate::value::{Cells, Column, ColumnType, IntType, TimeUnit};
@@ -50,22 +50,6 @@ pub(crate) fn read_raw_checked<'a>(r: &mut Reader<'a>) -> Result<Raw<'a>> {
     })
 }
 
-/// Reads the value at the cursor.
-pub(crate) fn read_raw<'a>(c: &mut Cursor<'a>) -> Result<Raw<'a>> {
-    if c.peek() == Some(b'"') {
-        return Ok(Raw::Str(c.string()?));
-    }
-    if let Some((t, v)) = c.number_and_value()? {
-        return Ok(Raw::Valued(t, v));
-    }
-    Ok(match c.scalar() {
-        Scalar::Null => Raw::Null,
-        Scalar::Bool(b) => Raw::Bool(b),
-        Scalar::Number(t) => Raw::Num(t),
-        Scalar::Array => Raw::Nested("an array"),
-        Scalar::Object | Scalar::String => Raw::Nested("an object"),
-    })
-}
 
 /// A number token with a fraction or an exponent (a byte loop: a third of
 /// the instructions of `str::contains` with a char pattern).
