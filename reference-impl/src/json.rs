@@ -25,6 +25,16 @@ use std::collections::HashSet;
 
 use crate::error::{Code, Error, Result};
 
+mod number;
+mod scan;
+
+pub(crate) use number::{dimension, number_value};
+use number::{digits_into, exact};
+#[cfg(test)]
+use number::exact_short;
+pub(crate) use scan::count_items;
+use scan::{int_run, locate, plain_run};
+
 /// A member value. Arrays and objects are validated spans of the input,
 /// brackets included.
 #[derive(Debug, Clone)]
@@ -50,145 +60,6 @@ impl Json<'_> {
             Json::Object(_) => "an object",
         }
     }
-}
-
-/// The value of a number's text ([json.numbers]): the nearest binary64, or
-/// `None` when it rounds beyond the finite range.
-pub(crate) fn number_value(text: &str) -> Option<f64> {
-    exact_short(text.as_bytes()).or_else(|| text.parse::<f64>().ok().filter(|v| v.is_finite()))
-}
-
-/// Powers of ten that binary64 holds exactly.
-const EXACT_POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
-    1e20, 1e21, 1e22,
-];
-
-/// The value of a JSON number's text when [`exact`] computes it: at most 19
-/// significant digits and a decimal exponent within ±22. `None` for any other
-/// text (it then goes to `str::parse`).
-fn exact_short(b: &[u8]) -> Option<f64> {
-    match scan_number(b) {
-        (end, v) if end == b.len() => v,
-        _ => None,
-    }
-}
-
-/// Scans the number at the start of `b` (a validated JSON number, or any
-/// text for [`exact_short`]): the length of its text, and its value when
-/// [`exact`] computes it.
-fn scan_number(b: &[u8]) -> (usize, Option<f64>) {
-    let (neg, mut i) = if b.first() == Some(&b'-') { (true, 1) } else { (false, 0) };
-    let mut m: u64 = 0;
-    let mut digits = 0u32;
-    let mut e: i64 = 0;
-    while let Some(&c @ b'0'..=b'9') = b.get(i) {
-        m = m.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
-        digits += 1;
-        i += 1;
-    }
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        while let Some(&c @ b'0'..=b'9') = b.get(i) {
-            m = m.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
-            digits += 1;
-            e -= 1;
-            i += 1;
-        }
-    }
-    let mut big_exponent = false;
-    if let Some(b'e' | b'E') = b.get(i) {
-        i += 1;
-        let eneg = match b.get(i) {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
-        let mut x: i64 = 0;
-        while let Some(&c @ b'0'..=b'9') = b.get(i) {
-            x = x.saturating_mul(10).saturating_add(i64::from(c - b'0'));
-            i += 1;
-        }
-        big_exponent = x > 1_000_000;
-        e += if eneg { -x.min(1_000_000) } else { x.min(1_000_000) };
-    }
-    if big_exponent || digits == 0 {
-        return (i, None);
-    }
-    (i, exact(m, digits, e, neg))
-}
-
-/// Powers of ten up to 10^22, exact in a `u128`.
-const POW10_U128: [u128; 23] = {
-    let mut t = [1u128; 23];
-    let mut k = 1;
-    while k < 23 {
-        t[k] = t[k - 1] * 10;
-        k += 1;
-    }
-    t
-};
-
-/// The binary64 nearest to `m * 10^e` (ties to even), negated with `neg`,
-/// when it can be computed exactly with integer arithmetic; `None` when
-/// `digits` (the count of decimal digits `m` was read from, leading zeros
-/// included) is over 19 (`m` may have wrapped) or `e` is outside ±22.
-///
-/// - `m <= 2^53`: Clinger's fast path. `m` and `10^|e|` are exact in
-///   binary64, so one IEEE multiplication or division rounds correctly.
-/// - `e >= 0`: `m * 10^e` as a `u128` (when it fits), converted with one
-///   rounding (`as f64` rounds to nearest, ties to even).
-/// - `e < 0`: `m` is shifted left (`n`) so that `n / 10^-e` (the divisor
-///   below 2^74) has 54 to 61 bits: the quotient `q` fits a `u64`, and so
-///   does `2q`, with a sticky 1 when the remainder is not zero. That rounds
-///   to 53 bits exactly as `2 * n / 10^-e` does: the two lie between the
-///   same two consecutive even integers, and every rounding boundary of a
-///   number of 55 bits or more is an even integer. The scaling back by a
-///   power of two is exact (the value is at least 2^53 * 10^-22).
-fn exact(m: u64, digits: u32, e: i64, neg: bool) -> Option<f64> {
-    if digits > 19 || !(-22..=22).contains(&e) {
-        return None;
-    }
-    let v = if m <= 1 << 53 {
-        let v = m as f64;
-        if e >= 0 { v * EXACT_POW10[e as usize] } else { v / EXACT_POW10[(-e) as usize] }
-    } else {
-        exact_wide(m, e)?
-    };
-    Some(if neg { -v } else { v })
-}
-
-/// [`exact`] for `m > 2^53` (and `e` within ±22), in `u128` arithmetic.
-#[inline(never)]
-fn exact_wide(m: u64, e: i64) -> Option<f64> {
-    if e >= 0 {
-        return Some(u128::from(m).checked_mul(POW10_U128[e as usize])? as f64);
-    }
-    let d = POW10_U128[(-e) as usize];
-    // Bit lengths: m has 54 to 64 bits, d (10^1 to 10^22) 4 to 74.
-    let (bm, bd) = (64 - m.leading_zeros(), 128 - d.leading_zeros());
-    // m * 2^shift / d lies in [2^53, 2^55) (or, when no shift is needed,
-    // in [2^54, 2^61)); m * 2^shift has at most 54 + bd <= 128 bits.
-    let shift = (54 + bd).saturating_sub(bm);
-    let n = u128::from(m) << shift;
-    let (q, r) = (n / d, n % d);
-    let q2 = u64::try_from((q << 1) | u128::from(r != 0)).ok()?;
-    // 2^-(shift + 1), with shift + 1 <= 75: a normal binary64.
-    let scale = f64::from_bits(u64::from(1023 - (shift + 1)) << 52);
-    Some(q2 as f64 * scale)
-}
-
-/// An integer in `[0, 2^53-1]` from a number's text, as the conventions read
-/// "integer": any spelling whose value is whole (`1.0`, `1e0` are 1).
-pub(crate) fn dimension(text: &str) -> Option<u64> {
-    let v = number_value(text)?;
-    (v.fract() == 0.0 && (0.0..=crate::limits::MAX_SAFE_INTEGER as f64).contains(&v)).then_some(v as u64)
 }
 
 /// An object member: name, value, and the value's text.
@@ -265,122 +136,6 @@ fn parse<'a>(input: &'a [u8], max_depth: u32, defer: &'static [Defer]) -> Result
         }
         (Err(e), None) => Err(e),
     }
-}
-
-/// The end of the array or object that starts at `b[start]`, as a valid
-/// JSON text ends it: brackets are counted outside strings, of either kind.
-/// `None` when the text ends first. Only valid text is located exactly;
-/// for any other the span is validated later all the same, and the fault
-/// found then is the first of the text (everything before `start` is
-/// valid, and a valid value is located exactly). `None` too once the value
-/// nests deeper than `max_depth` levels, which no valid text does: the
-/// validating parser then stops there, as early as it always did.
-fn locate(b: &[u8], start: usize, max_depth: u32) -> Option<usize> {
-    let mut depth = 0u32;
-    let mut i = start;
-    loop {
-        // Past the quiet blocks, the next 32 bytes (one of which is special)
-        // are looked at one by one.
-        i += quiet_run(b.get(i..)?);
-        let block_end = i + 32;
-        while i < block_end {
-            match *b.get(i)? {
-                b'[' | b'{' => {
-                    depth += 1;
-                    if depth > max_depth {
-                        return None;
-                    }
-                }
-                b']' | b'}' => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        return Some(i + 1);
-                    }
-                }
-                b'"' => {
-                    i += 1;
-                    // Byte by byte first (a member name is short), then by blocks.
-                    'string: loop {
-                        let run_end = i + 32;
-                        while i < run_end {
-                            match *b.get(i)? {
-                                b'"' => break 'string,
-                                b'\\' => i += 2,
-                                _ => i += 1,
-                            }
-                        }
-                        i += plain_run(b.get(i..)?);
-                    }
-                }
-                _ => {}
-            }
-            i += 1;
-        }
-    }
-}
-
-/// The length of the leading run of `b` with no bracket and no `"`, in
-/// whole blocks of 32 bytes, as [`plain_run`] counts (a numeric array's
-/// numbers are such a run). `[ ] { }` are the bytes `0x59` to `0x7f` whose
-/// bits `0x26` are free: the four and `Y _ y DEL`, which only cost a look.
-fn quiet_run(b: &[u8]) -> usize {
-    let mut n = 0;
-    for block in b.chunks_exact(32) {
-        let mut special = false;
-        for &c in block {
-            special |= (c & 0xd9 == 0x59) | (c == b'"');
-        }
-        if special {
-            break;
-        }
-        n += 32;
-    }
-    n
-}
-
-/// Powers of ten that a `u64` holds, up to 10^8.
-const POW10_U64: [u64; 9] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
-
-/// The value of eight digits, one per byte (0 to 9), the first in the
-/// lowest byte (as they lie in memory): the classic SWAR conversion, as
-/// fast_float and simdjson do it. Pairs, then fours, then the eight.
-fn swar_value(x: u64) -> u64 {
-    let v = x.wrapping_mul(10).wrapping_add(x >> 8);
-    let lo = (v & 0x0000_00ff_0000_00ff).wrapping_mul(100 + (1_000_000 << 32));
-    let hi = ((v >> 16) & 0x0000_00ff_0000_00ff).wrapping_mul(1 + (10_000 << 32));
-    lo.wrapping_add(hi) >> 32
-}
-
-/// Reads the run of ASCII digits at `b[i..]` into `m` (`m * 10 + d` for each,
-/// wrapping): the index after it. Eight bytes at a time while eight are
-/// left: the run's digits among them are found and converted at once.
-#[inline(always)]
-fn digits_into(b: &[u8], mut i: usize, m: &mut u64) -> usize {
-    while let Some(chunk) = b.get(i..i.wrapping_add(8)).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
-        // A digit byte becomes its value, 0 to 9.
-        let x = u64::from_le_bytes(chunk) ^ 0x3030_3030_3030_3030;
-        // The high bit of each byte that is no digit: x >= 0x80, or
-        // x + 0x76 >= 0x80 (x >= 10). A carry out of a byte goes only into
-        // bytes after a byte that is no digit, which do not count.
-        let not_digit = (x | x.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080;
-        let k = (not_digit.trailing_zeros() / 8) as usize;
-        if k == 8 {
-            *m = m.wrapping_mul(100_000_000).wrapping_add(swar_value(x));
-            i += 8;
-            continue;
-        }
-        if k > 0 {
-            // The k digits moved to the top bytes: leading zeros before them.
-            *m = m.wrapping_mul(POW10_U64[k]).wrapping_add(swar_value(x << (8 * (8 - k))));
-            i += k;
-        }
-        return i;
-    }
-    while let Some(&c @ b'0'..=b'9') = b.get(i) {
-        *m = m.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
-        i += 1;
-    }
-    i
 }
 
 /// A member that [`parse_document_deferring`] located without validating.
@@ -543,26 +298,6 @@ impl<'a> Reader<'a> {
         self.p.ws();
         self.p.string()
     }
-}
-
-/// The length of the leading run of `b` with no `"`, `\\` or control
-/// character (bytes below 0x20), in whole blocks of 32 bytes: the loop over
-/// a block compiles to vector compares, so that a long string (an arrow
-/// envelope's `b64`) is scanned at memory speed.
-#[inline(always)]
-fn plain_run(b: &[u8]) -> usize {
-    let mut n = 0;
-    for block in b.chunks_exact(32) {
-        let mut special = false;
-        for &c in block {
-            special |= (c == b'"') | (c == b'\\') | (c < 0x20);
-        }
-        if special {
-            break;
-        }
-        n += 32;
-    }
-    n
 }
 
 struct Parser<'a> {
@@ -1231,116 +966,6 @@ impl<'a> Cursor<'a> {
         }
         &self.s[start..self.pos]
     }
-}
-
-/// The number of items of an array span that [`parse_document`] has
-/// validated, counting no further than `max + 1`: the commas outside
-/// strings and nested values, plus one unless the array is empty. A
-/// numeric array's numbers are read 32 bytes at a time, as [`quiet_run`]
-/// reads them (a `[0,0,…]` of 64 MiB is counted in milliseconds, where
-/// walking its items takes a third of a second). Given any other text, it
-/// returns a number no larger than the span's length.
-pub(crate) fn count_items(span: &str, max: u64) -> u64 {
-    let b = span.as_bytes();
-    let open = b.iter().position(|&c| c == b'[').unwrap_or(b.len());
-    let mut i = open + 1;
-    while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
-        i += 1;
-    }
-    if b.get(i).is_none_or(|&c| c == b']') {
-        return 0;
-    }
-    let mut items = 1u64;
-    // Nesting below the array's own level.
-    let mut depth = 0u32;
-    loop {
-        // Blocks of 32 bytes with no bracket and no `"`: their commas are
-        // all at the current depth.
-        for block in b[i..].chunks_exact(32) {
-            let mut special = false;
-            let mut commas = 0u8;
-            for &c in block {
-                special |= (c & 0xd9 == 0x59) | (c == b'"');
-                commas += u8::from(c == b',');
-            }
-            if special {
-                break;
-            }
-            if depth == 0 {
-                items += u64::from(commas);
-            }
-            i += 32;
-        }
-        if items > max {
-            return items;
-        }
-        // Then the next 32 bytes, one by one.
-        let block_end = i + 32;
-        while i < block_end {
-            match b.get(i) {
-                None => return items,
-                Some(b',') if depth == 0 => items += 1,
-                Some(b'[' | b'{') => depth += 1,
-                Some(b']' | b'}') => match depth.checked_sub(1) {
-                    Some(d) => depth = d,
-                    None => return items,
-                },
-                Some(b'"') => {
-                    i += 1;
-                    'string: loop {
-                        i += plain_run(b.get(i..).unwrap_or_default());
-                        let run_end = i + 32;
-                        while i < run_end {
-                            match b.get(i) {
-                                None => return items,
-                                Some(b'"') => break 'string,
-                                Some(b'\\') => i += 2,
-                                Some(_) => i += 1,
-                            }
-                        }
-                    }
-                }
-                Some(_) => {}
-            }
-            i += 1;
-        }
-    }
-}
-
-/// The length of the leading run of `b` (which starts at an array item)
-/// that is whole items of a list of plain integers, as Python's `json`
-/// writes an index array (`0`, `17`: no sign, fraction or exponent, no
-/// leading zero), each followed by `,` and at most one space after it: 32
-/// bytes at a time, each block holding nothing else, up to and including
-/// the block's last comma. What it passes is valid JSON, which the
-/// byte-by-byte path would have read alike; it reads the rest (0 when the
-/// first block does not qualify).
-fn int_run(b: &[u8]) -> usize {
-    let is_digit = |c: u8| c.wrapping_sub(b'0') < 10;
-    let mut n = 0;
-    while let Some(Ok(block)) = b.get(n..n + 32).map(<&[u8; 32]>::try_from) {
-        // Each byte beside the one before it (before the block: the comma
-        // that ended the last item) and the one after it (after the block:
-        // none), so that the loop below compiles to vector compares.
-        let mut prev = [b','; 32];
-        prev[1..].copy_from_slice(&block[..31]);
-        let mut next = [b' '; 32];
-        next[..31].copy_from_slice(&block[1..]);
-        let (mut bad, mut last_comma) = (false, 0u8);
-        for k in 0..32 {
-            let (c, p) = (block[k], prev[k]);
-            bad |= !(is_digit(c) | (c == b',') | (c == b' '));
-            bad |= (c == b',') & !is_digit(p);
-            bad |= (c == b' ') & (p != b',');
-            bad |= (c == b'0') & !is_digit(p) & is_digit(next[k]);
-            last_comma = last_comma.max(if c == b',' { k as u8 + 1 } else { 0 });
-        }
-        if bad || last_comma == 0 {
-            break;
-        }
-        n += usize::from(last_comma);
-    }
-    n
 }
 
 #[cfg(test)]

@@ -566,7 +566,7 @@ pub(crate) fn write(array: ArrayRef) -> std::result::Result<Vec<u8>, arrow_schem
     w.into_inner()
 }
 
-/// [`write`] for a column of a fixed-width type without nulls, whose values
+/// [`write()`] for a column of a fixed-width type without nulls, whose values
 /// are `values` (`len` elements) as they are, without copying them: the
 /// bytes before the values (schema message, record batch message) and after
 /// them (body padding, end-of-stream), to be written around them: the bytes
