@@ -154,9 +154,10 @@ pub(crate) fn check_elements(dtype: Dtype, bytes: &[u8]) -> std::result::Result<
 /// Writes a finite binary64 in the shortest text that reads back as exactly
 /// it, always with a fraction or an exponent (`1.0`, `1e-7`, `-0.0`).
 /// `None` for NaN and the infinities, which JSON cannot hold.
+/// The text is serde_json's for the number (its `Number` displays a float
+/// with `zmij`'s `format_finite`, which this calls straight into `out`).
 pub(crate) fn write_f64(out: &mut String, v: f64) -> Option<()> {
-    out.push_str(&serde_json::Number::from_f64(v)?.to_string());
-    Some(())
+    v.is_finite().then(|| out.push_str(zmij::Buffer::new().format_finite(v)))
 }
 
 /// Why an element cannot be written as a JSON leaf.
@@ -279,6 +280,24 @@ mod tests {
         assert!(f(1e300).is_some_and(|s| s.contains(['.', 'e', 'E'])));
         assert_eq!(f(f64::NAN), None);
         assert_eq!(f(f64::INFINITY), None);
+        assert_eq!(f(f64::NEG_INFINITY), None);
+        // serde_json's text for every finite value: random bit patterns,
+        // the subnormals, the extremes and the integers near 2^53.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut values: Vec<f64> = (0..200_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                f64::from_bits(x)
+            })
+            .collect();
+        values.extend([f64::MIN_POSITIVE, 5e-324, f64::MAX, f64::MIN, 9007199254740991.0, 9007199254740992.0, 1e21, 1e-7, 123456789012345680.0]);
+        values.extend((0..2000).map(|k| f64::from(k) * 0.25 - 100.0));
+        for v in values {
+            let want = serde_json::Number::from_f64(v).map(|n| n.to_string());
+            assert_eq!(f(v), want, "{:016x}", v.to_bits());
+        }
     }
 
     #[test]
