@@ -780,7 +780,8 @@ pub(crate) enum Scalar<'a> {
 }
 
 /// A reader over a span that [`parse_document`] has already validated. It
-/// never fails on syntax; it only walks.
+/// never fails on syntax; it only walks. Given other text, every walk still
+/// ends: an item that is no value ends the span, and so does its end.
 #[derive(Clone)]
 pub(crate) struct Cursor<'a> {
     s: &'a str,
@@ -889,7 +890,8 @@ impl<'a> Cursor<'a> {
                 self.ws();
                 true
             }
-            _ => true,
+            Some(_) => true,
+            None => false,
         }
     }
 
@@ -943,15 +945,15 @@ impl<'a> Cursor<'a> {
                 self.skip();
                 Scalar::Array
             }
-            Some(b't') => {
+            Some(b't') if b[self.pos..].starts_with(b"true") => {
                 self.pos += 4;
                 Scalar::Bool(true)
             }
-            Some(b'f') => {
+            Some(b'f') if b[self.pos..].starts_with(b"false") => {
                 self.pos += 5;
                 Scalar::Bool(false)
             }
-            Some(b'n') => {
+            Some(b'n') if b[self.pos..].starts_with(b"null") => {
                 self.pos += 4;
                 Scalar::Null
             }
@@ -959,10 +961,16 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// A number's text; where no value starts (text nothing validated),
+    /// `""`, and the walk ends there.
     fn number(&mut self) -> &'a str {
         let start = self.pos;
         while let Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') = self.b().get(self.pos) {
             self.pos += 1;
+        }
+        if self.pos == start {
+            self.pos = self.s.len();
+            return "";
         }
         &self.s[start..self.pos]
     }

@@ -520,3 +520,37 @@ fn int_runs_are_valid_json_items() {
     let n = int_run(list.as_bytes());
     assert!(n > list.len() - 32 - 14 && list.as_bytes()[n - 1] == b',', "{n}");
 }
+
+/// A cursor is given validated text only, but on any other its walks still
+/// end: each item read advances, or ends the span (no loop of a caller
+/// spins on a byte it does not expect, nor at the end).
+#[test]
+fn cursor_walks_end_on_any_text() {
+    let alphabet: Vec<char> = r#"[]{},:"\ 0123456789.-eEtrunlfxa"#.chars().chain(['é']).collect();
+    let mut x = 0x51f1_5e55_d00d_f00du64;
+    let mut rng = move |n: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n as u64) as usize
+    };
+    for _ in 0..100_000 {
+        let text: String = std::iter::once('[').chain((0..rng(40)).map(|_| alphabet[rng(alphabet.len())])).collect();
+        let mut c = Cursor::new(&text);
+        c.open_array();
+        let mut items = 0;
+        while c.next_item() {
+            match rng(3) {
+                0 => drop(c.scalar()),
+                1 => c.skip(),
+                _ => {
+                    if c.value().is_err() {
+                        break;
+                    }
+                }
+            }
+            items += 1;
+            assert!(items <= text.len() + 1, "{text:?}: the walk does not end");
+        }
+    }
+}
