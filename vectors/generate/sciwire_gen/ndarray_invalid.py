@@ -100,6 +100,9 @@ def json_text_vectors(S: Suite):
     syn("ndarray-invalid-json-unquoted-key", "member name without quotes", tail + ", x-a: 1}")
     syn("ndarray-invalid-json-raw-control-char", "raw tab character inside a string",
         tail + ', "x-note": "a\tb"}')
+    syn("ndarray-invalid-json-raw-control-char-long-string",
+        "raw U+0001 at the fifth character of a 40-character string, no space before it",
+        tail + ', "x-note": "' + "abcd\x01" + "e" * 35 + '"}')
     syn("ndarray-invalid-json-bad-escape", "string escape \\x41", tail + ', "x-note": "\\x41"}')
     syn("ndarray-invalid-json-short-unicode-escape", "string escape \\u12 with two digits",
         tail + ', "x-note": "\\u12"}')
@@ -160,6 +163,12 @@ def json_text_vectors(S: Suite):
     dup("ndarray-invalid-json-duplicate-in-extension", "duplicate name inside an x- member's object",
         tail + ', "x-meta": {"a": 1, "a": 1}}')
     dup("ndarray-invalid-json-duplicate-extension", "x- member twice", tail + ', "x-a": 1, "x-a": 2}')
+    # Past 16 names a reader may switch to another way of finding duplicates: one after
+    # the switch of a name from before it.
+    dup("ndarray-invalid-json-duplicate-after-16-members", "shape again after 16 x- members",
+        tail + "".join(f', "x-{k}": {k}' for k in range(16)) + ', "shape": [2]}')
+    dup("ndarray-invalid-json-duplicate-in-extension-after-17", "an x- member's object of 18 members, the last named as the first",
+        tail + ', "x-meta": {' + ", ".join(f'"a{k}": {k}' for k in range(17)) + ', "a0": 17}}')
     dup("ndarray-invalid-json-duplicate-non-ascii-escape", "x-\\u00e9 and raw x-\u00e9 are one name",
         tail + ', "x-\\u00e9": 1, "x-\u00e9": 2}')
     dup("ndarray-invalid-json-duplicate-surrogate-pair", "surrogate-pair escape and raw emoji names",
