@@ -742,6 +742,12 @@ def json_vectors(S: Suite):
          "rows as arrays (orient split's data)")
     jbad("row-null", "json dataframe with a null row", [{"a": 1, "b": "x"}, None], "E_FIELD_TYPE", R, False,
          "row 1 -> null")
+    jbad("row-string", "json dataframe with a string row", [{"a": 1, "b": "x"}, "a=2,b=y"], "E_FIELD_TYPE", R,
+         False, 'row 1 -> "a=2,b=y"')
+    jbad("row-bool", "json dataframe with a boolean row", [{"a": 1, "b": "x"}, True], "E_FIELD_TYPE", R, False,
+         "row 1 -> true")
+    jbad("row-number", "json dataframe with a number row", [{"a": 1, "b": "x"}, 2], "E_FIELD_TYPE", R, False,
+         "row 1 -> 2")
     jbad("missing-member", "json rows where row 2 lacks b", [{"a": 1, "b": "x"}, {"a": 2}], "E_SHAPE_MISMATCH", C,
          True, "row 1's b removed")
     jbad("extra-member", "json rows where row 2 has c too", [{"a": 1, "b": "x"}, {"a": 2, "b": None, "c": 1}],
