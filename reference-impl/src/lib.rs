@@ -68,3 +68,14 @@ pub fn capabilities() -> serde_json::Value {
     })
 }
 
+/// A xorshift64 generator for the unit tests' random inputs: `rng(n)` is in `0..n`.
+#[cfg(test)]
+pub(crate) fn test_rng(seed: u64) -> impl FnMut(usize) -> usize {
+    let mut x = seed;
+    move |n| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n as u64) as usize
+    }
+}

@@ -351,7 +351,12 @@ fn decode_json(payload: &Json<'_>, deferred: Option<&Deferred<'_>>, limits: &Lim
     if let Some(e) = columns_fault {
         return Err(e);
     }
-    // [dataframe.json.types], then [dataframe.json.values].
+    typed_columns(rows, &names, raw)
+}
+
+/// [dataframe.json.types], then [dataframe.json.values]: the frame of the
+/// cells read, column by column.
+fn typed_columns(rows: u64, names: &[Cow<'_, str>], raw: Vec<Vec<Raw<'_>>>) -> Result<DataFrame> {
     let mut types = Vec::with_capacity(raw.len());
     for (k, col) in raw.iter().enumerate() {
         types.push(infer_type(col).map_err(|(i, why)| {
@@ -624,23 +629,8 @@ mod tests {
             }
             r += 1;
         }
-        // [dataframe.json.types], then [dataframe.json.values].
-        let mut types = Vec::with_capacity(raw.len());
-        for (k, col) in raw.iter().enumerate() {
-            types.push(infer_type(col).map_err(|(i, why)| {
-                Error::new(Code::ColumnType, "dataframe.json.types", format!("row {i} of column {:?} {why}", names[k]))
-                    .at(format!("/data/{i}/{}", pointer_token(&names[k])))
-            })?);
-        }
-        let mut columns = Vec::with_capacity(raw.len());
-        for (k, (col, ty)) in raw.into_iter().zip(types).enumerate() {
-            let cells = json_cells(col, &ty).map_err(|(i, why)| {
-                Error::new(Code::ValueDomain, "dataframe.json.values", format!("row {i} of column {:?} {why}", names[k]))
-                    .at(format!("/data/{i}/{}", pointer_token(&names[k])))
-            })?;
-            columns.push(Column { name: Some(names[k].to_string()), ty, cells, dictionary: None });
-        }
-        Ok(DataFrame { rows, columns, index: Index::default_for(rows) })
+        // The types and values, as decode_json reads them.
+        typed_columns(rows, &names, raw)
     }
 
     /// Random rows (objects of some of three members in any order, or now
@@ -649,13 +639,7 @@ mod tests {
     /// message, path).
     #[test]
     fn one_walk_decodes_as_two_passes_did() {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut rng = move |n: usize| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % n as u64) as usize
-        };
+        let mut rng = crate::test_rng(0x9e37_79b9_7f4a_7c15u64);
         let cells = ["1", "2.5", "-0", "1e400", "9007199254740993", "\"s\"", "null", "true", "[1]", "{\"a\":1}"];
         let (mut ok, mut seen) = (0, std::collections::HashSet::new());
         for _ in 0..40_000 {

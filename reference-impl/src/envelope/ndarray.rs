@@ -767,13 +767,7 @@ mod tests {
             r#"{"__tywrap__":"series","codecVersion":1,"encoding":"json","name":"n","data":[1,9007199254740993,-0,12]}"#,
         ];
         let alphabet: Vec<char> = r#"[]{},:"\ 0123456789.-eEtrunlfxa"#.chars().chain(['\u{1}', 'é']).collect();
-        let mut x = 0x0123_4567_89ab_cdefu64;
-        let mut rng = move |n: usize| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % n as u64) as usize
-        };
+        let mut rng = crate::test_rng(0x0123_4567_89ab_cdefu64);
         let (mut ok, mut semantic) = (0, 0);
         for base in bases {
             for round in 0..20_000 {

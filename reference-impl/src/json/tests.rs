@@ -527,13 +527,7 @@ fn int_runs_are_valid_json_items() {
 #[test]
 fn cursor_walks_end_on_any_text() {
     let alphabet: Vec<char> = r#"[]{},:"\ 0123456789.-eEtrunlfxa"#.chars().chain(['é']).collect();
-    let mut x = 0x51f1_5e55_d00d_f00du64;
-    let mut rng = move |n: usize| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x % n as u64) as usize
-    };
+    let mut rng = crate::test_rng(0x51f1_5e55_d00d_f00du64);
     for _ in 0..100_000 {
         let text: String = std::iter::once('[').chain((0..rng(40)).map(|_| alphabet[rng(alphabet.len())])).collect();
         let mut c = Cursor::new(&text);
