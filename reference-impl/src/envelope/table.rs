@@ -51,8 +51,9 @@ pub(crate) fn read_raw_checked<'a>(r: &mut Reader<'a>) -> Result<Raw<'a>> {
 }
 
 
-/// A number token with a fraction or an exponent (a byte loop: a third of
-/// the instructions of `str::contains` with a char pattern).
+/// A number token with a fraction or an exponent (a byte loop; with
+/// `str::contains` and a char pattern, infer_type took 9.3M instructions
+/// for 131,072 cells instead of 8.2M, callgrind).
 fn is_float_token(t: &str) -> bool {
     t.bytes().any(|c| matches!(c, b'.' | b'e' | b'E'))
 }
