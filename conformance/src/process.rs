@@ -106,6 +106,9 @@ pub struct Identity {
     pub implementation: JsonValue,
     /// `capabilities` from the start response.
     pub capabilities: JsonValue,
+    /// Whether it takes a `concat` input in its vector's form
+    /// (`"inputs": ["concat"]`, [harness.inputs]) rather than as base64.
+    pub concat_inputs: bool,
 }
 
 enum Line {
@@ -168,11 +171,13 @@ fn read_lines(out: impl Read, max: usize, tx: std::sync::mpsc::Sender<Line>, tra
 }
 
 /// A decode request's bytes: a slice, or a vector's input, which a
-/// `concat` input builds a piece at a time.
+/// `concat` input builds a piece at a time; or a `concat` input sent as its
+/// pieces ([harness.inputs]).
 #[derive(Clone, Copy)]
 enum Payload<'a> {
     Slice(&'a [u8]),
     Input(&'a Bytes),
+    Pieces(&'a JsonValue),
 }
 
 /// Bytes of input base64-encoded at a time into the request: a multiple of
@@ -193,6 +198,12 @@ fn write_request(out: &mut dyn Write, request: &JsonValue, input: Option<Payload
     if head.len() > 1 {
         head.push(b',');
     }
+    if let Payload::Pieces(concat) = input {
+        head.extend_from_slice(b"\"input\":");
+        serde_json::to_writer(&mut head, concat)?;
+        head.extend_from_slice(b"}\n");
+        return out.write_all(&head);
+    }
     head.extend_from_slice(b"\"input\":\"");
     out.write_all(&head)?;
     let mut text = vec![0; base64_simd::STANDARD.encoded_length(REQUEST_CHUNK)];
@@ -200,6 +211,7 @@ fn write_request(out: &mut dyn Write, request: &JsonValue, input: Option<Payload
     match input {
         Payload::Slice(bytes) => bytes.chunks(REQUEST_CHUNK).try_for_each(piece)?,
         Payload::Input(bytes) => bytes.for_each_chunk(REQUEST_CHUNK, &mut piece)?,
+        Payload::Pieces(_) => {}
     }
     out.write_all(b"\"}\n")
 }
@@ -319,6 +331,10 @@ impl ProcessHarness {
         self.identity = Identity {
             implementation: reply.get("implementation").cloned().unwrap_or_default(),
             capabilities: reply.get("capabilities").cloned().unwrap_or_default(),
+            concat_inputs: reply
+                .get("inputs")
+                .and_then(JsonValue::as_array)
+                .is_some_and(|forms| forms.iter().any(|f| f == "concat")),
         };
         Ok(())
     }
@@ -525,7 +541,10 @@ impl Implementation for ProcessHarness {
         self.case(decode_request(profile), Some(Payload::Slice(input)), "decode")
     }
     fn decode_input(&mut self, input: &Bytes, profile: Option<Profile>) -> Outcome {
-        self.case(decode_request(profile), Some(Payload::Input(input)), "decode")
+        match input.as_concat().filter(|_| self.identity.concat_inputs) {
+            Some(concat) => self.case(decode_request(profile), Some(Payload::Pieces(&concat)), "decode"),
+            None => self.case(decode_request(profile), Some(Payload::Input(input)), "decode"),
+        }
     }
     fn encode(&mut self, value: &JsonValue, encoding: Encoding) -> Outcome {
         self.case(encode_request(value, encoding), None, "encode")
@@ -572,6 +591,15 @@ mod tests {
         let line = line_of(&req, Some(Payload::Input(&concat)));
         let back: JsonValue = serde_json::from_slice(&line).unwrap();
         assert_eq!(back, json!({"cmd": "decode", "id": 9, "input": STANDARD.encode(concat.get())}));
+        // [harness.inputs]: the pieces themselves, to a harness that takes them.
+        let text = Bytes::concat(vec![(b"[\"\xc3\xa9\",".to_vec(), 1), (b"0,".to_vec(), 1 << 20), (b"0]".to_vec(), 1)]).unwrap();
+        let pieces = text.as_concat().unwrap();
+        let line = line_of(&req, Some(Payload::Pieces(&pieces)));
+        assert!(line.len() < 200, "{}", String::from_utf8_lossy(&line));
+        assert_eq!(line.iter().filter(|&&b| b == b'\n').count(), 1);
+        let back: JsonValue = serde_json::from_slice(&line).unwrap();
+        assert_eq!(back, json!({"cmd": "decode", "id": 9, "input": {"concat": [
+            {"text": "[\"é\",", "repeat": 1}, {"text": "0,", "repeat": 1 << 20}, {"text": "0]", "repeat": 1}]}}));
     }
 
     #[test]

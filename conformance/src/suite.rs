@@ -335,6 +335,19 @@ impl Bytes {
         }
     }
 
+    /// A `concat` input in its vector's form, `{"concat": [{"text": S,
+    /// "repeat": N}, …]}` (what a harness that declares `"inputs":
+    /// ["concat"]` is sent: [harness.inputs]); `None` for bytes held whole.
+    pub fn as_concat(&self) -> Option<JsonValue> {
+        let Repr::Concat { pieces, .. } = &self.0 else { return None };
+        // The pieces are the texts of JSON strings, so UTF-8.
+        let pieces: Vec<JsonValue> = pieces
+            .iter()
+            .map(|(text, n)| serde_json::json!({"text": String::from_utf8_lossy(text), "repeat": n}))
+            .collect();
+        Some(serde_json::json!({ "concat": pieces }))
+    }
+
     /// The bytes, built when they are a `concat` input's.
     pub fn get(&self) -> Cow<'_, [u8]> {
         match &self.0 {
@@ -418,6 +431,16 @@ mod tests {
 
     fn pieces(p: &[(&str, usize)]) -> Bytes {
         Bytes::concat(p.iter().map(|(t, n)| (t.as_bytes().to_vec(), *n)).collect()).unwrap()
+    }
+
+    #[test]
+    fn concat_keeps_its_vector_form() {
+        let b = pieces(&[("[\"é\",", 1), ("0,", 3), ("0]", 1)]);
+        assert_eq!(
+            b.as_concat(),
+            Some(serde_json::json!({"concat": [{"text": "[\"é\",", "repeat": 1}, {"text": "0,", "repeat": 3}, {"text": "0]", "repeat": 1}]}))
+        );
+        assert_eq!(Bytes::from(b"[0]".to_vec()).as_concat(), None);
     }
 
     #[test]

@@ -300,6 +300,36 @@ fn a_trace_has_every_protocol_line_both_ways() {
 }
 
 #[test]
+fn a_harness_that_takes_pieces_is_sent_concat_inputs_as_pieces() {
+    // clause: harness.inputs
+    let path = std::env::temp_dir().join(format!("sciwire-trace-concat-{}.txt", std::process::id()));
+    let trace = Arc::new(sciwire_conformance::process::Trace::create(&path).unwrap());
+    let mut h = harness("--inputs concat", ProcessOptions { trace: Some(trace), validate_messages: true, ..ProcessOptions::default() });
+    let over = "ndarray-invalid-input-one-byte-over-max-input-bytes";
+    let r = run_cases(&mut h, &[over, "ndarray-json-float64-2x3"], RunOptions::default());
+    assert!(r.conforms(), "{}", report::text(&r));
+    assert_eq!(r.records.len(), 2);
+    h.stop();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let requests: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| l.splitn(3, ' ').nth(2).filter(|_| l.split(' ').nth(1) == Some(">")))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let input = |case: &str| requests.iter().find(|r| r["case"] == case).unwrap()["input"].clone();
+    // The 268,435,457 bytes cross as their vector's pieces ...
+    let pieces = input(over);
+    let pieces = pieces["concat"].as_array().unwrap();
+    assert_eq!(pieces.len(), 2);
+    let built: u64 = pieces.iter().map(|p| p["text"].as_str().unwrap().len() as u64 * p["repeat"].as_u64().unwrap()).sum();
+    assert_eq!(built, (256 << 20) + 1);
+    assert!(text.len() < 4096, "the trace holds no base64 of the long input: {} bytes", text.len());
+    // ... and an input held whole as base64, as before.
+    assert!(input("ndarray-json-float64-2x3").is_string());
+}
+
+#[test]
 fn features_left_out_are_reported_not_run() {
     // clause: harness.features
     let mut h = harness("--encodings arrow,json,frame --left-out float16,large-inputs", ProcessOptions { validate_messages: true, ..ProcessOptions::default() });

@@ -307,6 +307,41 @@ fn the_harness_reads_input_escaped_or_not() {
 }
 
 #[test]
+fn the_harness_builds_concat_inputs_from_their_pieces() {
+    // [harness.inputs]: declared in start, each piece's text repeated.
+    let head = r#"{"__tywrap__":"ndarray","codecVersion":1,"encoding":"json","dtype":"int8","shape":[3],"data":["#;
+    let input = [
+        r#"{"cmd":"start","id":0,"protocol":1}"#.to_string(),
+        serde_json::json!({"cmd": "decode", "id": 1, "input": {"concat": [
+            {"text": head, "repeat": 1}, {"text": "-1,", "repeat": 2}, {"text": "7]", "repeat": 1},
+            {"text": " ", "repeat": 100_000}, {"text": "}", "repeat": 1}]}})
+        .to_string(),
+        // one byte over max_input_bytes, built and rejected by its length
+        serde_json::json!({"cmd": "decode", "id": 2, "input": {"concat": [
+            {"text": "[", "repeat": 1}, {"text": " ", "repeat": 256 << 20}]}})
+        .to_string(),
+        serde_json::json!({"cmd": "decode", "id": 3, "profile": "flame", "input": {"concat": [{"text": "FLM", "repeat": 1}]}}).to_string(),
+        // longer than any process holds: refused, not aborted on
+        serde_json::json!({"cmd": "decode", "id": 4, "input": {"concat": [{"text": "xx", "repeat": u64::MAX / 2 + 1}]}}).to_string(),
+        r#"{"cmd":"decode","id":5,"input":{"concat":[{"text":"[]"}]}}"#.to_string(),
+        r#"{"cmd":"decode","id":6,"input":{"concat":[{"text":"[]","repeat":1}],"more":1}}"#.to_string(),
+        r#"{"cmd":"stop","id":7}"#.to_string(),
+    ]
+    .join("\n");
+    let (rc, out, _) = run(&["harness"], &input);
+    assert_eq!(rc, 0);
+    let replies: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(replies.len(), 7);
+    assert_eq!(replies[0]["inputs"], serde_json::json!(["concat"]));
+    assert_eq!(replies[1]["value"], serde_json::json!({"kind": "ndarray", "dtype": "int8", "shape": [3], "hex": "ffff07"}));
+    assert_eq!(replies[2]["error"]["code"], "E_LIMIT_EXCEEDED", "{}", replies[2]);
+    assert_eq!(replies[3]["error"]["code"], "E_FLAME_TAG", "{}", replies[3]);
+    for r in &replies[4..] {
+        assert_eq!(r["errored"], true, "{r}");
+    }
+}
+
+#[test]
 fn encode_profile_flame_writes_the_stream_encodings() {
     let df = r#"{"kind": "dataframe", "rows": 2, "columns": [{"name": "a", "type": {"id": "int64"}, "values": ["1", "2"]}],
                  "index": {"kind": "range", "name": "r", "start": 0, "stop": 4, "step": 2}}"#;

@@ -121,19 +121,41 @@ def _profile(req):
     return profile
 
 
-def _decode(rid, b64, profile=None):
+def _concat_pieces(inp):
+    """[harness.inputs]: a ``{"concat": [{"text": S, "repeat": N}, ...]}``
+    input as (UTF-8 bytes, repeat) pairs."""
+    pieces = inp.get("concat") if isinstance(inp, dict) and set(inp) == {"concat"} else None
+    if not isinstance(pieces, list) or not pieces:
+        raise BadRequest('decode needs a base64 string input or {"concat": [...]}')
+    out = []
+    for p in pieces:
+        n = p.get("repeat") if isinstance(p, dict) else None
+        if (not isinstance(p, dict) or set(p) != {"text", "repeat"} or not isinstance(p["text"], str)
+                or not isinstance(n, int) or isinstance(n, bool) or n < 1):
+            raise BadRequest(f"a concat piece is {{\"text\": S, \"repeat\": N >= 1}}, not {p!r}")
+        out.append((p["text"].encode("utf-8"), n))
+    return out
+
+
+def _decode(rid, b64=None, profile=None, pieces=None):
     """Answer a decode request whose input is the base64 ``b64`` (bytes-like),
-    read by the default entry point or in ``profile``."""
+    or a concat input's ``pieces`` ([harness.inputs]), read by the default
+    entry point or in ``profile``."""
     limits = sw.Limits()
     try:
         # [limits.input-bytes] before anything else: the length the base64
-        # claims is the input's length, so the input need not be decoded.
-        sw.decoder.check_input_bytes(_b64_decoded_length(b64), limits)
-        try:
-            data = binascii.a2b_base64(b64, strict_mode=True)
-        except (binascii.Error, ValueError) as e:
-            raise BadRequest(f"input is not standard padded base64: {e}")
-        del b64
+        # claims (or the pieces add up to) is the input's length, so the
+        # input need not be built.
+        if pieces is not None:
+            sw.decoder.check_input_bytes(sum(len(t) * n for t, n in pieces), limits)
+            data = b"".join(t * n for t, n in pieces)
+        else:
+            sw.decoder.check_input_bytes(_b64_decoded_length(b64), limits)
+            try:
+                data = binascii.a2b_base64(b64, strict_mode=True)
+            except (binascii.Error, ValueError) as e:
+                raise BadRequest(f"input is not standard padded base64: {e}")
+        del b64, pieces
         module, name = PROFILES[profile]
         decoded = getattr(module, name)(data, limits)
         del data
@@ -189,14 +211,14 @@ def handle(line: bytes):
         cmd = req.get("cmd")
         if cmd == "start":
             return {"id": rid, "protocol": PROTOCOL, "implementation": IMPLEMENTATION,
-                    "capabilities": CAPABILITIES}
+                    "capabilities": CAPABILITIES, "inputs": ["concat"]}
         if cmd == "stop":
             return None
         if cmd == "decode":
             if raw_input is None:
                 inp = req.get("input")
                 if not isinstance(inp, str):
-                    raise BadRequest("decode needs a base64 string input")
+                    return _decode(rid, profile=_profile(req), pieces=_concat_pieces(inp))
                 raw_input = inp.encode("ascii", errors="strict")
             return _decode(rid, raw_input, _profile(req))
         if cmd == "encode":

@@ -9,7 +9,8 @@
 //! words); `--protocol N`, `--encodings arrow,json`, `--encode-encodings
 //! json` (the encode direction's own list), `--left-out float16,strings`
 //! (features left out), `--flame tensor` (declares the flame profile with
-//! these encodings), `--touch-on-exit PATH`. Its rejections carry the
+//! these encodings), `--inputs concat` (takes `concat` inputs as their
+//! pieces: [harness.inputs]), `--touch-on-exit PATH`. Its rejections carry the
 //! reference's whole error object (code, message, clause, path).
 
 use std::io::{BufRead, Write};
@@ -34,6 +35,22 @@ impl Faults {
     fn value(&self, name: &str) -> Option<&str> {
         self.pairs.iter().find(|(f, _)| f == name).map(|(_, v)| v.as_str())
     }
+}
+
+/// A decode request's bytes: its base64, or a `concat` input's pieces
+/// built (sent only when the harness declared `--inputs concat`).
+fn input_bytes(input: &Value) -> Result<Vec<u8>, String> {
+    if let Some(text) = input.as_str() {
+        return STANDARD.decode(text).map_err(|e| e.to_string());
+    }
+    let pieces = input["concat"].as_array().ok_or("input is neither base64 nor {\"concat\": [...]}")?;
+    let mut out = Vec::new();
+    for p in pieces {
+        let text = p["text"].as_str().ok_or("a piece without text")?;
+        let repeat = p["repeat"].as_u64().ok_or("a piece without repeat")?;
+        out.extend_from_slice(&text.as_bytes().repeat(usize::try_from(repeat).map_err(|e| e.to_string())?));
+    }
+    Ok(out)
 }
 
 fn main() {
@@ -68,9 +85,12 @@ fn main() {
             break;
         }
         if cmd == "start" {
-            let reply = json!({"id": id, "protocol": protocol,
+            let mut reply = json!({"id": id, "protocol": protocol,
                 "implementation": {"name": "fake", "version": "0", "language": "rust"},
                 "capabilities": capabilities});
+            if let Some(forms) = faults.value("inputs") {
+                reply["inputs"] = json!(forms.split(',').collect::<Vec<_>>());
+            }
             let _ = writeln!(out, "{reply}");
             let _ = out.flush();
             continue;
@@ -96,7 +116,7 @@ fn main() {
         } else if faults.on("skip-on", &case).is_some() {
             json!({"id": id, "skipped": true, "message": "not yet", "issue_url": "https://example.org/1"}).to_string()
         } else if faults.on("noncanonical-on", &case).is_some() {
-            let bytes = STANDARD.decode(req["input"].as_str().unwrap_or_default()).unwrap_or_default();
+            let bytes = input_bytes(&req["input"]).unwrap_or_default();
             let words = match reference.decode(&bytes, None) {
                 Outcome::Value(v) => v["hex"].clone(),
                 _ => Value::Null,
@@ -108,9 +128,9 @@ fn main() {
             let profile = req.get("profile").map(|p| p.as_str().unwrap_or_default().parse::<Profile>()).transpose();
             let mut r = match (cmd, profile) {
                 (_, Err(e)) => Outcome::Errored(e),
-                ("decode", Ok(profile)) => match STANDARD.decode(req["input"].as_str().unwrap_or_default()) {
+                ("decode", Ok(profile)) => match input_bytes(&req["input"]) {
                     Ok(bytes) => reference.decode(&bytes, profile),
-                    Err(e) => Outcome::Errored(e.to_string()),
+                    Err(e) => Outcome::Errored(e),
                 },
                 ("encode", Ok(profile)) => match Encoding::parse(req["encoding"].as_str().unwrap_or_default(), profile) {
                     Ok(enc) => reference.encode(&req["value"], enc),

@@ -99,19 +99,62 @@ struct Request<'a> {
 }
 
 /// A member that should be a string: borrowed from the line when it has no
-/// escapes; any other JSON value is kept to be refused by name.
+/// escapes; a decode input may also be a `concat` input's pieces
+/// ([harness.inputs]); any other JSON value is kept to be refused by name.
 #[derive(serde::Deserialize)]
 #[serde(untagged)]
 enum Text<'a> {
     Str(#[serde(borrow)] std::borrow::Cow<'a, str>),
+    Concat(Concat),
     Other(serde::de::IgnoredAny),
+}
+
+/// `{"concat": [{"text": S, "repeat": N}, …]}`: each text repeated N times.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Concat {
+    concat: Vec<Piece>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Piece {
+    text: String,
+    repeat: u64,
+}
+
+impl Concat {
+    /// The bytes: one allocation of their exact length (refused, not
+    /// aborted on, when it cannot be had), each piece repeated by doubling
+    /// copies rather than one copy a repeat (inputs reach 2^28 repeats).
+    fn build(&self) -> Result<Vec<u8>, String> {
+        let too_long = || "the concat input is longer than this process can hold".to_string();
+        let len = self.concat.iter().try_fold(0u64, |sum, p| {
+            (p.text.len() as u64).checked_mul(p.repeat).and_then(|n| sum.checked_add(n))
+        });
+        let len = len.and_then(|n| usize::try_from(n).ok()).ok_or_else(too_long)?;
+        let mut out = Vec::new();
+        out.try_reserve_exact(len).map_err(|_| too_long())?;
+        for p in &self.concat {
+            let start = out.len();
+            let want = p.text.len() * p.repeat as usize;
+            if want > 0 {
+                out.extend_from_slice(p.text.as_bytes());
+            }
+            while out.len() - start < want {
+                let have = out.len() - start;
+                out.extend_from_within(start..start + have.min(want - have));
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl Text<'_> {
     fn as_str(&self) -> Option<&str> {
         match self {
             Text::Str(s) => Some(s),
-            Text::Other(_) => None,
+            Text::Concat(_) | Text::Other(_) => None,
         }
     }
 }
@@ -121,6 +164,8 @@ impl Text<'_> {
 enum InputAt {
     Line(std::ops::Range<usize>),
     Unescaped(String),
+    /// A `concat` input, built (or why it could not be).
+    Concat(Result<Vec<u8>, String>),
 }
 
 impl InputAt {
@@ -131,6 +176,7 @@ impl InputAt {
                 Some(InputAt::Line(start..start + s.len()))
             }
             Text::Str(std::borrow::Cow::Owned(s)) => Some(InputAt::Unescaped(s.clone())),
+            Text::Concat(c) => Some(InputAt::Concat(c.build())),
             Text::Other(_) => None,
         }
     }
@@ -162,6 +208,7 @@ fn respond(line: &mut [u8]) -> Option<serde_json::Value> {
                 "homepage": env!("CARGO_PKG_REPOSITORY"),
             },
             "capabilities": sciwire::capabilities(),
+            "inputs": ["concat"],
         })),
         Some(cmd @ ("decode" | "encode")) => {
             let profile = match &req.profile {
@@ -174,7 +221,13 @@ fn respond(line: &mut [u8]) -> Option<serde_json::Value> {
                 // base64 is canonical, and inputs reach hundreds of MiB.
                 drop(req);
                 let mut unescaped: Vec<u8>;
+                let built: Vec<u8>;
                 let text = match input {
+                    Some(InputAt::Concat(Ok(bytes))) => {
+                        built = bytes;
+                        return Some(outcome(decode(&built, profile).map(|v| json!({"id": id, "value": v.to_canonical()}))));
+                    }
+                    Some(InputAt::Concat(Err(e))) => return Some(errored(e)),
                     Some(InputAt::Line(at)) => &mut line[at],
                     Some(InputAt::Unescaped(s)) => {
                         unescaped = s.into_bytes();
@@ -185,11 +238,7 @@ fn respond(line: &mut [u8]) -> Option<serde_json::Value> {
                 let Ok(input) = base64_simd::STANDARD.decode_inplace(text) else {
                     return Some(errored("decode needs input, a base64 string".into()));
                 };
-                let decoded = match profile {
-                    None => sciwire::decode(input, &Limits::default()),
-                    Some(Profile::Flame) => sciwire::flame::decode(input, &Limits::default()),
-                };
-                return Some(outcome(decoded.map(|v| json!({"id": id, "value": v.to_canonical()}))));
+                return Some(outcome(decode(input, profile).map(|v| json!({"id": id, "value": v.to_canonical()}))));
             }
             let encoding = req.encoding.as_ref().and_then(Text::as_str).unwrap_or_default();
             let Ok(target) = Target::parse(profile, encoding) else {
@@ -207,6 +256,14 @@ fn respond(line: &mut [u8]) -> Option<serde_json::Value> {
         }
         Some("stop") => None,
         other => Some(errored(format!("unknown command {other:?}"))),
+    }
+}
+
+/// Decodes by the default entry point, or in a profile, with the default limits.
+fn decode(input: &[u8], profile: Option<Profile>) -> sciwire::Result<Value> {
+    match profile {
+        None => sciwire::decode(input, &Limits::default()),
+        Some(Profile::Flame) => sciwire::flame::decode(input, &Limits::default()),
     }
 }
 
@@ -279,11 +336,7 @@ fn run(cli: Cli) -> Result<bool, String> {
         Command::Decode { profile: p, file } => {
             let p = profile(p.as_deref())?;
             let input = read_input(file.as_deref())?;
-            let decoded = match p {
-                None => sciwire::decode(&input, &Limits::default()),
-                Some(Profile::Flame) => sciwire::flame::decode(&input, &Limits::default()),
-            };
-            match decoded {
+            match decode(&input, p) {
                 Ok(value) => {
                     print_line(&value.to_canonical());
                     Ok(true)

@@ -136,6 +136,35 @@ def test_big_line_with_escaped_solidus():
     assert resp == [{"id": 3, "value": {"kind": "ndarray", "dtype": "uint8", "shape": [1], "hex": "07"}}]
 
 
+def test_concat_inputs_are_built_from_their_pieces():
+    """[harness.inputs]: the harness declares "inputs": ["concat"], builds a
+    concat input from its pieces, checks [limits.input-bytes] on their sum
+    before building, and refuses a malformed one as errored."""
+    head = '{"__tywrap__": "ndarray", "codecVersion": 1, "encoding": "json", "dtype": "uint8", "shape": [2], "data": ['
+    ok = {"concat": [{"text": head, "repeat": 1}, {"text": "7, ", "repeat": 1}, {"text": "8]", "repeat": 1},
+                     {"text": " \u00a0"[:1], "repeat": 1000}, {"text": "}", "repeat": 1}]}
+    over = {"concat": [{"text": head + "1]}", "repeat": 1}, {"text": "  ", "repeat": 1 << 30}]}  # 2 GiB, never built
+    requests = [
+        {"cmd": "start", "id": 0, "protocol": 1},
+        {"cmd": "decode", "id": 1, "case": "pieces", "input": ok},
+        {"cmd": "decode", "id": 2, "case": "over", "input": over},
+    ]
+    request_validator = _validator("request", response=False)
+    for r in requests:
+        request_validator.validate(r)
+    lines = [json.dumps(r) for r in requests] + [
+        json.dumps({"cmd": "decode", "id": 3, "input": {"concat": [{"text": "[]", "repeat": 0}]}}),
+        json.dumps({"cmd": "decode", "id": 4, "input": {"concat": [], "x": 1}}),
+    ]
+    proc, resp = _run(lines)
+    assert proc.returncode == 0, proc.stderr
+    _validate_start(resp[0])
+    assert resp[0]["inputs"] == ["concat"]
+    assert resp[1] == {"id": 1, "value": {"kind": "ndarray", "dtype": "uint8", "shape": [2], "hex": "0708"}}
+    assert resp[2]["error"]["code"] == "E_LIMIT_EXCEEDED", resp[2]
+    assert resp[3]["errored"] and resp[4]["errored"]
+
+
 @pytest.mark.parametrize("envelope", ["scipy.sparse", "torch.tensor", "sklearn.estimator"])
 def test_new_envelopes_through_the_harness(envelope):
     """A valid, an invalid and an encode vector of each new envelope, over
