@@ -319,7 +319,10 @@ fn main() -> Result<(), String> {
         sizes.extend([180 << 20, 256 << 20]);
     }
     let limits = limits();
-    println!("{:<5} {:<34} {:>9} {:>12} {:>12} {:>14} {:>8}", "size", "operation", "GB/s", "time/op", "ops/s", "peak RSS/pay", "vs copy");
+    println!(
+        "{:<5} {:<34} {:>9} {:>12} {:>12} {:>14} {:>10} {:>8}",
+        "size", "operation", "GB/s", "time/op", "ops/s", "peak RSS/pay", "grew/pay", "vs copy"
+    );
     let wanted = |name: &str| words.iter().all(|w| name.contains(w));
     for &bytes in &sizes {
         if !Op::all().iter().any(|op| wanted(&format!("{} {}", label(bytes), op.name()))) {
@@ -370,27 +373,30 @@ fn main() -> Result<(), String> {
                 copy_time = Some(best);
             }
             let ratio = copy_time.map_or(String::new(), |c| format!("{:.2}x", best / c));
-            let mem = if bytes >= 1 << 20 {
-                match peak_memory(i, bytes) {
-                    Some((_, peak)) => format!("{:.2}x", peak as f64 / pay as f64),
-                    None => "n/a".into(),
-                }
-            } else {
-                String::new()
+            let (mem, grew) = match peak_memory(i, bytes).filter(|_| bytes >= 1 << 20) {
+                Some((before, peak)) => (
+                    format!("{:.2}x", peak as f64 / pay as f64),
+                    format!("{:.2}x", peak.saturating_sub(before) as f64 / pay as f64),
+                ),
+                None if bytes >= 1 << 20 => ("n/a".into(), "n/a".into()),
+                None => (String::new(), String::new()),
             };
             let time = if best < 1e-3 { format!("{:.2} µs", best * 1e6) } else { format!("{:.2} ms", best * 1e3) };
             println!(
-                "{:<5} {:<34} {:>9.2} {:>12} {:>12.0} {:>14} {:>8}",
+                "{:<5} {:<34} {:>9.2} {:>12} {:>12.0} {:>14} {:>10} {:>8}",
                 label(bytes),
                 op.name(),
                 pay as f64 / best / 1e9,
                 time,
                 1.0 / best,
                 mem,
+                grew,
                 ratio
             );
         }
     }
     println!("peak RSS/pay: the child process's peak resident set while the operation ran, input included, / payload bytes");
+    println!("grew/pay: that peak less the resident set just before the operation (what it allocated and touched) / payload bytes;");
+    println!("  unlike the peak, it leaves out what building the input left resident (the allocator keeps freed blocks under 32 MiB)");
     Ok(())
 }

@@ -285,13 +285,23 @@ impl Cells {
 
     /// Appends `other` (cells of the same type).
     pub(crate) fn extend(&mut self, other: Cells) {
+        /// `b` after `a`; `b` itself when `a` is empty (the one batch of a
+        /// series, the first of a table), so that its cells are not copied
+        /// while both are held.
+        fn join<T>(a: &mut Vec<T>, b: Vec<T>) {
+            if a.is_empty() {
+                *a = b;
+            } else {
+                a.extend(b);
+            }
+        }
         match (self, other) {
             (Cells::Null(a), Cells::Null(b)) => *a += b,
-            (Cells::Bool(a), Cells::Bool(b)) => a.extend(b),
-            (Cells::Int(a), Cells::Int(b)) => a.extend(b),
-            (Cells::UInt(a), Cells::UInt(b)) | (Cells::Float(a), Cells::Float(b)) => a.extend(b),
-            (Cells::Str(a), Cells::Str(b)) => a.extend(b),
-            (Cells::Bin(a), Cells::Bin(b)) => a.extend(b),
+            (Cells::Bool(a), Cells::Bool(b)) => join(a, b),
+            (Cells::Int(a), Cells::Int(b)) => join(a, b),
+            (Cells::UInt(a), Cells::UInt(b)) | (Cells::Float(a), Cells::Float(b)) => join(a, b),
+            (Cells::Str(a), Cells::Str(b)) => join(a, b),
+            (Cells::Bin(a), Cells::Bin(b)) => join(a, b),
             _ => {}
         }
     }
