@@ -333,13 +333,21 @@ fn array_data(dt: DataType, t: &ColumnType, cells: &Cells, clause: &'static str)
         ColumnType::Date32 => 4,
         _ => 8,
     };
-    let fixed = |v: Vec<Option<u64>>, nb: Option<NullBuffer>| {
-        let mut bytes = Vec::with_capacity(v.len() * width);
-        for x in &v {
-            bytes.extend_from_slice(&x.unwrap_or(0).to_le_bytes()[..width]);
+    /// The values at their width, one element of the buffer's own type
+    /// each (an aligned buffer arrow-rs takes as it is, with no copy of it
+    /// and no call of `memcpy` an element); a null's slot holds 0.
+    fn values<T: arrow_buffer::ArrowNativeType>(v: impl Iterator<Item = u64>, narrow: impl Fn(u64) -> T) -> Buffer {
+        Buffer::from_vec(v.map(narrow).collect::<Vec<T>>())
+    }
+    fn at_width(width: usize, v: impl Iterator<Item = u64>) -> Buffer {
+        match width {
+            1 => values(v, |x| x as u8),
+            2 => values(v, |x| x as u16),
+            4 => values(v, |x| x as u32),
+            _ => values(v, |x| x),
         }
-        ArrayData::builder(dt.clone()).len(n).nulls(nb).add_buffer(Buffer::from_slice_ref(&bytes))
-    };
+    }
+    let fixed = |buffer: Buffer, nb: Option<NullBuffer>| ArrayData::builder(dt.clone()).len(n).nulls(nb).add_buffer(buffer);
     let varlen = |items: Vec<Option<&[u8]>>, nb: Option<NullBuffer>| -> Result<_> {
         let mut offsets: Vec<i32> = Vec::with_capacity(items.len() + 1);
         let mut data = Vec::new();
@@ -362,8 +370,8 @@ fn array_data(dt: DataType, t: &ColumnType, cells: &Cells, clause: &'static str)
             let values = BooleanBuffer::from(v.iter().map(|b| b.unwrap_or(false)).collect::<Vec<bool>>());
             ArrayData::builder(dt.clone()).len(n).nulls(nulls(v)).add_buffer(values.into_inner())
         }
-        Cells::Int(v) => fixed(v.iter().map(|x| x.map(|x| x as u64)).collect(), nulls(v)),
-        Cells::UInt(v) | Cells::Float(v) => fixed(v.clone(), nulls(v)),
+        Cells::Int(v) => fixed(at_width(width, v.iter().map(|x| x.unwrap_or(0) as u64)), nulls(v)),
+        Cells::UInt(v) | Cells::Float(v) => fixed(at_width(width, v.iter().map(|x| x.unwrap_or(0))), nulls(v)),
         Cells::Str(v) => varlen(v.iter().map(|s| s.as_deref().map(str::as_bytes)).collect(), nulls(v))?,
         Cells::Bin(v) => varlen(v.iter().map(|s| s.as_deref()).collect(), nulls(v))?,
     };
