@@ -210,12 +210,26 @@ pub enum Value {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 pub(crate) fn to_hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(HEX[usize::from(b >> 4)] as char);
-        s.push(HEX[usize::from(b & 15)] as char);
+    let mut s = vec![0u8; bytes.len() * 2];
+    for (pair, &b) in s.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 15)];
     }
-    s
+    // Hex digits only: always UTF-8 (the check is a fast ASCII pass, where
+    // pushing each digit as a char took a branch of its own).
+    String::from_utf8(s).unwrap_or_default()
+}
+
+/// `v` in lower-case hex, zero-padded to at least `digits` digits (as
+/// `format!("{v:0digits$x}")` writes it, without the formatter).
+pub(crate) fn hex_u64(v: u64, digits: usize) -> String {
+    let n = digits.max((67 - v.leading_zeros() as usize) / 4).max(1);
+    let mut s = Vec::with_capacity(n);
+    for k in (0..n).rev() {
+        // Digits past the 16th (a wide `digits`) are zeros.
+        s.push(HEX[(v.checked_shr(4 * k as u32).unwrap_or(0) & 15) as usize]);
+    }
+    String::from_utf8(s).unwrap_or_default()
 }
 
 pub(crate) fn from_hex(s: &str) -> Option<Vec<u8>> {
@@ -512,5 +526,23 @@ mod tests {
         assert_eq!(code(tensor("torch.float32", json!({"device": "cpu"}))), Some(Code::FieldType));
         assert_eq!(code(json!({"kind": "frame"})), Some(Code::FieldType));
         assert_eq!(code(json!({"kind": "estimator", "className": "A", "module": "m", "params": {"object": []}})), Some(Code::FieldType));
+    }
+
+    #[test]
+    fn hex_is_written_as_the_formatter_writes_it() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..20_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // every magnitude: from 0 to all 64 bits
+            let v = x >> (i % 65).min(63) >> u64::from(i % 65 == 64);
+            for digits in [0, 1, 4, 8, 16, 17] {
+                assert_eq!(hex_u64(v, digits), format!("{v:0digits$x}"), "{v} {digits}");
+            }
+            let bytes = v.to_le_bytes();
+            let b = &bytes[..(i % 9) as usize];
+            assert_eq!(to_hex(b), b.iter().map(|c| format!("{c:02x}")).collect::<String>());
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value as JsonValue};
 
-use super::{TypedJson, canonical_members, from_hex, to_hex};
+use super::{TypedJson, canonical_members, from_hex, hex_u64, to_hex};
 use crate::error::{Code, Error, Result};
 use crate::limits::MAX_SAFE_INTEGER;
 
@@ -320,7 +320,7 @@ impl Cells {
             Cells::Bool(v) => map(v, |b| (*b).into()),
             Cells::Int(v) => map(v, |i| i.to_string().into()),
             Cells::UInt(v) => map(v, |i| i.to_string().into()),
-            Cells::Float(v) => map(v, |b| format!("{b:0digits$x}").into()),
+            Cells::Float(v) => map(v, |b| hex_u64(*b, digits).into()),
             Cells::Str(v) => map(v, |s| s.as_str().into()),
             Cells::Bin(v) => map(v, |b| to_hex(b).into()),
         }
