@@ -16,8 +16,9 @@ The exceptions say why no answer is a plain value:
   denotes no pyarrow object ([adapter, before flamepy]).
 - Unanswerable: flamepy accepted the input, but what it returned cannot be read as one
   canonical value (it fails pyarrow's full validation, has two dictionaries in one column, or
-  is larger than max_elements). harness.py answers a value of kind `flamepy-arrow-*` that says
-  so and matches no canonical value, so that the runner records flamepy's acceptance.
+  is larger than max_elements). harness.py answers `noncanonical` ([harness.noncanonical]),
+  its value of kind `flamepy-arrow-*` and its message saying why, so that the runner records
+  flamepy's acceptance as a failure.
 """
 
 import json

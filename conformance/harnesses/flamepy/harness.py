@@ -24,8 +24,9 @@ replaces the `cloudpickle` that flamepy.core.cache calls with a proxy whose
 loads/load raise a private exception (and the loads/load of the cloudpickle
 and pickle modules themselves too), then checks at start that flamepy's
 reader does hit the guard. No pickle is ever read. When the guard fires, the
-answer is a value that says what happened and matches no expected value,
-{"kind": "flamepy-unpickled", ...}, so that the runner records a failure.
+answer is `noncanonical` ([harness.noncanonical]), its value
+{"kind": "flamepy-unpickled", ...} and its message saying what happened, so
+that the runner records a failure.
 
 decode results: a numpy array is answered as its canonical ndarray value
 (C order, little-endian elements); a pyarrow Table / RecordBatch (tags 02,
@@ -36,8 +37,8 @@ returned but no canonical value holds is answered as canonical_table.py
 says: a column type outside the closed list (or a null dictionary entry) as
 an `[adapter]` error with the spec's code; an object that fails pyarrow's
 full validation, a column with two dictionaries, or one beyond max_elements
-as a value of kind "flamepy-arrow-table" / "-batch" / "-array" that says so
-and matches no canonical value. An exception flamepy (that is, pyarrow)
+as `noncanonical`, its value of kind "flamepy-arrow-table" / "-batch" /
+"-array" and its message saying why. An exception flamepy (that is, pyarrow)
 raises is answered with the sciwire code it honestly reads as
 (_DECODE_REJECTIONS for tag 01, _STREAM_REJECTIONS for tags 02-04), with its
 type and message; one it does not read as any is answered `errored`.
@@ -244,6 +245,18 @@ def classify(exc, table):
 # The protocol
 # ---------------------------------------------------------------------------
 
+def input_bytes(inp):
+    """A decode request's bytes: its base64, or a concat input's pieces
+    ([harness.inputs]: {"concat": [{"text": S, "repeat": N}, ...]}, each
+    text's UTF-8 repeated N times), built here."""
+    if isinstance(inp, str):
+        return base64.b64decode(inp, validate=True)
+    pieces = inp.get("concat") if isinstance(inp, dict) else None
+    if not isinstance(pieces, list):
+        raise ValueError('input is neither base64 nor {"concat": [...]}')
+    return b"".join(p["text"].encode("utf-8") * p["repeat"] for p in pieces)
+
+
 class Harness:
     def __init__(self, args, out):
         self.args = args
@@ -281,17 +294,19 @@ class Harness:
             },
             "capabilities": {"flame": {"directions": ["decode", "encode"],
                                        "encodings": ["tensor", "table", "array", "batch"]}},
+            "inputs": ["concat"],
         }
 
     def decode(self, rid, req):
         if req.get("profile") != "flame":
             return errored(rid, "this harness reads only FLM frames (\"profile\": \"flame\"); "
                                 f"the request has profile {req.get('profile')!r}")
-        data = base64.b64decode(req.pop("input"), validate=True)
+        data = input_bytes(req.pop("input"))
         try:
             result = self.cache._deserialize_object_data(data)
         except PickleCall as call:
-            return {"id": rid, "value": unpickled_value(data, call)}
+            v = unpickled_value(data, call)
+            return {"id": rid, "noncanonical": True, "value": v, "message": v["note"]}
         except Exception as exc:  # flamepy (pyarrow) rejected the input
             tag = STREAM_TAGS.get(data[:4])
             table = _DECODE_REJECTIONS if tag is None else \
@@ -331,10 +346,9 @@ class Harness:
         except canonical_table.Unanswerable as u:
             what = "table" if isinstance(result, pa.Table) else \
                 "batch" if isinstance(result, pa.RecordBatch) else "array"
-            return {"id": rid, "value": {"kind": f"flamepy-arrow-{what}", "note": str(u)}}
-        return {"id": rid, "value": {
-            "kind": "flamepy-python-object",
-            "note": f"flamepy 0.6.0 returned a {type(result).__module__}.{type(result).__qualname__}"}}
+            return {"id": rid, "noncanonical": True, "value": {"kind": f"flamepy-arrow-{what}"}, "message": str(u)}
+        note = f"flamepy 0.6.0 returned a {type(result).__module__}.{type(result).__qualname__}"
+        return {"id": rid, "noncanonical": True, "value": {"kind": "flamepy-python-object"}, "message": note}
 
     def encode(self, rid, req):
         if req.get("profile") != "flame":

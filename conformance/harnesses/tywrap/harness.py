@@ -263,6 +263,18 @@ def classify(exc, obj=None):
 # The protocol
 # ---------------------------------------------------------------------------
 
+def input_bytes(inp):
+    """A decode request's bytes: its base64, or a concat input's pieces
+    ([harness.inputs]: {"concat": [{"text": S, "repeat": N}, ...]}, each
+    text's UTF-8 repeated N times), built here."""
+    if isinstance(inp, str):
+        return base64.b64decode(inp, validate=True)
+    pieces = inp.get("concat") if isinstance(inp, dict) else None
+    if not isinstance(pieces, list):
+        raise ValueError('input is neither base64 nor {"concat": [...]}')
+    return b"".join(p["text"].encode("utf-8") * p["repeat"] for p in pieces)
+
+
 class Harness:
     def __init__(self, args, out):
         self.args = args
@@ -324,6 +336,7 @@ class Harness:
                 "issues": TYWRAP_ISSUES,
             },
             "capabilities": self.capabilities(),
+            "inputs": ["concat"],
         }
 
     def capabilities(self):
@@ -367,7 +380,7 @@ class Harness:
                 "message": "tywrap's decoder is TypeScript (src/utils/codec.ts); without "
                            "--decoder ts this adapter drives only tywrap's Python producer",
             }
-        data = base64.b64decode(req.pop("input"), validate=True)
+        data = input_bytes(req.pop("input"))
         answer = self.ts.decode(data)
         if len(data) > self.KINDS_MAX or not any(
                 m in data for m in (b"sklearn.estimator", b"dataframe", b"series")):
