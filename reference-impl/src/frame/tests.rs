@@ -541,6 +541,10 @@ fn views_borrow_aligned_buffers_and_copy_misaligned_ones_once() {
     assert!(matches!(floats, Cow::Borrowed(_)));
     assert_eq!(floats.as_ptr().cast::<u8>(), aligned[buffer.offset()..].as_ptr());
     assert_eq!(&*floats, &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+    assert_eq!((buffer.len(), buffer.is_empty()), (48, false));
+    let empty = encode(&Value::NdArray(NdArray { dtype: Dtype::Float64, shape: vec![0], data: vec![] }), Encoding::Frame).unwrap();
+    let empty = read(&empty, &Limits::default()).unwrap();
+    assert_eq!(empty.buffer(0).map(|b| (b.len(), b.is_empty(), b.elements::<f64>().map(|e| e.len()))), Some((0, true, Some(0))));
     // the same frame one byte later: the bytes still borrow, the f64s are one copy
     let mut storage = vec![0u64; frame.len() / 8 + 2];
     let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut storage);
