@@ -514,6 +514,15 @@ def invalid_vectors(S: Suite):
             hdr(buffers=v), "E_LIMIT_EXCEEDED",
             f"header: buffers -> {json.dumps(v) if len(v) < 3 else f'[[0, {MAX_SAFE}]] * {len(v)}'}; the 48-byte buffer kept",
             budget=HOSTILE_BUDGET, tags=["hostile"] + (["boundary"] if "plus-1" in name else []))
+    # A claim of exactly max_decoded_bytes is not over the limit: the layout,
+    # checked after it, rejects these (the buffer runs past the input).
+    for name, v, desc in [("length-at-limit", [[0, 268435456]], "a buffer of exactly max_decoded_bytes"),
+                          ("sum-at-limit", [[0, 48], [64, 268435408]],
+                           "two buffers whose lengths add up to exactly max_decoded_bytes")]:
+        bad(f"buffers-{name}", f"frame whose header claims {desc}, in an input of 240 bytes: not over the limit, "
+            "so the layout rejects it", FB + [c for c in FLIM if c not in FB], hdr(buffers=v), "E_FRAME_LAYOUT",
+            f"header: buffers -> {json.dumps(v)}; the 48-byte buffer kept",
+            budget=HOSTILE_BUDGET, tags=["hostile", "boundary"])
     bad("buffers-offset-max-safe", "frame whose only buffer claims offset 2^53-1", FB,
         hdr(buffers=[[MAX_SAFE, 48]]), "E_FRAME_LAYOUT", f"header: buffers -> [[{MAX_SAFE}, 48]]",
         budget=HOSTILE_BUDGET, tags=["hostile"])
