@@ -323,12 +323,11 @@ fn check_layout(input: &[u8], header_end: usize, span: &str, items: usize) -> Re
     }
     if end != room {
         let bytes = |n: u64| if n == 1 { "1 byte follows".to_string() } else { format!("{n} bytes follow") };
+        // The loop refused every buffer that ends past the input: end < room.
         let why = if items == 0 {
             format!("the frame has no buffers, but {} its header's padding", bytes(room))
-        } else if end > room {
-            format!("the frame's last buffer ends at {end}, past the {room} bytes of buffers in the input")
         } else {
-            format!("{} the frame's last buffer; a frame ends where its last buffer ends", bytes(room - end))
+            format!("{} the frame's last buffer; a frame ends where its last buffer ends", bytes(room.saturating_sub(end)))
         };
         return Err(layout(clause, why));
     }

@@ -502,6 +502,9 @@ def invalid_vectors(S: Suite):
         F + bytes(align(len(F)) - len(F)), "E_FRAME_LAYOUT", f"{align(len(F)) - len(F)} zero bytes appended")
     bad("trailing-frame", "two frames, one after the other", FB, F + F, "E_FRAME_LAYOUT", "the frame appended to itself")
     bad("buffer-cut", "frame whose buffer lacks its last byte", FB, F[:-1], "E_FRAME_LAYOUT", "last byte removed")
+    bad("buffers-second-past-input", "frame whose second buffer, [64, 48], starts inside the input and runs past "
+        "it (8 of its 48 bytes are there)", FB, hdr(buffers=[[0, 48], [64, 48]]) + bytes(16) + bytes(8),
+        "E_FRAME_LAYOUT", "header: buffers -> [[0, 48], [64, 48]]; 16 bytes of padding and 8 of the second buffer appended")
     FLIM = ["frame.limits", "limits.decoded-bytes", "limits.conformance-defaults", "frame.buffers"]
     for name, v, desc in [("length-2-40", [[0, 2**40]], "a buffer of 2^40 bytes"),
                           ("length-max-safe", [[0, MAX_SAFE]], "a buffer of 2^53-1 bytes"),
