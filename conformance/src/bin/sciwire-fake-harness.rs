@@ -21,7 +21,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use sciwire_conformance::check::{Implementation, Outcome, Reference};
 use sciwire_conformance::runner::glob;
-use sciwire_conformance::suite::{Encoding, Profile};
+use sciwire_conformance::suite::{Bytes, Encoding, Profile};
 
 #[derive(Default)]
 struct Faults {
@@ -44,13 +44,16 @@ fn input_bytes(input: &Value) -> Result<Vec<u8>, String> {
         return STANDARD.decode(text).map_err(|e| e.to_string());
     }
     let pieces = input["concat"].as_array().ok_or("input is neither base64 nor {\"concat\": [...]}")?;
-    let mut out = Vec::new();
-    for p in pieces {
-        let text = p["text"].as_str().ok_or("a piece without text")?;
-        let repeat = p["repeat"].as_u64().ok_or("a piece without repeat")?;
-        out.extend_from_slice(&text.as_bytes().repeat(usize::try_from(repeat).map_err(|e| e.to_string())?));
-    }
-    Ok(out)
+    let pieces = pieces
+        .iter()
+        .map(|p| {
+            let text = p["text"].as_str().ok_or("a piece without text")?;
+            let repeat = p["repeat"].as_u64().and_then(|n| usize::try_from(n).ok()).ok_or("a piece without repeat")?;
+            Ok((text.as_bytes().to_vec(), repeat))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    // Built as the runner builds a vector's concat input.
+    Ok(Bytes::concat(pieces).ok_or("the concat input is longer than memory")?.get().into_owned())
 }
 
 fn main() {

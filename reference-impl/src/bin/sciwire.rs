@@ -221,11 +221,9 @@ fn respond(line: &mut [u8]) -> Option<serde_json::Value> {
                 // base64 is canonical, and inputs reach hundreds of MiB.
                 drop(req);
                 let mut unescaped: Vec<u8>;
-                let built: Vec<u8>;
                 let text = match input {
                     Some(InputAt::Concat(Ok(bytes))) => {
-                        built = bytes;
-                        return Some(outcome(decode(&built, profile).map(|v| json!({"id": id, "value": v.to_canonical()}))));
+                        return Some(outcome(decode(&bytes, profile).map(|v| json!({"id": id, "value": v.to_canonical()}))));
                     }
                     Some(InputAt::Concat(Err(e))) => return Some(errored(e)),
                     Some(InputAt::Line(at)) => &mut line[at],
